@@ -1,0 +1,145 @@
+"""The demo catalogue: every demo is one view plus one entry registered beside it.
+
+A view module declares its demos with ``@demo(...)``; the entry carries what the
+explorer shows (title, lesson, the view's real source) and what it needs to run the demo
+(URL path, parameters with bounds).  Views receive their parameters already parsed and
+checked, as keyword arguments.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import textwrap
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+VIEWS = "Views"
+ORM = "ORM"
+TEMPLATES = "Templates"
+OUTBOUND = "Outbound"
+STREAMING = "Streaming"
+ARTICLE = "The article's code"
+GROUPS = (VIEWS, ORM, TEMPLATES, OUTBOUND, STREAMING, ARTICLE)
+
+# The modules whose ``@demo`` entries make up the catalogue, in display order.
+VIEW_MODULES = (
+    "embedded_site.demos.views.basics",
+    "embedded_site.demos.views.orm",
+    "embedded_site.demos.views.templates",
+    "embedded_site.demos.views.outbound",
+    "embedded_site.demos.views.streaming",
+    "embedded_site.demos.views.article",
+)
+
+
+class ParamError(ValueError):
+    """A demo parameter is missing its bounds or is not a number."""
+
+
+class UnknownDemo(KeyError):
+    def __str__(self) -> str:
+        return f"unknown demo {self.args[0]!r} (try `python main.py list`)"
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    default: float | int
+    minimum: float | int
+    maximum: float | int
+    help: str
+    unit: str = ""
+
+    @property
+    def kind(self) -> type:
+        return int if isinstance(self.default, int) else float
+
+    def parse(self, raw: str | float | int | None) -> float | int:
+        if raw is None or raw == "":
+            return self.default
+        try:
+            value = self.kind(raw)
+        except (TypeError, ValueError):
+            raise ParamError(f"{self.name} must be {'a whole number' if self.kind is int else 'a number'}, got {raw!r}") from None
+        if value != value or not (self.minimum <= value <= self.maximum):  # NaN fails too
+            raise ParamError(f"{self.name} must be between {self.minimum} and {self.maximum}{self.unit}, got {raw}")
+        return value
+
+
+@dataclass(frozen=True)
+class Demo:
+    id: str
+    group: str
+    title: str
+    lesson: str
+    view: Callable[..., Any]
+    params: tuple[Param, ...] = ()
+    expect_status: int = 200
+    twin: str | None = None
+    # Seconds the demo will block the event loop for, given its parameters (and so
+    # freeze everything on that loop, the explorer's window included); None if never.
+    blocks_loop: Callable[[Mapping[str, Any]], float] | None = None
+    attribution: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def path(self) -> str:
+        return f"/demo/{self.id}/"
+
+    @property
+    def is_async(self) -> bool:
+        return inspect.iscoroutinefunction(self.view)
+
+    @property
+    def source(self) -> str:
+        """The view's real source code, read from its module (decorators left out)."""
+        lines = textwrap.dedent(inspect.getsource(self.view)).splitlines()
+        for i, line in enumerate(lines):
+            if line.startswith(("def ", "async def ")):
+                lines = lines[i:]
+                break
+        return "\n".join(lines) + "\n"
+
+    def defaults(self) -> dict[str, Any]:
+        return {p.name: p.default for p in self.params}
+
+    def parse_params(self, given: Mapping[str, Any]) -> dict[str, Any]:
+        """Check parameters against their bounds; unknown names are refused too."""
+        known = {p.name for p in self.params}
+        unknown = sorted(set(given) - known)
+        if unknown:
+            allowed = ", ".join(sorted(known)) or "none"
+            raise ParamError(f"{self.id} takes no parameter {', '.join(unknown)} (it takes: {allowed})")
+        return {p.name: p.parse(given.get(p.name)) for p in self.params}
+
+    def loop_block_s(self, params: Mapping[str, Any]) -> float:
+        return self.blocks_loop({**self.defaults(), **params}) if self.blocks_loop else 0.0
+
+
+_registry: dict[str, Demo] = {}
+
+
+def demo(id: str, **entry: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register the decorated view as demo ``id``; keyword arguments fill its ``Demo`` entry."""
+
+    def register(view: Callable[..., Any]) -> Callable[..., Any]:
+        if id in _registry:
+            raise ValueError(f"demo id {id!r} registered twice")
+        _registry[id] = Demo(id=id, view=view, **entry)
+        return view
+
+    return register
+
+
+def all_demos() -> list[Demo]:
+    for module in VIEW_MODULES:
+        importlib.import_module(module)
+    return sorted(_registry.values(), key=lambda d: GROUPS.index(d.group))
+
+
+def get_demo(demo_id: str) -> Demo:
+    demos = {d.id: d for d in all_demos()}
+    if demo_id not in demos:
+        raise UnknownDemo(demo_id)
+    return demos[demo_id]

@@ -1,0 +1,1 @@
+"""Demo views, one module per catalogue group."""

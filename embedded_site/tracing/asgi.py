@@ -1,0 +1,87 @@
+"""ASGI wrapper that records each HTTP request's arrival, response start, end, status and size.
+
+It sits outside Django's handler, so what it measures is what the server really did,
+including the time Django spends before and after the view.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Awaitable, Callable
+
+from .collector import TraceCollector, current_request, now_ns
+from .spans import ServerRequest
+
+Scope = dict[str, Any]
+Message = dict[str, Any]
+ASGIApp = Callable[[Scope, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]], Awaitable[None]]
+
+CLIENT_ID_HEADER = b"x-explorer-id"
+
+
+def _client_id(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", ()):
+        if name == CLIENT_ID_HEADER:
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+class TracedApplication:
+    def __init__(self, app: ASGIApp, collector: TraceCollector) -> None:
+        self.app = app
+        self.collector = collector
+
+    async def __call__(self, scope: Scope, receive, send) -> None:
+        if scope["type"] != "http":
+            # Django serves HTTP only; answer lifespan politely instead of raising.
+            if scope["type"] == "lifespan":
+                return
+            await self.app(scope, receive, send)
+            return
+        collector = self.collector
+        request = ServerRequest(
+            id=collector.new_request_id(),
+            client_id=_client_id(scope),
+            method=scope.get("method", "GET"),
+            path=scope.get("path", ""),
+            query=scope.get("query_string", b"").decode("latin-1"),
+            arrival_ns=now_ns(),
+            thread_id=collector.note_thread(),
+        )
+        collector.requests.append(request)
+        token = current_request.set(request)
+
+        async def traced_send(message: Message) -> None:
+            kind = message["type"]
+            if kind == "http.response.start":
+                request.response_start_ns = now_ns()
+                request.status = message["status"]
+            elif kind == "http.response.body":
+                request.bytes_sent += len(message.get("body", b""))
+            await send(message)
+            if kind == "http.response.body" and not message.get("more_body", False):
+                request.end_ns = now_ns()
+
+        async def traced_receive() -> Message:
+            message = await receive()
+            if message["type"] == "http.disconnect" and request.end_ns is None:
+                request.disconnected = True
+            return message
+
+        try:
+            await self.app(scope, traced_receive, traced_send)
+        except asyncio.CancelledError:
+            request.cancelled = True
+            raise
+        except Exception as exc:
+            if request.exception_type is None:
+                request.exception_type = type(exc).__name__
+                request.exception = str(exc)[:500]
+            raise
+        finally:
+            if request.end_ns is None:
+                request.end_ns = now_ns()
+            current_request.reset(token)

@@ -1,0 +1,25 @@
+"""Measure event-loop lag: a task that asks to wake every few milliseconds and notes how late it was.
+
+When something blocks the loop (``time.sleep`` in an ``async def`` view, CPU work, a sync
+ORM call on the loop thread), the heartbeat cannot run and its next sample shows the
+whole stall.  Samples are kept only while the collector is recording a run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from .collector import TraceCollector, now_ns
+from .spans import LagSample
+
+HEARTBEAT_PERIOD_S = 0.004
+
+
+async def run_heartbeat(collector: TraceCollector, period_s: float = HEARTBEAT_PERIOD_S) -> None:
+    period_ns = int(period_s * 1e9)
+    while True:
+        due = now_ns() + period_ns
+        await asyncio.sleep(period_s)
+        woke = now_ns()
+        if collector.recording:
+            collector.lag.append(LagSample(woke, max(0, woke - due)))

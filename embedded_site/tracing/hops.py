@@ -1,0 +1,81 @@
+"""Split every ``sync_to_async`` call into the time it waited for its thread and the time it ran.
+
+asgiref offers no hook for this, so the two methods every call goes through are wrapped:
+``SyncToAsync.__call__`` on the event loop (submit and resume times) and
+``SyncToAsync.thread_handler`` on the worker thread (start and end of the sync function).
+A context variable carries the per-call record across, because asgiref copies the
+caller's context into the worker thread before it runs the function.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from dataclasses import dataclass
+
+from asgiref.sync import SyncToAsync
+
+from .collector import TraceCollector, current_request, now_ns
+from .spans import HOP_RUN, HOP_WAIT
+
+
+@dataclass(slots=True)
+class _Hop:
+    submitted_ns: int
+    started_ns: int = 0
+    ended_ns: int = 0
+    thread_id: int = 0
+
+
+_current_hop: contextvars.ContextVar[_Hop | None] = contextvars.ContextVar("explorer_hop", default=None)
+_installed = False
+
+
+def _label(sync_to_async: SyncToAsync) -> str:
+    func = sync_to_async.func
+    name = getattr(func, "__qualname__", None) or getattr(func, "__name__", None) or repr(func)
+    return f"{name} ({'thread-sensitive' if sync_to_async._thread_sensitive else 'thread pool'})"
+
+
+def install(collector: TraceCollector) -> None:
+    global _installed
+    if _installed:
+        return
+    _installed = True
+    original_call = SyncToAsync.__call__
+    original_handler = SyncToAsync.thread_handler
+
+    async def traced_call(self, *args, **kwargs):
+        if current_request.get() is None:
+            return await original_call(self, *args, **kwargs)
+        hop = _Hop(now_ns())
+        token = _current_hop.set(hop)
+        try:
+            return await original_call(self, *args, **kwargs)
+        finally:
+            _current_hop.reset(token)
+            if hop.started_ns:
+                name = _label(self)
+                loop_thread = collector.note_thread()
+                collector.add_span(HOP_WAIT, name, hop.submitted_ns, hop.started_ns, thread_id=loop_thread)
+                collector.add_span(HOP_RUN, name, hop.started_ns, hop.ended_ns or now_ns(), thread_id=hop.thread_id)
+
+    def traced_handler(self, loop, exc_info, task_context, func, child, *args, **kwargs):
+        def timed_child():
+            hop = _current_hop.get()
+            if hop is None:
+                return child()
+            hop.thread_id = collector.note_thread()
+            # The hop record is shared with nested calls made from this thread; clear
+            # it so they do not overwrite this one.
+            token = _current_hop.set(None)
+            hop.started_ns = now_ns()
+            try:
+                return child()
+            finally:
+                hop.ended_ns = now_ns()
+                _current_hop.reset(token)
+
+        return original_handler(self, loop, exc_info, task_context, func, timed_child, *args, **kwargs)
+
+    SyncToAsync.__call__ = traced_call
+    SyncToAsync.thread_handler = traced_handler

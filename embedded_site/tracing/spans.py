@@ -1,0 +1,70 @@
+"""What the server records about each request: plain dataclasses, no Django, no Qt.
+
+Every timestamp is ``time.perf_counter_ns()`` taken in this process, the same clock the
+load driver uses, so client and server times line up without any conversion.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Span kinds, in the order the timeline stacks them.  A span's kind says what the
+# request was doing; its thread says where.
+MIDDLEWARE = "middleware"
+VIEW = "view"
+SQL = "sql"
+TEMPLATE = "template"
+AWAIT = "await"
+HOP_WAIT = "hop-wait"  # a sync_to_async call waiting for its thread (queue + thread start)
+HOP_RUN = "hop-run"  # the sync function running in that thread
+BLOCKING = "blocking"  # a blocking call such as time.sleep: harmless on a sync thread, a stall on the loop
+CPU = "cpu"
+SPAN_KINDS = (MIDDLEWARE, VIEW, SQL, TEMPLATE, AWAIT, HOP_WAIT, HOP_RUN, BLOCKING, CPU)
+
+
+@dataclass(slots=True)
+class Span:
+    kind: str
+    name: str
+    start_ns: int
+    end_ns: int
+    thread_id: int
+    error: str | None = None
+
+    @property
+    def duration_ns(self) -> int:
+        return self.end_ns - self.start_ns
+
+
+@dataclass(slots=True)
+class ServerRequest:
+    """One HTTP request as the ASGI server saw it, with the spans recorded inside it."""
+
+    id: int
+    client_id: int | None
+    method: str
+    path: str
+    query: str
+    arrival_ns: int
+    thread_id: int  # the loop thread that received it
+    response_start_ns: int | None = None
+    end_ns: int | None = None
+    status: int | None = None
+    bytes_sent: int = 0
+    exception_type: str | None = None
+    exception: str | None = None
+    disconnected: bool = False
+    cancelled: bool = False
+    spans: list[Span] = field(default_factory=list)
+
+    @property
+    def done(self) -> bool:
+        return self.end_ns is not None
+
+
+@dataclass(slots=True)
+class LagSample:
+    """The event loop woke ``lag_ns`` late at ``t_ns`` (heartbeat sleeping ``period_ns``)."""
+
+    t_ns: int
+    lag_ns: int

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from .demos.catalogue import all_demos
+from .demos.endpoints import make_endpoint
+from .demos.views import site
+
+urlpatterns = [
+    path("", site.index, name="index"),
+    path("internal/slow/", site.slow_upstream, name="slow-upstream"),
+    *(path(d.path.lstrip("/"), make_endpoint(d), name=d.id) for d in all_demos()),
+]

@@ -1,0 +1,147 @@
+"""The lab: the embedded site, its server, and one run at a time.
+
+Both the terminal (``python main.py run``) and the window drive a Lab.  ``prepare()``
+does the synchronous database work and must be called before the event loop starts;
+everything else runs on that loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import platform
+import sys
+from typing import Callable
+
+import django
+import uvicorn
+
+from embedded_site.bootstrap import asgi_application, prepare_database, setup_django
+from embedded_site.tracing import collector
+
+from .config import RunConfig
+from .driver import LoadDriver, Target, now_ns
+from .plan import catalogue, url_for
+from .record import RunRecord
+from .server import EmbeddedServer
+
+
+class RunInProgress(RuntimeError):
+    pass
+
+
+def versions(loop_kind: str) -> dict[str, str]:
+    found = {
+        "python": platform.python_version(),
+        "django": django.get_version(),
+        "uvicorn": uvicorn.__version__,
+        "loop": loop_kind,
+    }
+    if "PySide6" in sys.modules:
+        import PySide6.QtCore
+
+        found["qt"] = PySide6.QtCore.qVersion()
+        found["pyside6"] = PySide6.__version__
+    return found
+
+
+class Lab:
+    def __init__(self, port: int = 0, loop_kind: str = "qt") -> None:
+        self.loop_kind = loop_kind
+        self.server: EmbeddedServer | None = None
+        self.requested_port = port
+        self.current: RunRecord | None = None
+        self._driver: LoadDriver | None = None
+
+    @staticmethod
+    def prepare() -> None:
+        """Configure Django, migrate and seed: synchronous, so before the loop runs."""
+        setup_django()
+        prepare_database()
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None, "start() the lab first"
+        return self.server.url
+
+    async def start(self) -> None:
+        setup_django()
+        self.server = EmbeddedServer(asgi_application(), self.requested_port)
+        await self.server.start()
+
+    async def close(self) -> None:
+        """Stop a run in progress, then the server; nothing is left running."""
+        self.stop_run()
+        if self._driver is not None:
+            await asyncio.get_running_loop().run_in_executor(None, self._driver.join, 10)
+        if self.server is not None:
+            await self.server.stop()
+            self.server = None
+
+    @property
+    def running(self) -> bool:
+        return self._driver is not None and not self._driver.finished.is_set()
+
+    @property
+    def progress(self) -> tuple[int, int | None]:
+        """(requests finished, requests planned or None when the run is timed)."""
+        if self.current is None or self._driver is None:
+            return (0, None)
+        return (self._driver.completed, self.current.config.total_requests)
+
+    def stop_run(self) -> None:
+        if self.running and self._driver is not None:
+            if self.current is not None:
+                self.current.stopped = True
+            self._driver.stop()
+
+    async def run(self, config: RunConfig, on_started: Callable[[RunRecord], None] | None = None) -> RunRecord:
+        """Drive one run to its end (or until ``stop_run``) and return its record."""
+        if self.running:
+            raise RunInProgress("a run is already going; stop it first")
+        if self.server is None:
+            raise RuntimeError("start() the lab first")
+        demos = catalogue()
+        targets = [Target(s, url_for(demos, self.url, s)) for s in config.streams]
+        collector.reset()
+        record = RunRecord(
+            config=config,
+            versions=versions(self.loop_kind),
+            loop=self.loop_kind,
+            url=self.url,
+            started_ns=now_ns(),
+            server=collector.requests,
+            lag=collector.lag,
+            thread_names=collector.thread_names,
+            loop_thread_id=collector.loop_thread_id,
+        )
+        loop = asyncio.get_running_loop()
+        done = asyncio.Event()
+        driver = LoadDriver(targets, record.client, on_finished=lambda: loop.call_soon_threadsafe(done.set))
+        self.current, self._driver = record, driver
+        collector.recording = True
+        if on_started is not None:
+            on_started(record)
+        driver.start()
+        try:
+            await done.wait()
+            # Let responses that are still being written by the server settle.
+            await _settle(record)
+        except asyncio.CancelledError:
+            driver.stop()
+            record.stopped = True
+            await loop.run_in_executor(None, driver.join, 10)
+            raise
+        finally:
+            collector.recording = False
+            record.finished_ns = now_ns()
+            record.thread_names = dict(collector.thread_names)
+        if driver.error is not None:
+            record.notes.append(f"the load driver failed: {driver.error!r}")
+        return record
+
+
+async def _settle(record: RunRecord, timeout_s: float = 1.0) -> None:
+    """Wait briefly until every server-side request has ended (a client may finish first)."""
+    deadline = now_ns() + int(timeout_s * 1e9)
+    while now_ns() < deadline and any(r.end_ns is None for r in list(record.server)):
+        await asyncio.sleep(0.005)

@@ -1,0 +1,72 @@
+"""Turn what a user asked for (a demo or scenario id, knobs, parameters) into a checked RunConfig.
+
+Everything is checked here, before a run starts: the CLI and the window both refuse a bad
+setting with the same sentence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any, Mapping
+
+from embedded_site.demos.catalogue import Demo, ParamError, all_demos
+
+from .config import ConfigError, RunConfig, Stream, check_stream
+from .scenarios import SCENARIOS
+
+
+def catalogue() -> dict[str, Demo]:
+    return {d.id: d for d in all_demos()}
+
+
+def make_config(
+    target: str,
+    *,
+    concurrency: int = 10,
+    requests: int | None = None,
+    duration_s: float | None = None,
+    rate: float | None = None,
+    params: Mapping[str, Any] | None = None,
+) -> RunConfig:
+    demos = catalogue()
+    if target in SCENARIOS:
+        if params:
+            raise ConfigError(f"scenario {target!r} sets its own parameters; --param is for single demos")
+        scenario = SCENARIOS[target]
+        streams = tuple(_checked(demos, s) for s in scenario.streams)
+        return RunConfig(target, streams, scenario.title)
+    if target not in demos:
+        known = ", ".join(sorted(demos)) + "; scenarios: " + ", ".join(SCENARIOS)
+        raise ConfigError(f"unknown demo or scenario {target!r} (demos: {known})")
+    demo = demos[target]
+    if requests is None and duration_s is None:
+        requests = concurrency
+    stream = Stream(
+        target,
+        dict(params or {}),
+        concurrency=concurrency,
+        requests=requests,
+        duration_s=duration_s,
+        rate=rate,
+        client_timeout_s=demo.extra.get("client_timeout_s"),
+    )
+    return RunConfig(target, (_checked(demos, stream),), demo.title)
+
+
+def _checked(demos: Mapping[str, Demo], stream: Stream) -> Stream:
+    check_stream(stream)
+    demo = demos[stream.demo]
+    try:
+        parsed = demo.parse_params(stream.params)
+    except ParamError as exc:
+        raise ConfigError(str(exc)) from None
+    given = {k: parsed[k] for k in stream.params}
+    return replace(stream, params=given)
+
+
+def url_for(demos: Mapping[str, Demo], base_url: str, stream: Stream) -> str:
+    from urllib.parse import urlencode
+
+    demo = demos[stream.demo]
+    query = urlencode(stream.params)
+    return f"{base_url}{demo.path}" + (f"?{query}" if query else "")

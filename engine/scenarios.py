@@ -1,0 +1,66 @@
+"""Scenarios: several demos mixed in one run, each with its own count and start offset."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .config import Stream
+
+
+@dataclass(frozen=True)
+class Scenario:
+    id: str
+    title: str
+    lesson: str
+    streams: tuple[Stream, ...]
+
+
+SCENARIOS: dict[str, Scenario] = {
+    s.id: s
+    for s in (
+        Scenario(
+            "one-blocking-call",
+            "50 × async-sleep, plus one blocking-sleep at 200 ms",
+            "Fifty well-behaved async requests share the loop happily, until a single view calls "
+            "time.sleep(1). Every request that was waiting at that moment waits a whole second "
+            "more: one blocking call spoils the batch for everybody.",
+            (
+                Stream("async-sleep", {"delay": 0.5}, concurrency=50, requests=50),
+                Stream("async-sleep", {"delay": 0.5}, concurrency=50, requests=50, start_s=0.1),
+                Stream("blocking-sleep", {"delay": 1.0}, concurrency=1, requests=1, start_s=0.2),
+            ),
+        ),
+        Scenario(
+            "sync-beside-async",
+            "20 × sync-sleep beside 20 × async-sleep",
+            "Both kinds of view overlap, but differently: the async ones share the loop thread, "
+            "the sync ones get a thread each. The threads view shows one lane per sync request.",
+            (
+                Stream("async-sleep", {"delay": 1.0}, concurrency=20, requests=20),
+                Stream("sync-sleep", {"delay": 1.0}, concurrency=20, requests=20),
+            ),
+        ),
+        Scenario(
+            "fanout-race",
+            "Sequential fan-out against gathered fan-out",
+            "Both views call the same slow upstream five times. The sequential one pays five "
+            "round trips; the one using asyncio.gather pays about one.",
+            (
+                Stream("fanout-sequential", {}, concurrency=5, requests=5),
+                Stream("fanout-gather", {}, concurrency=5, requests=5),
+            ),
+        ),
+        Scenario(
+            "open-loop-stall",
+            "Open loop at 100 req/s with a 1 s stall in the middle",
+            "Requests keep arriving at 100 per second while one blocking call stalls the loop for "
+            "a second. Because latency is measured from when each request was due, the hundred "
+            "requests that arrived during the stall show it, instead of a client politely "
+            "waiting and hiding it (coordinated omission).",
+            (
+                Stream("hello", {}, concurrency=50, rate=100.0, duration_s=3.0),
+                Stream("blocking-sleep", {"delay": 1.0}, concurrency=1, requests=1, start_s=1.0),
+            ),
+        ),
+    )
+}
