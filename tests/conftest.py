@@ -1,0 +1,59 @@
+"""Shared fixtures: a real embedded site on a real loopback socket, with a real SQLite file.
+
+The whole test session uses one throwaway data directory, so the user's own database
+and secret key are never touched.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+_DATA_DIR = tempfile.mkdtemp(prefix="explorer-tests-")
+os.environ["EXPLORER_DATA_DIR"] = _DATA_DIR
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+@dataclass
+class LabRunner:
+    """A started Lab on its own asyncio loop; ``run`` and ``fetch`` drive that loop until done."""
+
+    lab: Any
+    loop: asyncio.AbstractEventLoop
+    run: Callable[..., Any]
+    fetch: Callable[..., Any]
+
+
+@pytest.fixture(scope="session")
+def lab_runner():
+    import httpx
+
+    from engine.lab import Lab
+    from engine.plan import make_config
+
+    Lab.prepare()
+    loop = asyncio.new_event_loop()
+    lab = Lab(loop_kind="asyncio")
+    loop.run_until_complete(lab.start())
+
+    def run(target: str, **settings: Any):
+        return loop.run_until_complete(lab.run(make_config(target, **settings)))
+
+    def fetch(path: str, **kwargs: Any) -> httpx.Response:
+        async def get() -> httpx.Response:
+            async with httpx.AsyncClient(base_url=lab.url, trust_env=False, timeout=30) as client:
+                return await client.get(path, **kwargs)
+
+        return loop.run_until_complete(get())
+
+    yield LabRunner(lab, loop, run, fetch)
+    loop.run_until_complete(lab.close())
+    loop.close()
