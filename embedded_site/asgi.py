@@ -1,4 +1,4 @@
-"""ASGI entry point, for serving the site with a stand-alone server (e.g. ``uvicorn embedded_site.asgi:application``)."""
+"""ASGI entry point for a stand-alone server: ``uvicorn embedded_site.asgi:application``."""
 
 from .bootstrap import asgi_application, prepare_database
 

@@ -8,8 +8,9 @@ time, so a stalled server shows up instead of being hidden by a waiting client).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 MAX_CONCURRENCY = 1000
 MAX_REQUESTS = 100_000

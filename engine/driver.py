@@ -15,8 +15,8 @@ import contextlib
 import ssl
 import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 import httpx
 
@@ -158,7 +158,9 @@ class LoadDriver:
     async def _open_loop(self, index: int, target: Target, clients: list[httpx.AsyncClient]) -> None:
         stream = target.stream
         assert stream.rate is not None
-        count = stream.requests if stream.requests is not None else max(1, round(stream.rate * (stream.duration_s or 0)))
+        count = (
+            stream.requests if stream.requests is not None else max(1, round(stream.rate * (stream.duration_s or 0)))
+        )
         interval_ns = 1e9 / stream.rate
         free: asyncio.Queue[httpx.AsyncClient] = asyncio.Queue()
         for client in clients:
@@ -181,7 +183,9 @@ class LoadDriver:
     async def _send(self, client: httpx.AsyncClient, record: ClientRequest, stream: Stream) -> None:
         record.sent_ns = now_ns()
         try:
-            async with client.stream("GET", record.url, headers={CLIENT_ID_HEADER.decode(): str(record.id)}) as response:
+            async with client.stream(
+                "GET", record.url, headers={CLIENT_ID_HEADER.decode(): str(record.id)}
+            ) as response:
                 record.first_byte_ns = now_ns()
                 record.status = response.status_code
                 async for chunk in response.aiter_raw():

@@ -6,8 +6,9 @@ setting with the same sentence.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any, Mapping
+from typing import Any
 
 from embedded_site.demos.catalogue import Demo, ParamError, all_demos
 

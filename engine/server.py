@@ -14,7 +14,8 @@ import contextlib
 import errno
 import logging
 import socket
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import uvicorn
 
@@ -38,9 +39,13 @@ def bind_loopback(port: int) -> socket.socket:
     except OSError as exc:
         sock.close()
         if exc.errno == errno.EADDRINUSE:
-            raise ServerError(f"port {port} on {HOST} is already in use; pick another with --port, or 0 for any free port") from None
+            raise ServerError(
+                f"port {port} on {HOST} is already in use; pick another with --port, or 0 for any free port"
+            ) from None
         if exc.errno == errno.EACCES:
-            raise ServerError(f"not allowed to listen on port {port}; ports below 1024 need privileges, pick one above") from None
+            raise ServerError(
+                f"not allowed to listen on port {port}; ports below 1024 need privileges, pick one above"
+            ) from None
         raise ServerError(f"cannot listen on {HOST}:{port}: {exc.strerror}") from None
     sock.setblocking(False)
     return sock

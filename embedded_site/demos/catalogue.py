@@ -11,8 +11,9 @@ from __future__ import annotations
 import importlib
 import inspect
 import textwrap
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 VIEWS = "Views"
 ORM = "ORM"
@@ -61,7 +62,9 @@ class Param:
         try:
             value = self.kind(raw)
         except (TypeError, ValueError):
-            raise ParamError(f"{self.name} must be {'a whole number' if self.kind is int else 'a number'}, got {raw!r}") from None
+            raise ParamError(
+                f"{self.name} must be {'a whole number' if self.kind is int else 'a number'}, got {raw!r}"
+            ) from None
         if value != value or not (self.minimum <= value <= self.maximum):  # NaN fails too
             raise ParamError(f"{self.name} must be between {self.minimum} and {self.maximum}{self.unit}, got {raw}")
         return value

@@ -8,7 +8,7 @@ a sync view, so Django treats it exactly as it would treat the bare view.
 from __future__ import annotations
 
 import inspect
-from typing import Callable
+from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 

@@ -6,8 +6,15 @@ from .collector import TraceCollector, collector, current_request, now_ns
 from .spans import LagSample, ServerRequest, Span
 
 __all__ = [
-    "LagSample", "ServerRequest", "Span", "TraceCollector", "collector", "current_request",
-    "install", "now_ns", "span",
+    "LagSample",
+    "ServerRequest",
+    "Span",
+    "TraceCollector",
+    "collector",
+    "current_request",
+    "install",
+    "now_ns",
+    "span",
 ]
 
 span = collector.span

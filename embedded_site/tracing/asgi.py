@@ -7,7 +7,8 @@ including the time Django spends before and after the view.
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from .collector import TraceCollector, current_request, now_ns
 from .spans import ServerRequest

@@ -12,8 +12,8 @@ from __future__ import annotations
 import contextvars
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 from .spans import LagSample, ServerRequest, Span
 
@@ -55,7 +55,12 @@ class TraceCollector:
         return ident
 
     def add_span(
-        self, kind: str, name: str, start_ns: int, end_ns: int, error: str | None = None,
+        self,
+        kind: str,
+        name: str,
+        start_ns: int,
+        end_ns: int,
+        error: str | None = None,
         thread_id: int | None = None,
     ) -> None:
         request = current_request.get()

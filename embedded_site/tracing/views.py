@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
-from typing import Callable
+from collections.abc import Callable
 
 from .collector import collector, current_request, now_ns
 from .spans import VIEW

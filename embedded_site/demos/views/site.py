@@ -7,7 +7,7 @@ import asyncio
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
-from ..catalogue import all_demos, GROUPS, ParamError, Param
+from ..catalogue import GROUPS, Param, ParamError, all_demos
 
 UPSTREAM_DELAY = Param("delay", 0.2, 0.0, 10.0, "seconds the upstream takes to answer", " s")
 

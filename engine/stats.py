@@ -1,0 +1,180 @@
+"""Numbers and a verdict computed from a run record, never from what a demo is supposed to do."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from embedded_site.tracing.spans import HOP_WAIT, SQL
+
+from .record import RunRecord, ServerRequest
+
+BLOCKED_THRESHOLD_NS = 20_000_000  # a heartbeat this late means the loop was blocked
+
+
+@dataclass
+class RunStats:
+    requests: int
+    completed: int
+    errors: int
+    statuses: dict[str, int]
+    exceptions: dict[str, int]
+    wall_s: float
+    throughput_rps: float
+    latency_ms: dict[str, float]
+    max_in_flight: int
+    distinct_server_threads: int
+    loop_lag_ms: dict[str, float]
+    blocked_ms: float
+    speedup: float
+    mean_server_ms: float
+    sql: dict[str, Any] = field(default_factory=dict)
+    verdict: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100) of an unsorted list; 0 for an empty one."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), math.ceil(q / 100 * len(ordered))))
+    return ordered[rank - 1]
+
+
+def max_overlap(intervals: list[tuple[int, int]]) -> int:
+    events = sorted([(s, 1) for s, _ in intervals] + [(e, -1) for _, e in intervals], key=lambda x: (x[0], x[1]))
+    best = current = 0
+    for _, step in events:
+        current += step
+        best = max(best, current)
+    return best
+
+
+def _sql_serialisation(server: list[ServerRequest]) -> dict[str, Any]:
+    """For requests with several SQL queries: did their queries ever overlap in time?"""
+    multi = [[s for s in r.spans if s.kind == SQL] for r in server]
+    multi = [spans for spans in multi if len(spans) >= 2]
+    if not multi:
+        return {}
+    overlapping = 0
+    ratios = []
+    # Were the queries *asked for* together (e.g. asyncio.gather)?  Then their thread hops
+    # were waiting at the same time, even if the queries themselves ran one by one.
+    issued_together = 0
+    for request in server:
+        waits = sorted((s for s in request.spans if s.kind == HOP_WAIT), key=lambda s: s.start_ns)
+        if any(b.start_ns < a.end_ns for a, b in zip(waits, waits[1:])):
+            issued_together += 1
+    for spans in multi:
+        spans.sort(key=lambda s: s.start_ns)
+        if any(b.start_ns < a.end_ns for a, b in zip(spans, spans[1:])):
+            overlapping += 1
+        mean = sum(s.duration_ns for s in spans) / len(spans)
+        if mean > 0:
+            ratios.append((spans[-1].end_ns - spans[0].start_ns) / mean)
+    return {
+        "requests_with_several_queries": len(multi),
+        "queries_per_request": round(sum(len(s) for s in multi) / len(multi), 1),
+        "requests_with_overlap": overlapping,
+        "requests_issuing_together": issued_together,
+        "span_over_one_query": round(sum(ratios) / len(ratios), 1) if ratios else 0.0,
+        "threads_per_request": round(sum(len({s.thread_id for s in spans}) for spans in multi) / len(multi), 2),
+    }
+
+
+def compute(record: RunRecord) -> RunStats:
+    clients = [c for c in list(record.client) if c.done_ns is not None and c.sent_ns is not None]
+    server = [s for s in list(record.server) if s.end_ns is not None]
+    by_client = record.server_by_client_id()
+    errors = sum(1 for c in clients if not c.ok)
+    statuses = Counter(str(c.status) if c.status is not None else "no response" for c in clients)
+    exceptions = Counter(s.exception_type for s in server if s.exception_type)
+    if clients:
+        begin = min(c.intended_ns for c in clients)
+        end = max(c.done_ns for c in clients)  # type: ignore[type-var]
+        wall_ns = max(1, end - begin)
+    else:
+        wall_ns = 1
+    latencies = [c.latency_ns / 1e6 for c in clients]  # type: ignore[operator]
+    matched = [by_client[c.id] for c in clients if c.id in by_client and by_client[c.id].end_ns is not None]
+    server_ns = [s.end_ns - s.arrival_ns for s in matched]  # type: ignore[operator]
+    threads = {span.thread_id for s in server for span in s.spans} | {s.thread_id for s in server}
+    lags = [s.lag_ns / 1e6 for s in list(record.lag)]
+    blocked_ms = sum(s.lag_ns for s in list(record.lag) if s.lag_ns >= BLOCKED_THRESHOLD_NS) / 1e6
+    stats = RunStats(
+        requests=len(record.client),
+        completed=len(clients),
+        errors=errors,
+        statuses=dict(sorted(statuses.items())),
+        exceptions=dict(exceptions.most_common()),
+        wall_s=round(wall_ns / 1e9, 4),
+        throughput_rps=round(len(clients) / (wall_ns / 1e9), 1) if clients else 0.0,
+        latency_ms={f"p{q}": round(percentile(latencies, q), 2) for q in (50, 95, 99)}
+        | {"max": round(max(latencies, default=0.0), 2)},
+        max_in_flight=max_overlap([(c.sent_ns, c.done_ns) for c in clients]),  # type: ignore[misc]
+        distinct_server_threads=len(threads),
+        loop_lag_ms={"p99": round(percentile(lags, 99), 2), "max": round(max(lags, default=0.0), 2)},
+        blocked_ms=round(blocked_ms, 1),
+        speedup=round(sum(server_ns) / wall_ns, 2),
+        mean_server_ms=round(sum(server_ns) / len(server_ns) / 1e6, 2) if server_ns else 0.0,
+        sql=_sql_serialisation(server),
+    )
+    stats.verdict = verdict(record, stats)
+    return stats
+
+
+def _fmt_s(seconds: float) -> str:
+    return f"{seconds:.2f} s" if seconds < 10 else f"{seconds:.1f} s"
+
+
+def verdict(record: RunRecord, st: RunStats) -> str:
+    """One plain sentence, derived only from the measured numbers."""
+    n = st.completed
+    if n == 0:
+        return (
+            "Nothing finished: no request got an answer."
+            if not record.stopped
+            else "Stopped before any request finished."
+        )
+    lead = f"{n} × {record.config.target} took {_fmt_s(st.wall_s)}"
+    if st.errors == n:
+        what = next(iter(st.exceptions), None)
+        if what:
+            return f"All {n} requests failed: the view raised {what} (see the error on each request)."
+        sample = next((c.error or f"HTTP {c.status}" for c in record.client if not c.ok), "an error")
+        return f"All {n} requests failed: {sample}."
+    parts = []
+    if st.blocked_ms >= 0.25 * st.wall_s * 1000 and st.blocked_ms >= 100:
+        parts.append(
+            f"{lead}: the event loop was blocked for {st.blocked_ms / 1000:.2f} s of it, "
+            f"so requests waited for each other (speed-up {st.speedup:.1f}×)"
+        )
+    elif st.sql and st.sql["requests_with_overlap"] == 0 and st.sql["queries_per_request"] >= 2:
+        q = st.sql
+        parts.append(
+            f"{q['queries_per_request']:g} ORM queries {'gathered ' if q['requests_issuing_together'] else ''}"
+            f"in one view took {q['span_over_one_query']:.1f}× one query: serialised on the request's sync thread"
+        )
+    else:
+        ideal = min(n, st.max_in_flight) or 1
+        if st.speedup >= 0.6 * ideal and ideal > 1:
+            parts.append(f"{lead}: fully concurrent ({st.max_in_flight} in flight, speed-up {st.speedup:.1f}×)")
+        elif st.speedup <= 1.3 and st.max_in_flight > 1:
+            parts.append(
+                f"{lead}: effectively one at a time (speed-up {st.speedup:.1f}× with {st.max_in_flight} in flight)"
+            )
+        elif st.max_in_flight <= 1:
+            parts.append(f"{lead}, one request at a time (p50 {st.latency_ms['p50']:.1f} ms)")
+        else:
+            parts.append(f"{lead}: partly concurrent (speed-up {st.speedup:.1f}× of {ideal} possible)")
+    threads = st.distinct_server_threads
+    if threads > 1:
+        parts.append(f"on {threads} server threads")
+    if st.errors:
+        parts.append(f"{st.errors} of {n} failed")
+    return ", ".join(parts) + "."

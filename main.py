@@ -1,0 +1,32 @@
+"""Django Async Explorer.
+
+``python main.py`` opens the window; ``python main.py list|serve|run …`` works in a
+terminal without one (see ``python main.py --help``).
+"""
+
+from __future__ import annotations
+
+import sys
+
+MIN_PYTHON = (3, 12)
+
+
+def main(argv: list[str]) -> int:
+    if sys.version_info < MIN_PYTHON:
+        print(
+            f"Django Async Explorer needs Python {MIN_PYTHON[0]}.{MIN_PYTHON[1]} or newer "
+            f"(this is {sys.version.split()[0]}); see the README's set-up command.",
+            file=sys.stderr,
+        )
+        return 2
+    if not argv:
+        from gui.app import main as gui_main
+
+        return gui_main()
+    from engine.cli import main as cli_main
+
+    return cli_main(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

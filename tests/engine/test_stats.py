@@ -1,0 +1,64 @@
+"""Stats and verdicts from records built by hand: the arithmetic, independent of timing."""
+
+from __future__ import annotations
+
+from embedded_site.tracing.spans import LagSample, ServerRequest, Span
+from engine.config import RunConfig, Stream
+from engine.record import ClientRequest, RunRecord
+from engine.stats import compute, max_overlap, percentile
+
+MS = 1_000_000
+
+
+def _record(target: str, intervals: list[tuple[int, int]], lag: list[tuple[int, int]] = (), sql=None) -> RunRecord:
+    record = RunRecord(RunConfig(target, (Stream(target, requests=len(intervals)),)), {}, "asyncio", "", 0)
+    for i, (start, end) in enumerate(intervals, start=1):
+        record.client.append(ClientRequest(i, 0, target, "", start * MS, start * MS, start * MS + 1, end * MS, 200, 10))
+        server = ServerRequest(i, i, "GET", "/", "", start * MS, 1, end_ns=end * MS, status=200)
+        for q_start, q_end in sql or []:
+            server.spans.append(Span("sql", "SELECT 1", (start + q_start) * MS, (start + q_end) * MS, 7))
+            # asyncio.gather: every query's thread hop was submitted at the start.
+            server.spans.append(Span("hop-wait", "aggregate", start * MS, (start + q_start) * MS + 1, 1))
+        record.server.append(server)
+    record.lag.extend(LagSample(t * MS, v * MS) for t, v in lag)
+    return record
+
+
+def test_percentile_and_overlap():
+    assert percentile([], 99) == 0
+    assert percentile(list(range(1, 101)), 50) == 50
+    assert percentile(list(range(1, 101)), 99) == 99
+    assert max_overlap([(0, 10), (5, 15), (12, 20)]) == 2
+    assert max_overlap([(0, 10), (10, 20)]) == 1
+
+
+def test_fully_concurrent_verdict():
+    stats = compute(_record("async-sleep", [(0, 1000)] * 20))
+    assert stats.wall_s == 1.0 and stats.max_in_flight == 20 and stats.speedup == 20.0
+    assert stats.verdict.startswith("20 × async-sleep took 1.00 s: fully concurrent")
+
+
+def test_serial_verdict_when_the_loop_was_blocked():
+    intervals = [(0, 500), (0, 1000), (0, 1500), (0, 2000), (0, 2500)]
+    lag = [(500 * i, 500) for i in range(1, 5)]
+    stats = compute(_record("blocking-sleep", intervals, lag))
+    assert stats.blocked_ms == 2000
+    assert "blocked for 2.00 s" in stats.verdict
+
+
+def test_serialised_sql_verdict():
+    queries = [(10 * i, 10 * i + 10) for i in range(5)]
+    stats = compute(_record("orm-gather-serialised", [(0, 60)], sql=queries))
+    assert stats.sql["requests_with_overlap"] == 0
+    assert stats.sql["span_over_one_query"] == 5.0
+    assert stats.verdict.startswith("5 ORM queries gathered in one view took 5.0× one query: serialised")
+
+
+def test_all_failed_verdict_names_the_exception():
+    record = _record("article-async-all", [(0, 5)] * 3)
+    for c, s in zip(record.client, record.server):
+        c.status = s.status = 500
+        s.exception_type = "AttributeError"
+    stats = compute(record)
+    assert stats.errors == 3 and stats.exceptions == {"AttributeError": 3}
+    assert "AttributeError" in stats.verdict
