@@ -6,6 +6,7 @@ terminal without one (see ``python main.py --help``).
 
 from __future__ import annotations
 
+import os
 import sys
 
 MIN_PYTHON = (3, 12)
@@ -20,6 +21,15 @@ def main(argv: list[str]) -> int:
         )
         return 2
     if not argv:
+        if sys.platform.startswith("linux") and not (
+            os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.environ.get("QT_QPA_PLATFORM")
+        ):
+            print(
+                "No display to open the window on. Run it under a desktop session or `xvfb-run`, "
+                "or use the terminal commands: python main.py --help",
+                file=sys.stderr,
+            )
+            return 2
         from gui.app import main as gui_main
 
         return gui_main()

@@ -36,6 +36,7 @@ INSTALLED_APPS = ["embedded_site.demos"]
 
 MIDDLEWARE = [
     "embedded_site.tracing.middleware.TraceMiddleware",
+    "embedded_site.hosts.AllowedHostMiddleware",
 ]
 
 ROOT_URLCONF = "embedded_site.urls"
