@@ -19,7 +19,7 @@ from embedded_site.bootstrap import asgi_application, prepare_database, setup_dj
 from embedded_site.tracing import collector
 
 from .config import RunConfig
-from .driver import LoadDriver, Target, now_ns
+from .driver import ClientProcess, LoadDriver, Target, now_ns
 from .plan import catalogue, url_for
 from .record import RunRecord
 from .server import EmbeddedServer
@@ -51,6 +51,7 @@ class Lab:
         self.requested_port = port
         self.current: RunRecord | None = None
         self._driver: LoadDriver | None = None
+        self._client: ClientProcess | None = None
 
     @staticmethod
     def prepare() -> None:
@@ -67,12 +68,16 @@ class Lab:
         setup_django()
         self.server = EmbeddedServer(asgi_application(), self.requested_port)
         await self.server.start()
+        self._client = ClientProcess()
 
     async def close(self) -> None:
         """Stop a run in progress, then the server; nothing is left running."""
         self.stop_run()
         if self._driver is not None:
             await asyncio.get_running_loop().run_in_executor(None, self._driver.join, 10)
+        if self._client is not None:
+            await asyncio.get_running_loop().run_in_executor(None, self._client.close)
+            self._client = None
         if self.server is not None:
             await self.server.stop()
             self.server = None
@@ -116,7 +121,11 @@ class Lab:
         )
         loop = asyncio.get_running_loop()
         done = asyncio.Event()
-        driver = LoadDriver(targets, record.client, on_finished=lambda: loop.call_soon_threadsafe(done.set))
+        if self._client is None or not self._client.alive:
+            self._client = ClientProcess()
+        driver = LoadDriver(
+            targets, record.client, on_finished=lambda: loop.call_soon_threadsafe(done.set), process=self._client
+        )
         self.current, self._driver = record, driver
         collector.recording = True
         if on_started is not None:
@@ -136,7 +145,7 @@ class Lab:
             record.finished_ns = now_ns()
             record.thread_names = dict(collector.thread_names)
         if driver.error is not None:
-            record.notes.append(f"the load driver failed: {driver.error!r}")
+            record.notes.append(f"the load driver failed: {driver.error}")
         return record
 
 

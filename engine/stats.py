@@ -149,10 +149,17 @@ def verdict(record: RunRecord, st: RunStats) -> str:
         sample = next((c.error or f"HTTP {c.status}" for c in record.client if not c.ok), "an error")
         return f"All {n} requests failed: {sample}."
     parts = []
-    if st.blocked_ms >= 0.25 * st.wall_s * 1000 and st.blocked_ms >= 100:
+    wall_ms = st.wall_s * 1000
+    longest_stall = st.loop_lag_ms["max"]
+    if st.blocked_ms >= 0.25 * wall_ms and longest_stall >= max(100.0, 0.1 * wall_ms):
         parts.append(
             f"{lead}: the event loop was blocked for {st.blocked_ms / 1000:.2f} s of it, "
             f"so requests waited for each other (speed-up {st.speedup:.1f}×)"
+        )
+    elif st.blocked_ms >= 0.25 * wall_ms:
+        parts.append(
+            f"{lead} at {st.throughput_rps:.0f} req/s: the event loop was saturated, waking late for "
+            f"{st.blocked_ms / 1000:.2f} s of it (lag p99 {st.loop_lag_ms['p99']:.0f} ms)"
         )
     elif st.sql and st.sql["requests_with_overlap"] == 0 and st.sql["queries_per_request"] >= 2:
         q = st.sql

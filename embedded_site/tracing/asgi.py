@@ -62,9 +62,11 @@ class TracedApplication:
                 request.status = message["status"]
             elif kind == "http.response.body":
                 request.bytes_sent += len(message.get("body", b""))
+                if not message.get("more_body", False):
+                    # Stamped when the last bytes are handed to the server, not after its
+                    # send returns: by then the client may already have them.
+                    request.end_ns = now_ns()
             await send(message)
-            if kind == "http.response.body" and not message.get("more_body", False):
-                request.end_ns = now_ns()
 
         async def traced_receive() -> Message:
             message = await receive()

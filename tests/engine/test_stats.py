@@ -62,3 +62,10 @@ def test_all_failed_verdict_names_the_exception():
     stats = compute(record)
     assert stats.errors == 3 and stats.exceptions == {"AttributeError": 3}
     assert "AttributeError" in stats.verdict
+
+
+def test_a_busy_loop_is_saturated_not_blocked():
+    # Many short late wake-ups (no single long stall): saturation, not one blocking call.
+    lag = [(i * 30, 25) for i in range(1, 60)]
+    stats = compute(_record("hello", [(i * 20, i * 20 + 15) for i in range(100)], lag))
+    assert "saturated" in stats.verdict and "blocked" not in stats.verdict
