@@ -90,8 +90,7 @@ class QtSelectorEventLoop(asyncio.SelectorEventLoop):
         self._deadline_timer.timeout.disconnect(self._on_deadline)
         self._soon_timer.stop()
         self._soon_timer.timeout.disconnect(self._tick)
-        for obj in (self._notifier, self._deadline_timer, self._soon_timer):
-            obj.deleteLater()
+        # Python owns these parentless objects: dropping the references deletes them.
         self._notifier = self._deadline_timer = self._soon_timer = None
 
     # -- scheduling hooks ---------------------------------------------------------
@@ -158,7 +157,7 @@ class QtSelectorEventLoop(asyncio.SelectorEventLoop):
         self._ticking = True
         try:
             self._run_once()
-        except BaseException as exc:  # KeyboardInterrupt/SystemExit out of a callback
+        except BaseException as exc:  # noqa: BLE001 (KeyboardInterrupt/SystemExit from a callback: re-raised by run_forever)
             self._tick_error = exc
             self._stopping = True
         finally:
