@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 
 from asgiref.sync import sync_to_async
+from django.core.handlers.base import BaseHandler
+from django.core.handlers.exception import convert_exception_to_response
 from django.http import HttpRequest, JsonResponse
 
 from ...tracing import span
-from ...tracing.spans import AWAIT, BLOCKING
+from ...tracing.spans import AWAIT, BLOCKING, CPU
 from ..catalogue import VIEWS, Param, demo
+from ..tasks import summarise_reviews
+
+logger = logging.getLogger(__name__)
 
 DELAY = Param("delay", 0.5, 0.0, 10.0, "seconds each request waits", " s")
 
@@ -102,3 +108,177 @@ async def sync_to_async_threadpool(request: HttpRequest, delay: float) -> JsonRe
 
     await sync_to_async(blocking_io, thread_sensitive=False)()
     return JsonResponse({"slept": delay})
+
+
+# --- CPU-bound work ---------------------------------------------------------------------
+
+
+def crunch(iterations: int) -> int:
+    """Pure-Python arithmetic: it holds the GIL from start to finish."""
+    total = 0
+    for i in range(iterations):
+        total = (total + i * i) % 1_000_003
+    return total
+
+
+def _iterations_per_ms() -> int:
+    """How many crunch() iterations take a millisecond on this machine, measured once at import."""
+    sample = 100_000
+    start = time.perf_counter()
+    crunch(sample)
+    return max(1, int(sample / ((time.perf_counter() - start) * 1000)))
+
+
+ITERATIONS_PER_MS = _iterations_per_ms()
+WORK = Param("work", 200, 1, 5000, "milliseconds of pure-Python CPU work per request (as measured alone)", " ms")
+
+
+@demo(
+    "cpu-bound-async",
+    group=VIEWS,
+    title="CPU work inside an async view",
+    lesson=(
+        "async does not make computation cheaper. A loop of pure-Python arithmetic in an async "
+        "view never awaits, so it holds the event loop for its whole run: concurrent requests "
+        "finish one after another and the loop lag grows by the full work time per request, "
+        "exactly like time.sleep. await only helps while waiting, not while computing."
+    ),
+    params=(WORK,),
+    blocks_loop=lambda p: p["work"] / 1000,
+)
+async def cpu_bound_async(request: HttpRequest, work: int) -> JsonResponse:
+    with span(CPU, f"crunch ~{work} ms"):
+        result = crunch(work * ITERATIONS_PER_MS)  # runs on the loop thread: nothing else can run
+    return JsonResponse({"work_ms": work, "result": result})
+
+
+@demo(
+    "cpu-bound-thread",
+    group=VIEWS,
+    title="CPU work moved to a thread",
+    lesson=(
+        "The same computation handed to sync_to_async(thread_sensitive=False) runs in the thread "
+        "pool, so the event loop stays responsive (the lag stays small). But it does not run "
+        "any faster: pure-Python code needs the GIL, and only one thread holds it at a time, so "
+        "four concurrent requests take about four times as long as one, each CPU span stretched "
+        "by the others. For real parallel CPU work use processes (or a task queue), or "
+        "libraries that release the GIL."
+    ),
+    params=(WORK,),
+)
+async def cpu_bound_thread(request: HttpRequest, work: int) -> JsonResponse:
+    def crunch_in_thread() -> int:
+        with span(CPU, f"crunch ~{work} ms"):
+            return crunch(work * ITERATIONS_PER_MS)  # still needs the GIL the loop thread needs
+
+    result = await sync_to_async(crunch_in_thread, thread_sensitive=False)()
+    return JsonResponse({"work_ms": work, "result": result})
+
+
+# --- Cancellation -----------------------------------------------------------------------
+
+
+@demo(
+    "client-disconnect",
+    group=VIEWS,
+    title="The client gives up: Django cancels the view",
+    lesson=(
+        "Under ASGI Django listens for the client's disconnect while the view runs. When it "
+        "comes (here the load driver gives up after 0.3 s), Django cancels the view's task: "
+        "asyncio.CancelledError is raised at the await the view is parked on. Catch it only to "
+        "clean up, then re-raise; swallowing it would keep a dead request running. A sync view "
+        "cannot be interrupted like this: its thread runs to the end."
+    ),
+    params=(Param("delay", 3.0, 0.0, 10.0, "seconds the view would wait if nobody interrupted it", " s"),),
+    extra={"client_timeout_s": 0.3},
+)
+async def client_disconnect(request: HttpRequest, delay: float) -> JsonResponse:
+    started = time.perf_counter()
+    try:
+        with span(AWAIT, f"asyncio.sleep({delay})"):
+            await asyncio.sleep(delay)
+    except asyncio.CancelledError:
+        # The client has gone: release what the view holds (locks, temp files, upstream
+        # calls), then let the cancellation continue.
+        with span(CPU, "cleanup after cancellation"):
+            logger.info("client went away; view cancelled after %.2f s", time.perf_counter() - started)
+        raise
+    return JsonResponse({"slept": delay})
+
+
+# --- A sync-only middleware in an async stack -------------------------------------------
+
+
+class SyncOnlyMiddleware:
+    """An old-style middleware: sync_capable only, like any middleware that sets no flags."""
+
+    sync_capable = True
+    async_capable = False
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        # get_response is async_to_sync(view): this thread now blocks while the loop runs the view.
+        with span(BLOCKING, "get_response: async_to_sync, back to the loop for the view"):
+            return self.get_response(request)
+
+
+async def trivial_view(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"message": "Hello, async world!"})
+
+
+@demo(
+    "sync-middleware-penalty",
+    group=VIEWS,
+    title="An async view behind a sync-only middleware",
+    lesson=(
+        "The view is as trivial as hello, but it sits behind one middleware that is only "
+        "sync_capable, wired exactly as Django's load_middleware wires it under ASGI: "
+        "sync_to_async to run the middleware on the request's sync thread (a hop in the "
+        "timeline), then async_to_sync to come back to the loop for the view while that thread "
+        "blocks. Every sync-only middleware in MIDDLEWARE costs every request those two thread "
+        "switches, async views included. Check your middleware for async_capable = True."
+    ),
+    twin="hello",
+)
+async def sync_middleware_penalty(request: HttpRequest) -> JsonResponse:
+    # What BaseHandler.load_middleware(is_async=True) builds, once at start-up, for
+    # MIDDLEWARE = ["...SyncOnlyMiddleware"]; rebuilt per request here to put it on show.
+    handler = BaseHandler()
+    view = convert_exception_to_response(trivial_view)
+    # The middleware can only call a sync get_response, so the async view is wrapped in async_to_sync...
+    below = handler.adapt_method_mode(False, view, method_is_async=True)
+    middleware = convert_exception_to_response(SyncOnlyMiddleware(below))
+    # ...and the ASGI handler can only await, so the middleware is wrapped in sync_to_async.
+    chain = handler.adapt_method_mode(True, middleware, method_is_async=False)
+    return await chain(request)
+
+
+# --- Background tasks (django.tasks) ----------------------------------------------------
+
+
+@demo(
+    "task-enqueue",
+    group=VIEWS,
+    title="Enqueue a background task (django.tasks)",
+    lesson=(
+        "Django 6's tasks framework: a @task function and `await task.aenqueue(...)`, which "
+        "returns a TaskResult. The result depends on the backend: with ImmediateBackend (used "
+        "here, and the default) aenqueue runs the task at once, through a sync_to_async hop on "
+        "the request's thread, so the status comes back SUCCESSFUL and the request pays for the "
+        "work. A real queue backend returns READY at once and a separate worker runs it. Django "
+        "ships only the Immediate and Dummy backends; a worker comes from a third-party package."
+    ),
+    params=(Param("book", 1, 1, 2000, "id of the book whose reviews the task summarises"),),
+)
+async def task_enqueue(request: HttpRequest, book: int) -> JsonResponse:
+    result = await summarise_reviews.aenqueue(book_id=book)
+    return JsonResponse(
+        {
+            "id": result.id,
+            "status": result.status,
+            "backend": result.backend,
+            "return_value": result.return_value if result.is_finished else None,
+        }
+    )

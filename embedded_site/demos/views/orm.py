@@ -1,1 +1,203 @@
-"""ORM group."""
+"""ORM group: Django's async ORM API, and what it really does underneath (a thread hop per query)."""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+
+from asgiref.sync import sync_to_async
+from django.core.paginator import AsyncPaginator
+from django.db import transaction
+from django.db.models import Avg, Count, F, Sum
+from django.http import HttpRequest, JsonResponse
+
+from ..catalogue import ORM, Param, demo
+from ..models import Author, Book, Review
+
+ROWS = Param("rows", 20, 1, 1000, "rows to fetch", " rows")
+
+
+@demo(
+    "orm-async-read",
+    group=ORM,
+    title="Async ORM reads: aget, afirst, acount, async for",
+    lesson=(
+        "The a-prefixed queryset methods (aget, afirst, acount, aaggregate...) and `async for` "
+        "let an async view query the database without blocking the loop. They are not async "
+        "all the way down: each one runs the ordinary sync query through sync_to_async on the "
+        "request's thread. Look for one thread hop per await, and the SQL on that thread."
+    ),
+    params=(ROWS,),
+)
+async def orm_async_read(request: HttpRequest, rows: int) -> JsonResponse:
+    total = await Book.objects.acount()
+    first = await Book.objects.afirst()
+    author = await Author.objects.aget(pk=first.author_id)
+    bestsellers = [book.title async for book in Book.objects.order_by("-copies_sold")[:rows]]
+    return JsonResponse(
+        {"books": total, "first": first.title, "its_author": author.name, "bestsellers": bestsellers}
+    )
+
+
+@demo(
+    "orm-async-write",
+    group=ORM,
+    title="Async ORM writes: acreate, aupdate, adelete",
+    lesson=(
+        "Writes have async twins too: acreate, asave, aupdate, adelete. Each is one thread hop "
+        "and one statement in autocommit mode. The view deletes the book it created, so "
+        "repeated runs leave the table as they found it. SQLite takes one writer at a time, so "
+        "under load these requests queue on the database lock, not on the event loop."
+    ),
+)
+async def orm_async_write(request: HttpRequest) -> JsonResponse:
+    author = await Author.objects.afirst()
+    book = await Book.objects.acreate(title="Draft", author=author, year=2026, pages=1, price=Decimal("9.99"))
+    updated = await Book.objects.filter(pk=book.pk).aupdate(copies_sold=F("copies_sold") + 1, title="Published")
+    created_id = book.pk
+    await book.adelete()  # clean up, so the demo never grows the table (adelete also clears book.pk)
+    return JsonResponse({"created": created_id, "updated": updated, "deleted": True})
+
+
+@demo(
+    "orm-gather-serialised",
+    group=ORM,
+    title="asyncio.gather of ORM queries runs them one at a time",
+    lesson=(
+        "Gathering several ORM awaits looks parallel but is not. Every async ORM call is a "
+        "thread-sensitive sync_to_async, and all of a request's thread-sensitive calls share "
+        "one thread (and its one database connection), so the queries queue and run one after "
+        "another: the SQL spans never overlap. Concurrency in async Django comes from serving "
+        "many requests at once, not from gathering queries inside one."
+    ),
+    params=(Param("queries", 5, 1, 20, "ORM queries gathered at once", " queries"),),
+)
+async def orm_gather_serialised(request: HttpRequest, queries: int) -> JsonResponse:
+    # Each aggregate joins 6,000 reviews to their books: a few milliseconds of real work.
+    stats = await asyncio.gather(
+        *(
+            Review.objects.filter(book__year__gte=1970 + i).aaggregate(
+                reviews=Count("id"), average_rating=Avg("rating"), pages=Sum("book__pages")
+            )
+            for i in range(queries)
+        )
+    )
+    return JsonResponse({"stats": stats})
+
+
+@demo(
+    "orm-sync-in-async",
+    group=ORM,
+    title="A plain sync ORM call in an async view",
+    lesson=(
+        "Evaluating a queryset the ordinary way inside async def would block the loop, so "
+        "Django refuses: it raises SynchronousOnlyOperation (\"You cannot call this from an "
+        "async context - use a thread or sync_to_async.\") and the request fails with 500. Use "
+        "the async methods or `async for`, or move the sync code into sync_to_async."
+    ),
+    expect_status=500,
+    twin="orm-async-read",
+)
+async def orm_sync_in_async(request: HttpRequest) -> JsonResponse:
+    books = list(Book.objects.all()[:10])  # sync query on the event loop: Django raises
+    return JsonResponse({"titles": [book.title for book in books]})
+
+
+def swap_prices(first_id: int, second_id: int) -> tuple[Decimal, Decimal]:
+    """Several writes that must succeed or fail together."""
+    with transaction.atomic():
+        first = Book.objects.get(pk=first_id)
+        second = Book.objects.get(pk=second_id)
+        first.price, second.price = second.price, first.price
+        first.save(update_fields=["price"])
+        second.save(update_fields=["price"])
+    return first.price, second.price
+
+
+@demo(
+    "orm-transaction",
+    group=ORM,
+    title="A transaction from an async view",
+    lesson=(
+        "There is no async transaction.atomic in Django: a transaction belongs to one "
+        "connection, and a connection to one thread, while each async ORM call may hop to a "
+        "thread on its own. Put the whole transaction in a sync function and call it with "
+        "sync_to_async, so every statement runs on the same thread inside one atomic block. "
+        "(`with transaction.atomic():` directly in async def raises SynchronousOnlyOperation.)"
+    ),
+)
+async def orm_transaction(request: HttpRequest) -> JsonResponse:
+    first_price, second_price = await sync_to_async(swap_prices)(1, 2)
+    return JsonResponse({"book_1_price": str(first_price), "book_2_price": str(second_price)})
+
+
+@demo(
+    "orm-n-plus-one",
+    group=ORM,
+    title="N+1 queries, the async way",
+    lesson=(
+        "One query for the books, then one more per book for its author. In async code the "
+        "lazy `book.author` is not even allowed (an unfetched relation raises "
+        "SynchronousOnlyOperation), so the extra queries have to be written out, and each "
+        "costs a query plus a thread hop. The classic N+1 problem, with a higher price per row."
+    ),
+    params=(ROWS,),
+    twin="orm-select-related",
+)
+async def orm_n_plus_one(request: HttpRequest, rows: int) -> JsonResponse:
+    books = [book async for book in Book.objects.all()[:rows]]
+    lines = []
+    for book in books:
+        author = await Author.objects.aget(pk=book.author_id)  # one query and one hop per book
+        lines.append(f"{book.title} by {author.name}")
+    return JsonResponse({"books": lines})
+
+
+@demo(
+    "orm-select-related",
+    group=ORM,
+    title="select_related: one query instead of N+1",
+    lesson=(
+        "The same page with select_related('author'): a single query with a JOIN fetches "
+        "every book with its author, so `book.author` is already loaded and safe to use in "
+        "async code. One query, one thread hop, whatever the number of rows."
+    ),
+    params=(ROWS,),
+    twin="orm-n-plus-one",
+)
+async def orm_select_related(request: HttpRequest, rows: int) -> JsonResponse:
+    lines = [
+        f"{book.title} by {book.author.name}"
+        async for book in Book.objects.select_related("author")[:rows]
+    ]
+    return JsonResponse({"books": lines})
+
+
+@demo(
+    "orm-async-paginator",
+    group=ORM,
+    title="AsyncPaginator (Django 6.0+)",
+    lesson=(
+        "Django 6.0 added AsyncPaginator and AsyncPage: acount, anum_pages, aget_page, "
+        "aget_object_list, ahas_next... The count is cached after the first await, and the "
+        "page's rows are fetched only when you await aget_object_list (or iterate with async "
+        "for). aget_page clamps a page number that is out of range; apage raises EmptyPage."
+    ),
+    params=(
+        Param("page", 1, 1, 1000, "page number (past the last page shows the last page)"),
+        Param("per_page", 20, 1, 100, "books per page"),
+    ),
+)
+async def orm_async_paginator(request: HttpRequest, page: int, per_page: int) -> JsonResponse:
+    paginator = AsyncPaginator(Book.objects.order_by("id"), per_page=per_page)
+    current = await paginator.aget_page(page)
+    books = await current.aget_object_list()
+    return JsonResponse(
+        {
+            "page": current.number,
+            "num_pages": await paginator.anum_pages(),
+            "count": await paginator.acount(),
+            "has_next": await current.ahas_next(),
+            "titles": [book.title for book in books],
+        }
+    )

@@ -1,1 +1,84 @@
-"""templates group."""
+"""Templates group: Django renders templates synchronously, and where that happens matters."""
+
+from __future__ import annotations
+
+from asgiref.sync import sync_to_async
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from ..catalogue import TEMPLATES, Param, demo
+from ..models import Book
+
+ROWS = Param("rows", 200, 1, 1000, "book rows in the rendered table", " rows")
+
+
+@demo(
+    "template-render",
+    group=TEMPLATES,
+    title="Rendering a template in an async view",
+    lesson=(
+        "Django's template engine is synchronous: render() called from an async view runs on "
+        "the event loop's thread and holds it for the whole render. For a small page that is a "
+        "millisecond and fine; for a big table it is loop time nobody else gets. Watch the "
+        "template span on the loop thread and the lag as rows grow."
+    ),
+    params=(ROWS,),
+    blocks_loop=lambda p: p["rows"] * 0.00005,
+)
+async def template_render(request: HttpRequest, rows: int) -> HttpResponse:
+    books = [book async for book in Book.objects.select_related("author")[:rows]]
+    return render(request, "demos/book_table.html", {"books": books})  # renders on the loop thread
+
+
+@demo(
+    "template-render-thread",
+    group=TEMPLATES,
+    title="Rendering a template in a thread",
+    lesson=(
+        "The same render moved off the loop with sync_to_async: it runs on the request's sync "
+        "thread, so the loop stays free while a big page renders, at the cost of one thread "
+        "hop. Rendering still needs the GIL, so this keeps the loop responsive rather than "
+        "making rendering faster. Worth it for heavy templates, not for small ones."
+    ),
+    params=(ROWS,),
+    twin="template-render",
+)
+async def template_render_thread(request: HttpRequest, rows: int) -> HttpResponse:
+    books = [book async for book in Book.objects.select_related("author")[:rows]]
+    return await sync_to_async(render)(request, "demos/book_table.html", {"books": books})
+
+
+@demo(
+    "template-lazy-queryset",
+    group=TEMPLATES,
+    title="An unevaluated queryset passed to a template",
+    lesson=(
+        "Querysets are lazy: this one is only evaluated when the template's {% for %} loops "
+        "over it, which happens inside render(), on the event loop. Django detects a sync query "
+        "in an async context and raises SynchronousOnlyOperation, so the page fails with 500. "
+        "In an async view, evaluate querysets before rendering."
+    ),
+    params=(ROWS,),
+    expect_status=500,
+    twin="template-lazy-queryset-fixed",
+)
+async def template_lazy_queryset(request: HttpRequest, rows: int) -> HttpResponse:
+    books = Book.objects.select_related("author")[:rows]  # not evaluated yet
+    return render(request, "demos/book_table.html", {"books": books})
+
+
+@demo(
+    "template-lazy-queryset-fixed",
+    group=TEMPLATES,
+    title="Evaluate the queryset first, then render",
+    lesson=(
+        "The fix: evaluate the queryset with `async for` before rendering, so the template "
+        "gets a plain list and makes no queries of its own. select_related matters here too: a "
+        "lazy {{ book.author }} would be a sync query during rendering."
+    ),
+    params=(ROWS,),
+    twin="template-lazy-queryset",
+)
+async def template_lazy_queryset_fixed(request: HttpRequest, rows: int) -> HttpResponse:
+    books = [book async for book in Book.objects.select_related("author")[:rows]]
+    return render(request, "demos/book_table.html", {"books": books})
