@@ -17,6 +17,7 @@ import uvicorn
 
 from embedded_site.bootstrap import asgi_application, prepare_database, setup_django
 from embedded_site.tracing import collector
+from embedded_site.tracing.heartbeat import HEARTBEAT_PERIOD_S
 
 from .config import RunConfig
 from .driver import ClientProcess, LoadDriver, Target, now_ns
@@ -127,21 +128,23 @@ class Lab:
             targets, record.client, on_finished=lambda: loop.call_soon_threadsafe(done.set), process=self._client
         )
         self.current, self._driver = record, driver
-        collector.recording = True
+        collector.start_recording()
         if on_started is not None:
             on_started(record)
         driver.start()
         try:
             await done.wait()
-            # Let responses that are still being written by the server settle.
+            # Let responses that are still being written by the server settle, and give the
+            # heartbeat one period to report a stall that ended with the last response.
             await _settle(record)
+            await asyncio.sleep(HEARTBEAT_PERIOD_S * 2)
         except asyncio.CancelledError:
             driver.stop()
             record.stopped = True
             await loop.run_in_executor(None, driver.join, 10)
             raise
         finally:
-            collector.recording = False
+            collector.stop_recording()
             record.finished_ns = now_ns()
             record.thread_names = dict(collector.thread_names)
         if driver.error is not None:

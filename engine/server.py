@@ -31,7 +31,10 @@ class ServerError(RuntimeError):
 
 def bind_loopback(port: int) -> socket.socket:
     """Bind a listening TCP socket on 127.0.0.1 (port 0 picks a free one)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY on accepted connections only when the
+    # listening socket says it is TCP (proto 6); with proto 0 every response body waited
+    # for the client's delayed ACK (about 44 ms a request).
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((HOST, port))

@@ -58,3 +58,10 @@ def lab_runner():
     yield LabRunner(lab, loop, run, fetch)
     loop.run_until_complete(lab.close())
     loop.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_qt_application(qapp):
+    """One QApplication for the whole session, made before any test asks for a loop: a
+    headless QCoreApplication made first could not become the GUI one later."""
+    return qapp

@@ -30,6 +30,7 @@ class TraceCollector:
         # Lag samples are kept only while a run is being recorded, so an idle window
         # does not grow memory forever.
         self.recording = False
+        self.recording_since_ns = 0
         self.requests: list[ServerRequest] = []
         self.lag: list[LagSample] = []
         self.thread_names: dict[int, str] = {}
@@ -41,6 +42,13 @@ class TraceCollector:
         """Start a fresh recording (a new run): earlier requests and lag are dropped."""
         self.requests = []
         self.lag = []
+
+    def start_recording(self) -> None:
+        self.recording_since_ns = now_ns()
+        self.recording = True
+
+    def stop_recording(self) -> None:
+        self.recording = False
 
     def new_request_id(self) -> int:
         with self._id_lock:

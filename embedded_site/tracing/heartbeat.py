@@ -19,7 +19,13 @@ async def run_heartbeat(collector: TraceCollector, period_s: float = HEARTBEAT_P
     period_ns = int(period_s * 1e9)
     while True:
         due = now_ns() + period_ns
+        # A sample counts if the run was being recorded when the wait began: a stall that
+        # ends with the run's last response must not be dropped.
+        was_recording = collector.recording
         await asyncio.sleep(period_s)
         woke = now_ns()
-        if collector.recording:
+        if was_recording or collector.recording:
+            # A wait that began before the recording only counts from its start (an idle
+            # loop that was not running between two runs is not a stall of this run).
+            due = max(due, collector.recording_since_ns)
             collector.lag.append(LagSample(woke, max(0, woke - due)))
