@@ -148,40 +148,37 @@ def verdict(record: RunRecord, st: RunStats) -> str:
             return f"All {n} requests failed: the view raised {what} (see the error on each request)."
         sample = next((c.error or f"HTTP {c.status}" for c in record.client if not c.ok), "an error")
         return f"All {n} requests failed: {sample}."
-    parts = []
     wall_ms = st.wall_s * 1000
-    longest_stall = st.loop_lag_ms["max"]
-    if st.blocked_ms >= 0.25 * wall_ms and longest_stall >= max(100.0, 0.1 * wall_ms):
-        parts.append(
+    ideal = min(n, st.max_in_flight) or 1
+    stalled = st.blocked_ms >= 0.25 * wall_ms
+    one_long_stall = st.loop_lag_ms["max"] >= max(100.0, 0.1 * wall_ms)
+    if stalled and one_long_stall and (ideal == 1 or st.speedup < 0.5 * ideal):
+        sentence = (
             f"{lead}: the event loop was blocked for {st.blocked_ms / 1000:.2f} s of it, "
             f"so requests waited for each other (speed-up {st.speedup:.1f}×)"
         )
-    elif st.blocked_ms >= 0.25 * wall_ms:
-        parts.append(
-            f"{lead} at {st.throughput_rps:.0f} req/s: the event loop was saturated, waking late for "
-            f"{st.blocked_ms / 1000:.2f} s of it (lag p99 {st.loop_lag_ms['p99']:.0f} ms)"
-        )
     elif st.sql and st.sql["requests_with_overlap"] == 0 and st.sql["queries_per_request"] >= 2:
         q = st.sql
-        parts.append(
+        sentence = (
             f"{q['queries_per_request']:g} ORM queries {'gathered ' if q['requests_issuing_together'] else ''}"
             f"in one view took {q['span_over_one_query']:.1f}× one query: serialised on the request's sync thread"
         )
+    elif st.speedup >= 0.6 * ideal and ideal > 1:
+        sentence = f"{lead}: fully concurrent ({st.max_in_flight} in flight, speed-up {st.speedup:.1f}×)"
+    elif st.speedup <= 1.3 and st.max_in_flight > 1:
+        sentence = f"{lead}: effectively one at a time (speed-up {st.speedup:.1f}× with {st.max_in_flight} in flight)"
+    elif st.max_in_flight <= 1:
+        sentence = f"{lead}, one request at a time (p50 {st.latency_ms['p50']:.1f} ms)"
     else:
-        ideal = min(n, st.max_in_flight) or 1
-        if st.speedup >= 0.6 * ideal and ideal > 1:
-            parts.append(f"{lead}: fully concurrent ({st.max_in_flight} in flight, speed-up {st.speedup:.1f}×)")
-        elif st.speedup <= 1.3 and st.max_in_flight > 1:
-            parts.append(
-                f"{lead}: effectively one at a time (speed-up {st.speedup:.1f}× with {st.max_in_flight} in flight)"
-            )
-        elif st.max_in_flight <= 1:
-            parts.append(f"{lead}, one request at a time (p50 {st.latency_ms['p50']:.1f} ms)")
-        else:
-            parts.append(f"{lead}: partly concurrent (speed-up {st.speedup:.1f}× of {ideal} possible)")
-    threads = st.distinct_server_threads
-    if threads > 1:
-        parts.append(f"on {threads} server threads")
+        sentence = f"{lead}: partly concurrent (speed-up {st.speedup:.1f}× of {ideal} possible)"
+    parts = [sentence]
+    if st.distinct_server_threads > 1:
+        parts.append(f"on {st.distinct_server_threads} server threads")
     if st.errors:
         parts.append(f"{st.errors} of {n} failed")
+    if stalled and "blocked" not in sentence:
+        parts.append(
+            f"and the event loop was saturated at {st.throughput_rps:.0f} req/s, waking late for "
+            f"{st.blocked_ms / 1000:.2f} s (lag p99 {st.loop_lag_ms['p99']:.0f} ms)"
+        )
     return ", ".join(parts) + "."
