@@ -150,12 +150,18 @@ def verdict(record: RunRecord, st: RunStats) -> str:
         return f"All {n} requests failed: {sample}."
     wall_ms = st.wall_s * 1000
     ideal = min(n, st.max_in_flight) or 1
+    threads = f", {st.distinct_server_threads} server threads" if st.distinct_server_threads > 1 else ""
     stalled = st.blocked_ms >= 0.25 * wall_ms
     one_long_stall = st.loop_lag_ms["max"] >= max(100.0, 0.1 * wall_ms)
     if stalled and one_long_stall and (ideal == 1 or st.speedup < 0.5 * ideal):
         sentence = (
             f"{lead}: the event loop was blocked for {st.blocked_ms / 1000:.2f} s of it, "
             f"so requests waited for each other (speed-up {st.speedup:.1f}×)"
+        )
+    elif stalled and one_long_stall:
+        sentence = (
+            f"{lead}: concurrent until the event loop was blocked for {st.loop_lag_ms['max'] / 1000:.2f} s at once, "
+            f"and every request in flight waited that long"
         )
     elif st.sql and st.sql["requests_with_overlap"] == 0 and st.sql["queries_per_request"] >= 2:
         q = st.sql
@@ -164,19 +170,19 @@ def verdict(record: RunRecord, st: RunStats) -> str:
             f"in one view took {q['span_over_one_query']:.1f}× one query: serialised on the request's sync thread"
         )
     elif st.speedup >= 0.6 * ideal and ideal > 1:
-        sentence = f"{lead}: fully concurrent ({st.max_in_flight} in flight, speed-up {st.speedup:.1f}×)"
+        sentence = f"{lead}: fully concurrent ({st.max_in_flight} in flight, speed-up {st.speedup:.1f}×{threads})"
     elif st.speedup <= 1.3 and st.max_in_flight > 1:
-        sentence = f"{lead}: effectively one at a time (speed-up {st.speedup:.1f}× with {st.max_in_flight} in flight)"
+        sentence = (
+            f"{lead}: effectively one at a time (speed-up {st.speedup:.1f}× with {st.max_in_flight} in flight{threads})"
+        )
     elif st.max_in_flight <= 1:
         sentence = f"{lead}, one request at a time (p50 {st.latency_ms['p50']:.1f} ms)"
     else:
-        sentence = f"{lead}: partly concurrent (speed-up {st.speedup:.1f}× of {ideal} possible)"
+        sentence = f"{lead}: partly concurrent (speed-up {st.speedup:.1f}× of {ideal} possible{threads})"
     parts = [sentence]
-    if st.distinct_server_threads > 1:
-        parts.append(f"on {st.distinct_server_threads} server threads")
     if st.errors:
         parts.append(f"{st.errors} of {n} failed")
-    if stalled and "blocked" not in sentence:
+    if stalled and not one_long_stall:
         parts.append(
             f"and the event loop was saturated at {st.throughput_rps:.0f} req/s, waking late for "
             f"{st.blocked_ms / 1000:.2f} s (lag p99 {st.loop_lag_ms['p99']:.0f} ms)"

@@ -74,3 +74,11 @@ def test_a_busy_loop_is_saturated_not_blocked():
     lag = [(i * 30, 25) for i in range(1, 60)]
     stats = compute(_record("hello", [(i * 20, i * 20 + 15) for i in range(100)], lag))
     assert "saturated" in stats.verdict and "blocked" not in stats.verdict
+
+
+def test_one_long_stall_in_a_concurrent_run_is_named():
+    # 50 requests overlap, but one 1 s stall held all of them.
+    lag = [(200 + 1000, 1000)] + [(i * 4, 1) for i in range(1, 300)]
+    stats = compute(_record("one-blocking-call", [(0, 1250)] * 50, lag))
+    assert "blocked for 1.00 s at once" in stats.verdict
+    assert "saturated" not in stats.verdict
