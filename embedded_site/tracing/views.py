@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from .collector import collector, current_request, now_ns
 from .spans import VIEW
@@ -26,35 +27,34 @@ def _note_exception(exc: BaseException) -> None:
         request.exception = str(exc)[:500]
 
 
+@contextmanager
+def _view_span(name: str) -> Iterator[None]:
+    """Record the view as a span; note an exception it raises on the request."""
+    start = now_ns()
+    error = None
+    try:
+        yield
+    except BaseException as exc:
+        error = type(exc).__name__
+        _note_exception(exc)
+        raise
+    finally:
+        collector.add_span(VIEW, name, start, now_ns(), error)
+
+
 def traced_view(view: Callable, name: str) -> Callable:
     if inspect.iscoroutinefunction(view):
 
         @functools.wraps(view)
         async def async_wrapper(request, *args, **kwargs):
-            start = now_ns()
-            error = None
-            try:
+            with _view_span(name):
                 return await view(request, *args, **kwargs)
-            except BaseException as exc:
-                error = type(exc).__name__
-                _note_exception(exc)
-                raise
-            finally:
-                collector.add_span(VIEW, name, start, now_ns(), error)
 
         return async_wrapper
 
     @functools.wraps(view)
     def sync_wrapper(request, *args, **kwargs):
-        start = now_ns()
-        error = None
-        try:
+        with _view_span(name):
             return view(request, *args, **kwargs)
-        except BaseException as exc:
-            error = type(exc).__name__
-            _note_exception(exc)
-            raise
-        finally:
-            collector.add_span(VIEW, name, start, now_ns(), error)
 
     return sync_wrapper
