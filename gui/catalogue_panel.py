@@ -1,0 +1,179 @@
+"""The left panel: every demo and scenario, a filter box, and the selected one's lesson and source.
+
+It is built from ``engine.plan.catalogue()`` and ``SCENARIOS`` at start-up, so demos a
+colleague adds to the site appear here without touching the GUI.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QSplitter,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from embedded_site.demos.catalogue import GROUPS, Demo
+from engine.plan import catalogue
+from engine.scenarios import SCENARIOS, Scenario
+
+from .highlighter import PythonHighlighter
+from .theme import mono_font
+
+SCENARIO_GROUP = "Scenarios"
+_ROLE = Qt.ItemDataRole.UserRole
+
+
+@dataclass(frozen=True)
+class Target:
+    """What the user picked: a demo or a scenario (never both)."""
+
+    id: str
+    demo: Demo | None = None
+    scenario: Scenario | None = None
+
+    @property
+    def title(self) -> str:
+        return self.demo.title if self.demo else self.scenario.title if self.scenario else self.id
+
+
+def all_targets() -> dict[str, Target]:
+    found = {d.id: Target(d.id, demo=d) for d in catalogue().values()}
+    found.update({s.id: Target(s.id, scenario=s) for s in SCENARIOS.values()})
+    return found
+
+
+def scenario_source(scenario: Scenario) -> str:
+    """Scenarios have no view of their own: show what they send, as readable Python-ish lines."""
+    lines = [f"# scenario {scenario.id!r}: {len(scenario.streams)} streams fired together"]
+    for s in scenario.streams:
+        params = ", ".join(f"{k}={v!r}" for k, v in s.params.items())
+        how = f"{s.requests} requests" if s.requests else f"{s.duration_s:g} s"
+        rate = f" at {s.rate:g} req/s (open loop)" if s.rate else f", concurrency {s.concurrency}"
+        lines.append(f"stream({s.demo!r}, {params or 'defaults'}): {how}{rate}, starting at {s.start_s:g} s")
+    return "\n".join(lines) + "\n"
+
+
+class CataloguePanel(QWidget):
+    """Tree of demos grouped like the catalogue, with a live filter and a detail pane."""
+
+    selected = Signal(object)  # Target
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.targets = all_targets()
+        self.filter = QLineEdit(placeholderText="Filter demos (title, id, lesson)…", clearButtonEnabled=True)
+        self.tree = QTreeWidget(headerHidden=True)
+        self.title = QLabel(wordWrap=True)
+        self.title.setStyleSheet("font-size: 15px; font-weight: 600;")
+        self.lesson = QLabel(wordWrap=True, textInteractionFlags=Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.lesson.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.attribution = QLabel(wordWrap=True, openExternalLinks=True)
+        self.attribution.setStyleSheet("color: #666; font-style: italic;")
+        self.source = QPlainTextEdit(readOnly=True)
+        self.source.setFont(mono_font(10))
+        self.source.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)  # no hidden code
+        self._highlighter = PythonHighlighter(self.source.document())
+
+        detail = QWidget()
+        d = QVBoxLayout(detail)
+        d.setContentsMargins(4, 4, 4, 4)
+        for w in (self.title, self.lesson, self.attribution):
+            d.addWidget(w)
+        d.addWidget(self.source, 1)
+        self.split = QSplitter(Qt.Orientation.Vertical)
+        self.split.addWidget(self.tree)
+        self.split.addWidget(detail)
+        self.split.setSizes([260, 520])
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.filter)
+        lay.addWidget(self.split, 1)
+
+        self._fill()
+        self.filter.textChanged.connect(self.apply_filter)
+        self.tree.currentItemChanged.connect(self._on_current)
+
+    def _fill(self) -> None:
+        groups: dict[str, QTreeWidgetItem] = {}
+        order = [*GROUPS, SCENARIO_GROUP]
+        for target in self.targets.values():
+            group = target.demo.group if target.demo else SCENARIO_GROUP
+            if group not in order:
+                order.append(group)
+        for name in order:
+            item = QTreeWidgetItem([name])
+            item.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            font = item.font(0)
+            font.setBold(True)
+            item.setFont(0, font)
+            groups[name] = item
+        for target in self.targets.values():
+            group = target.demo.group if target.demo else SCENARIO_GROUP
+            child = QTreeWidgetItem([target.title])
+            child.setData(0, _ROLE, target.id)
+            lesson = target.demo.lesson if target.demo else target.scenario.lesson if target.scenario else ""
+            child.setToolTip(0, f"<b>{html.escape(target.id)}</b><br>{html.escape(lesson)}")
+            groups[group].addChild(child)
+        for name in order:
+            if groups[name].childCount():
+                self.tree.addTopLevelItem(groups[name])
+                groups[name].setExpanded(True)
+
+    def apply_filter(self, text: str) -> None:
+        needle = text.strip().lower()
+        for i in range(self.tree.topLevelItemCount()):
+            group = self.tree.topLevelItem(i)
+            shown = 0
+            for j in range(group.childCount()):
+                child = group.child(j)
+                target = self.targets[child.data(0, _ROLE)]
+                hay = " ".join([target.id, target.title, target.demo.lesson if target.demo else
+                                target.scenario.lesson if target.scenario else ""]).lower()
+                hide = bool(needle) and needle not in hay
+                child.setHidden(hide)
+                shown += not hide
+            group.setHidden(shown == 0)
+
+    def select(self, target_id: str) -> bool:
+        """Select a demo or scenario by id; False if the catalogue has no such entry."""
+        for i in range(self.tree.topLevelItemCount()):
+            group = self.tree.topLevelItem(i)
+            for j in range(group.childCount()):
+                if group.child(j).data(0, _ROLE) == target_id:
+                    self.tree.setCurrentItem(group.child(j))
+                    return True
+        return False
+
+    @property
+    def current(self) -> Target | None:
+        item = self.tree.currentItem()
+        target_id = item.data(0, _ROLE) if item is not None else None
+        return self.targets.get(target_id) if target_id else None
+
+    def _on_current(self, item: QTreeWidgetItem | None, _previous: QTreeWidgetItem | None) -> None:
+        target = self.current
+        if target is None:
+            return
+        self.title.setText(target.title)
+        if target.demo is not None:
+            kind = "async view" if target.demo.is_async else "sync view"
+            twin = self.targets.get(target.demo.twin or "")
+            compare = f"\nCompare with its twin: {twin.title}" if twin else ""
+            self.lesson.setText(f"{target.demo.lesson}\n\n{kind} at {target.demo.path}{compare}")
+            self.attribution.setText(target.demo.attribution or "")
+            self.attribution.setVisible(bool(target.demo.attribution))
+            self.source.setPlainText(target.demo.source)
+        elif target.scenario is not None:
+            self.lesson.setText(target.scenario.lesson)
+            self.attribution.setVisible(False)
+            self.source.setPlainText(scenario_source(target.scenario))
+        self.selected.emit(target)

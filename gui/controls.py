@@ -1,0 +1,193 @@
+"""The run controls: how many, how fast, the demo's own parameters, Run and Stop.
+
+Limits are deliberately *not* enforced by the spin boxes for the run knobs: the engine's
+``make_config`` is the single judge, so the window refuses a bad setting with exactly the
+sentence the CLI uses.  Demo parameters do use their ``Param`` bounds, as the catalogue
+declares them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QHBoxLayout,
+    QLabel,
+    QSpinBox,
+    QWidget,
+)
+
+from embedded_site.demos.catalogue import Param
+from engine.config import RunConfig
+from engine.plan import make_config
+
+from .catalogue_panel import Target
+
+REQUESTS, DURATION = "requests", "seconds"
+
+
+def _spin(lo: int, hi: int, value: int, tip: str) -> QSpinBox:
+    s = QSpinBox(minimum=lo, maximum=hi, value=value, toolTip=tip)
+    s.setAccelerated(True)
+    return s
+
+
+def _dspin(lo: float, hi: float, value: float, decimals: int, tip: str) -> QDoubleSpinBox:
+    s = QDoubleSpinBox(minimum=lo, maximum=hi, value=value, decimals=decimals, toolTip=tip)
+    s.setAccelerated(True)
+    return s
+
+
+def param_editor(param: Param) -> QSpinBox | QDoubleSpinBox:
+    """A typed field for one demo parameter, bounded as the catalogue says."""
+    tip = f"{param.help} ({param.minimum}–{param.maximum}{param.unit})"
+    if param.kind is int:
+        editor: QSpinBox | QDoubleSpinBox = _spin(int(param.minimum), int(param.maximum), int(param.default), tip)
+    else:
+        editor = _dspin(float(param.minimum), float(param.maximum), float(param.default), 3, tip)
+        editor.setSingleStep(0.1)
+    if param.unit:
+        editor.setSuffix(param.unit)
+    return editor
+
+
+class RunControls(QWidget):
+    """A row of fields; ``config()`` turns them into a checked RunConfig or raises ConfigError."""
+
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.target: Target | None = None
+        self.concurrency = _spin(0, 99_999, 10, "virtual users sending at the same time")
+        self.amount_kind = QComboBox(toolTip="stop after a number of requests, or after a time")
+        self.amount_kind.addItems([REQUESTS, DURATION])
+        self.requests = _spin(0, 9_999_999, 50, "how many requests in total")
+        self.duration = _dspin(0.0, 99_999.0, 5.0, 1, "how long the run lasts")
+        self.duration.setSuffix(" s")
+        self.open_loop = QCheckBox("open loop at", toolTip="send at a fixed rate whatever the server does "
+                                   "(latency then counts from when each request was due)")
+        self.rate = _dspin(0.0, 1_000_000.0, 100.0, 1, "arrival rate of the open loop")
+        self.rate.setSuffix(" req/s")
+        self.params_box = QWidget()
+        self.params_layout = QHBoxLayout(self.params_box)
+        self.params_layout.setContentsMargins(0, 0, 0, 0)
+        self.param_editors: dict[str, QSpinBox | QDoubleSpinBox] = {}
+        self.scenario_note = QLabel("a scenario sets its own streams")
+        self.scenario_note.setStyleSheet("color:#666; font-style:italic;")
+
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(4, 0, 4, 0)
+        self.knobs = QWidget()
+        k = QHBoxLayout(self.knobs)
+        k.setContentsMargins(0, 0, 0, 0)
+        for w in (QLabel("Concurrency"), self.concurrency, self.requests, self.duration, self.amount_kind,
+                  self.open_loop, self.rate):
+            k.addWidget(w)
+        lay.addWidget(self.knobs)
+        lay.addWidget(self.scenario_note)
+        lay.addSpacing(12)
+        lay.addWidget(self.params_box)
+        lay.addStretch(1)
+        self.scenario_note.hide()
+
+        self.amount_kind.currentTextChanged.connect(self._sync_enabled)
+        self.open_loop.toggled.connect(self._sync_enabled)
+        for w in (self.concurrency, self.requests, self.duration, self.rate):
+            w.valueChanged.connect(self.changed)
+        self.open_loop.toggled.connect(self.changed)
+        self.amount_kind.currentTextChanged.connect(self.changed)
+        self._sync_enabled()
+
+    def _sync_enabled(self) -> None:
+        by_count = self.amount_kind.currentText() == REQUESTS
+        self.requests.setVisible(by_count)
+        self.duration.setVisible(not by_count)
+        self.rate.setEnabled(self.open_loop.isChecked())
+
+    def set_target(self, target: Target) -> None:
+        """Show the target's parameters, filled with its defaults."""
+        self.target = target
+        while self.params_layout.count():
+            item = self.params_layout.takeAt(0)
+            if item.widget() is not None:
+                item.widget().deleteLater()
+        self.param_editors.clear()
+        is_scenario = target.scenario is not None
+        self.knobs.setVisible(not is_scenario)
+        self.scenario_note.setVisible(is_scenario)
+        if target.demo is not None:
+            for param in target.demo.params:
+                editor = param_editor(param)
+                editor.valueChanged.connect(self.changed)
+                self.param_editors[param.name] = editor
+                self.params_layout.addWidget(QLabel(param.name, toolTip=param.help))
+                self.params_layout.addWidget(editor)
+        self.changed.emit()
+
+    def params(self) -> dict[str, Any]:
+        return {name: editor.value() for name, editor in self.param_editors.items()}
+
+    def settings(self) -> dict[str, Any]:
+        """The knobs as plain values (for QSettings and for ``make_config``)."""
+        return {
+            "concurrency": self.concurrency.value(),
+            "amount": self.amount_kind.currentText(),
+            "requests": self.requests.value(),
+            "duration_s": self.duration.value(),
+            "open_loop": self.open_loop.isChecked(),
+            "rate": self.rate.value(),
+        }
+
+    def apply_settings(self, values: dict[str, Any]) -> None:
+        """Restore knobs saved earlier; unknown or malformed entries are ignored."""
+        try:
+            self.concurrency.setValue(int(values.get("concurrency", self.concurrency.value())))
+            self.amount_kind.setCurrentText(str(values.get("amount", self.amount_kind.currentText())))
+            self.requests.setValue(int(values.get("requests", self.requests.value())))
+            self.duration.setValue(float(values.get("duration_s", self.duration.value())))
+            self.open_loop.setChecked(str(values.get("open_loop", False)).lower() in ("true", "1"))
+            self.rate.setValue(float(values.get("rate", self.rate.value())))
+        except (TypeError, ValueError):
+            pass
+
+    def config(self) -> RunConfig:
+        """A checked RunConfig for the current target; raises ConfigError with a one-line message."""
+        from engine.config import ConfigError
+
+        if self.target is None:
+            raise ConfigError("pick a demo or scenario in the catalogue first")
+        if self.target.scenario is not None:
+            return make_config(self.target.id)
+        s = self.settings()
+        by_count = s["amount"] == REQUESTS
+        return make_config(
+            self.target.id,
+            concurrency=s["concurrency"],
+            requests=s["requests"] if by_count else None,
+            duration_s=None if by_count else s["duration_s"],
+            rate=s["rate"] if s["open_loop"] else None,
+            params=self.params(),
+        )
+
+    def loop_block_s(self, config: RunConfig) -> float:
+        """How long this run will block the shared event loop (and so this window), if known."""
+        from engine.plan import catalogue
+
+        demos = catalogue()
+        total = 0.0
+        for stream in config.streams:
+            demo = demos.get(stream.demo)
+            if demo is None:
+                continue
+            per = demo.loop_block_s(stream.params)
+            count = stream.requests
+            if count is None and stream.duration_s is not None:
+                # A timed run: each virtual user can block for at most the run's length.
+                count = max(1, round(stream.duration_s / per)) if per else 0
+            total += per * (count or 0)
+        return total

@@ -1,0 +1,43 @@
+"""The Help menu's texts, built from the engine's own phase descriptions so they never drift."""
+
+from __future__ import annotations
+
+import html
+import platform
+
+from engine.phases import PHASE_HELP, PHASES
+
+from . import theme
+
+
+def what_am_i_looking_at() -> str:
+    rows = "".join(
+        f"<tr><td><span style='color:{theme.colour(p).name()}; font-size:16px'>■</span></td>"
+        f"<td><b>{html.escape(p)}</b></td><td>{html.escape(PHASE_HELP.get(p, ''))}</td></tr>"
+        for p in PHASES
+    )
+    return (
+        "<h3>What am I looking at?</h3>"
+        "<p><b>Requests view:</b> one bar per request, from when it was due to be sent to when its "
+        "response was complete. Bars are packed into rows, so the <i>height</i> of the picture is how "
+        "many requests overlapped. Each bar is painted in layers, innermost on top, so its colour at "
+        "any moment shows what the request was doing then. A red hatched outline marks a failed request.</p>"
+        "<p><b>Threads view:</b> one lane per server thread, the event loop's own thread first: it shows "
+        "<i>where</i> the work ran. Async views share the loop lane; sync views each get a worker thread.</p>"
+        "<p><b>Strip below:</b> event-loop lag (how late the loop's 4 ms heartbeat woke up) and requests in "
+        "flight. Red shading marks where the loop was blocked (a heartbeat ≥ 20 ms late). This window "
+        "runs on that same loop, so while it is blocked the window is frozen too.</p>"
+        f"<table cellspacing=6>{rows}</table>"
+        "<p>Zoom with the mouse wheel (around the cursor), drag to pan, double-click or Ctrl+0 to fit. "
+        "Shift+wheel scrolls the thread lanes. Hover a bar for its phases, SQL and thread.</p>"
+    )
+
+
+def about(versions: dict[str, str]) -> str:
+    found = ", ".join(f"{k} {v}" for k, v in versions.items())
+    return (
+        "<h3>Django Async Explorer</h3>"
+        "<p>A real Django site runs inside this window, served by uvicorn on the window's own event "
+        "loop. Fire demo requests at it and watch what async Django really does.</p>"
+        f"<p>{html.escape(found or 'Python ' + platform.python_version())}</p>"
+    )

@@ -1,0 +1,398 @@
+"""The timeline widgets: request bars or thread lanes (one canvas), and the loop strip under it.
+
+One custom QWidget paints batched rectangles per colour through a QTransform, so Qt does
+the per-rectangle work in C++; Python only picks which prebuilt lists are visible
+(see ``geometry.Layers``).  Both widgets read the shared ``TimeAxis``, so they stay aligned.
+"""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QHelpEvent,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QTransform,
+    QWheelEvent,
+)
+from PySide6.QtWidgets import QGridLayout, QLabel, QToolTip, QWidget
+
+from engine.phases import PHASE_HELP, PHASES, Phase, RequestBar
+
+from . import theme
+from .time_axis import TimeAxis, format_ms, nice_step
+from .timeline_model import BAR_HEIGHT, FAILED, TimelineModel
+
+REQUESTS, THREADS = "requests", "threads"
+AXIS_H = 20
+FOOTER_H = 20  # the requests view's one-line summary sits under the bars, never over them
+LANE_GUTTER = 200
+BAR_GUTTER = 10
+
+
+def _cosmetic(colour: QColor, width: int = 0) -> QPen:
+    pen = QPen(colour)
+    pen.setCosmetic(True)
+    pen.setWidth(width)
+    return pen
+
+
+def draw_time_grid(p: QPainter, axis: TimeAxis, area: QRectF, labels: bool) -> None:
+    """Vertical grid lines every 'nice' step, with labels along the top when asked."""
+    step = nice_step(axis.span, max(2, int(area.width() / 90)))
+    sx = area.width() / axis.span
+    t = (axis.t0 // step) * step
+    p.setFont(QFont(p.font().family(), 8))
+    while t <= axis.t1:
+        x = area.left() + (t - axis.t0) * sx
+        if x >= area.left():
+            p.setPen(theme.GRID_COLOUR)
+            p.drawLine(QPointF(x, area.top()), QPointF(x, area.bottom()))
+            if labels and x + 44 <= area.right() + 8:  # a label cut at the edge reads as a wrong number
+                p.setPen(theme.AXIS_TEXT)
+                p.drawText(QPointF(x + 3, area.top() - 6), format_ms(t, step))
+        t += step
+
+
+class TimelineCanvas(QWidget):
+    """Bars per request (rows packed so height = concurrency) or spans per server thread."""
+
+    mode_changed = Signal(str)
+
+    def __init__(self, axis: TimeAxis, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.axis = axis
+        self.model: TimelineModel | None = None
+        self.mode = REQUESTS
+        self.v_offset = 0.0
+        self._drag: tuple[float, float, float, float] | None = None
+        self.setMouseTracking(True)
+        self.setMinimumHeight(220)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        axis.changed.connect(self.update)
+
+    # -- geometry ---------------------------------------------------------------------
+
+    @property
+    def gutter(self) -> int:
+        return LANE_GUTTER if self.mode == THREADS else BAR_GUTTER
+
+    def data_rect(self) -> QRectF:
+        footer = 4 if self.mode == THREADS else FOOTER_H
+        return QRectF(self.gutter, AXIS_H, max(10, self.width() - self.gutter - 8),
+                      max(10, self.height() - AXIS_H - footer))
+
+    def row_count(self) -> int:
+        if self.model is None:
+            return 0
+        return len(self.model.lane_ids) if self.mode == THREADS else self.model.rows
+
+    def row_height(self) -> float:
+        rows = max(1, self.row_count())
+        h = self.data_rect().height()
+        if self.mode == THREADS:
+            return max(18.0, min(30.0, h / rows))
+        return min(24.0, h / rows)
+
+    def set_model(self, model: TimelineModel | None) -> None:
+        self.model = model
+        self.v_offset = 0.0
+        self.update()
+
+    def set_mode(self, mode: str) -> None:
+        if mode != self.mode:
+            self.mode = mode
+            self.v_offset = 0.0
+            self.update()
+            self.mode_changed.emit(mode)
+
+    def t_of(self, x: float) -> float:
+        area = self.data_rect()
+        return self.axis.t0 + (x - area.left()) / area.width() * self.axis.span
+
+    def row_of(self, y: float) -> tuple[int, float]:
+        rh = self.row_height()
+        pos = (y - self.data_rect().top() + self.v_offset) / rh
+        return int(pos), pos - int(pos)
+
+    # -- painting -----------------------------------------------------------------------
+
+    def paintEvent(self, _event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
+        p = QPainter(self)
+        try:
+            self.paint(p)
+        finally:
+            p.end()
+
+    def paint(self, p: QPainter) -> None:
+        """Everything in one pass; split out so the bench and PNG export can paint offscreen."""
+        p.fillRect(self.rect(), QColor("white"))
+        area = self.data_rect()
+        draw_time_grid(p, self.axis, area, labels=True)
+        model = self.model
+        if model is None:
+            p.setPen(theme.AXIS_TEXT)
+            p.drawText(area, Qt.AlignmentFlag.AlignCenter,
+                       "Press Run (Ctrl+R): the requests appear here live, one bar each.")
+            return
+        sx = area.width() / self.axis.span
+        rh = self.row_height()
+        p.save()
+        p.setClipRect(area)
+        p.setTransform(QTransform(sx, 0, 0, rh, area.left() - self.axis.t0 * sx, area.top() - self.v_offset))
+        layers = model.lane_layers if self.mode == THREADS else model.bar_layers
+        eps, batches = layers.visible(self.axis.t0, self.axis.t1)
+        # An outline of the fill colour keeps sub-pixel spans visible; when every rectangle
+        # is already about a pixel wide and tall it only costs time, so it is left out.
+        outline = eps * sx < 0.7 or rh * BAR_HEIGHT < 1.5
+        for key, rects in batches:
+            c = theme.colour(key)
+            p.setPen(_cosmetic(c) if outline else Qt.PenStyle.NoPen)
+            p.setBrush(c)
+            p.drawRects(rects)
+        if self.mode == REQUESTS:
+            for key, rects in model.live_rects:
+                c = theme.colour(key)
+                p.setPen(_cosmetic(c))
+                p.setBrush(c)
+                p.drawRects(rects)
+            p.setPen(_cosmetic(theme.FAILED_COLOUR, 2))
+            p.setBrush(QBrush(theme.FAILED_COLOUR, Qt.BrushStyle.BDiagPattern))
+            for _key, rects in model.failed_layer.visible(self.axis.t0, self.axis.t1)[1]:
+                p.drawRects(rects)
+        p.resetTransform()
+        # Over the bars, not under them: a blocked loop is the one thing that must not hide.
+        for a, b in model.blocked:
+            if b >= self.axis.t0 and a <= self.axis.t1:
+                band = QRectF(area.left() + (a - self.axis.t0) * sx, area.top(), max(1.0, (b - a) * sx),
+                              area.height())
+                p.fillRect(band, theme.BLOCKED_SHADE)
+                p.setPen(QPen(theme.BLOCKED_EDGE, 1, Qt.PenStyle.DashLine))
+                p.drawLine(band.topLeft(), band.bottomLeft())
+                p.drawLine(band.topRight(), band.bottomRight())
+        if not model.complete:
+            x = area.left() + (model.span_ms - self.axis.t0) * sx
+            p.setPen(QPen(QColor("#444"), 1, Qt.PenStyle.DashLine))
+            p.drawLine(QPointF(x, area.top()), QPointF(x, area.bottom()))
+        p.restore()
+        if self.mode == THREADS:
+            self._paint_lane_labels(p, area, rh)
+        elif model.rows:
+            text = (f"{model.request_count} requests · {model.rows} rows (height = overlap) · "
+                    "wheel: zoom · drag: pan · double-click: fit")
+            p.setPen(theme.AXIS_TEXT)
+            p.setFont(QFont(p.font().family(), 8))
+            p.drawText(QRectF(area.left(), area.bottom() + 2, area.width(), FOOTER_H - 2),
+                       Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
+
+    def _paint_lane_labels(self, p: QPainter, area: QRectF, rh: float) -> None:
+        model = self.model
+        assert model is not None
+        p.setFont(QFont(p.font().family(), 9))
+        for i, label in enumerate(model.lane_labels):
+            y = area.top() + i * rh - self.v_offset
+            if y + rh < area.top() or y > area.bottom():
+                continue
+            if i % 2 == 0:
+                p.fillRect(QRectF(0, y, self.width(), rh), QColor(0, 0, 0, 10))
+            p.setPen(QColor("#1b3a66") if i == 0 else theme.AXIS_TEXT)
+            p.drawText(QRectF(6, y, LANE_GUTTER - 10, rh * BAR_HEIGHT), Qt.AlignmentFlag.AlignVCenter, label)
+        hidden = len(model.lane_labels) - int((area.height() + self.v_offset) / rh)
+        if hidden > 0:
+            hint = QRectF(0, area.bottom() - 16, LANE_GUTTER - 4, 16)
+            p.fillRect(hint, QColor(255, 255, 255, 230))
+            p.setPen(QColor("#1b3a66"))
+            p.drawText(hint, Qt.AlignmentFlag.AlignCenter, f"↓ {hidden} more lanes (Shift+wheel or drag)")
+        if not model.lane_labels:
+            p.setPen(theme.AXIS_TEXT)
+            p.drawText(area, Qt.AlignmentFlag.AlignCenter, "No server thread has run a span yet.")
+
+    # -- interaction ----------------------------------------------------------------------
+
+    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 (Qt override)
+        steps = event.angleDelta().y() / 120
+        if event.modifiers() & Qt.KeyboardModifier.ShiftModifier and self.mode == THREADS:
+            self._scroll(-steps * self.row_height() * 3)
+        elif steps:
+            self.axis.zoom(0.8 ** steps, self.t_of(event.position().x()))
+        event.accept()
+
+    def _scroll(self, dy: float) -> None:
+        max_off = max(0.0, self.row_count() * self.row_height() - self.data_rect().height())
+        self.v_offset = min(max_off, max(0.0, self.v_offset + dy))
+        self.update()
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt override)
+        if event.button() == Qt.MouseButton.LeftButton:
+            pos = event.position()
+            self._drag = (pos.x(), pos.y(), self.axis.t0, self.v_offset)
+            self.setCursor(Qt.CursorShape.ClosedHandCursor)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt override)
+        if self._drag is None:
+            return
+        x0, y0, t0, v0 = self._drag
+        pos = event.position()
+        ms_per_px = self.axis.span / self.data_rect().width()
+        self.axis.pan(t0 - (pos.x() - x0) * ms_per_px - self.axis.t0)
+        if self.mode == THREADS:
+            self._scroll(v0 - (pos.y() - y0) - self.v_offset)
+
+    def mouseReleaseEvent(self, _event: QMouseEvent) -> None:  # noqa: N802 (Qt override)
+        self._drag = None
+        self.unsetCursor()
+
+    def mouseDoubleClickEvent(self, _event: QMouseEvent) -> None:  # noqa: N802 (Qt override)
+        self.fit()
+
+    def fit(self) -> None:
+        if self.model is not None:
+            self.axis.fit(self.model.span_ms)
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
+            text = self.tooltip_at(event.position().x(), event.position().y())
+            if text:
+                QToolTip.showText(event.globalPos(), text, self)
+            else:
+                QToolTip.hideText()
+                event.ignore()
+            return True
+        return super().event(event)
+
+    def tooltip_at(self, x: float, y: float) -> str:
+        """Rich text describing what is drawn at widget position (x, y), or '' if nothing."""
+        if self.model is None or not self.data_rect().contains(QPointF(x, y)):
+            return ""
+        row, frac = self.row_of(y)
+        t = self.t_of(x)
+        if self.mode == THREADS:
+            slack = 2 * self.axis.span / self.data_rect().width()
+            span = self.model.lane_span_at(row, t, slack)
+            return self._span_tip(span, row) if span is not None else ""
+        bar = self.model.bar_at(row, t)
+        return self._bar_tip(bar) if bar is not None else ""
+
+    def _span_tip(self, span: Phase, lane: int) -> str:
+        model = self.model
+        assert model is not None
+        dur = (span.end_ns - span.start_ns) / 1e6
+        return (f"<b>{html.escape(span.phase)}</b> {dur:.2f} ms<br>{html.escape(span.detail)}<br>"
+                f"<i>{html.escape(model.lane_labels[lane])}</i><br>"
+                f"<span style='color:#666'>{html.escape(PHASE_HELP.get(span.phase, ''))}</span>")
+
+    def _bar_tip(self, bar: RequestBar) -> str:
+        model = self.model
+        assert model is not None
+        rid = f"request #{bar.client_id}" if bar.client_id is not None else "server-only request"
+        status = "in flight" if bar.in_flight else (bar.error or f"HTTP {bar.status}")
+        head = f"<b>{rid}</b> {html.escape(bar.path)}<br>status: <b>{html.escape(str(status))}</b>"
+        if bar.exception_type:
+            head += f" ({html.escape(bar.exception_type)})"
+        head += f"<br>total {(bar.end_ns - bar.start_ns) / 1e6:.2f} ms"
+        rows = []
+        for ph in sorted(bar.phases, key=lambda q: q.start_ns)[:40]:
+            where = model.record.thread_label(ph.thread_id) if ph.thread_id is not None else "client"
+            detail = html.escape(ph.detail[:160])
+            rows.append(f"<tr><td><span style='color:{theme.colour(ph.phase).name()}'>■</span> "
+                        f"{html.escape(ph.phase)}</td><td align=right>{(ph.end_ns - ph.start_ns) / 1e6:.2f} ms</td>"
+                        f"<td>{html.escape(where)}</td><td>{detail}</td></tr>")
+        more = "" if len(bar.phases) <= 40 else f"<br>… {len(bar.phases) - 40} more"
+        return head + "<table cellspacing=4>" + "".join(rows) + "</table>" + more
+
+
+
+class LoopStrip(QWidget):
+    """Event-loop lag and requests in flight on the canvas's time axis, blocked spans shaded."""
+
+    def __init__(self, axis: TimeAxis, canvas: TimelineCanvas, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.axis = axis
+        self.canvas = canvas
+        self.model: TimelineModel | None = None
+        self.setFixedHeight(120)
+        axis.changed.connect(self.update)
+        canvas.mode_changed.connect(lambda _m: self.update())
+
+    def set_model(self, model: TimelineModel | None) -> None:
+        self.model = model
+        self.update()
+
+    def paintEvent(self, _event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
+        p = QPainter(self)
+        try:
+            self.paint(p)
+        finally:
+            p.end()
+
+    def paint(self, p: QPainter) -> None:
+        p.fillRect(self.rect(), QColor("#fafafa"))
+        gutter = self.canvas.gutter
+        width = max(10, self.width() - gutter - 8)
+        half = (self.height() - 6) / 2
+        lag_area = QRectF(gutter, 4, width, half - 4)
+        fly_area = QRectF(gutter, half + 4, width, half - 4)
+        for area in (lag_area, fly_area):
+            draw_time_grid(p, self.axis, area, labels=False)
+        model = self.model
+        if model is None:
+            return
+        sx = width / self.axis.span
+        p.save()
+        p.setClipRect(QRectF(gutter, 0, width, self.height()))
+        for a, b in model.blocked:
+            if b >= self.axis.t0 and a <= self.axis.t1:
+                p.fillRect(QRectF(gutter + (a - self.axis.t0) * sx, 0, max(1.0, (b - a) * sx), self.height()),
+                           QColor(228, 87, 46, 80))
+        max_lag = max(25.0, model.max_lag_ms * 1.1)
+        self._curve(p, model.lag_points, lag_area, sx, max_lag, theme.LAG_COLOUR)
+        self._curve(p, model.inflight_points, fly_area, sx, max(1.0, model.max_inflight * 1.1), theme.IN_FLIGHT_COLOUR)
+        p.restore()
+        p.setPen(theme.AXIS_TEXT)
+        p.setFont(QFont(p.font().family(), 8))
+        lag_label = f"event-loop lag (max {model.max_lag_ms:.0f} ms)"
+        fly_label = f"requests in flight (max {model.max_inflight})"
+        if self.canvas.gutter >= 100:
+            p.drawText(QRectF(6, lag_area.top(), gutter - 10, lag_area.height()), Qt.AlignmentFlag.AlignVCenter,
+                       lag_label)
+            p.drawText(QRectF(6, fly_area.top(), gutter - 10, fly_area.height()), Qt.AlignmentFlag.AlignVCenter,
+                       fly_label)
+        else:
+            p.drawText(QPointF(gutter + 4, lag_area.top() + 10), lag_label + "; shaded: loop blocked")
+            p.drawText(QPointF(gutter + 4, fly_area.top() + 10), fly_label)
+
+    def _curve(self, p: QPainter, points: list[QPointF], area: QRectF, sx: float, y_max: float,
+               colour: QColor) -> None:
+        if not points:
+            return
+        sy = area.height() / y_max
+        p.setTransform(QTransform(sx, 0, 0, -sy, area.left() - self.axis.t0 * sx, area.bottom()))
+        p.setPen(_cosmetic(colour, 1))
+        p.drawPolyline(points)
+        p.resetTransform()
+
+
+class Legend(QWidget):
+    """Phase colours with their one-line explanations as tooltips (from ``PHASE_HELP``)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        grid = QGridLayout(self)
+        grid.setContentsMargins(4, 2, 4, 2)
+        grid.setHorizontalSpacing(14)
+        grid.setVerticalSpacing(0)
+        items = [(ph, theme.colour(ph).name(), PHASE_HELP.get(ph, "")) for ph in PHASES]
+        items.append((FAILED, theme.FAILED_COLOUR.name(), "the request failed (error or HTTP 5xx): red outline"))
+        items.append(("loop blocked", "#f3c2b3", "shaded: the event loop could not run (a heartbeat was ≥ 20 ms late)"))
+        per_row = (len(items) + 1) // 2
+        for i, (name, colour, help_text) in enumerate(items):
+            label = QLabel(f"<span style='color:{colour}; font-size:14px'>■</span> {html.escape(name)}")
+            label.setToolTip(help_text)
+            grid.addWidget(label, i // per_row, i % per_row)

@@ -1,0 +1,76 @@
+"""GUI fixtures: one real Lab on a Qt-driven loop for the session, a fresh window per test,
+and QSettings redirected to a temporary directory so no test touches the user's config."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def gui_settings_dir(tmp_path_factory: pytest.TempPathFactory) -> str:
+    from PySide6.QtCore import QSettings
+
+    path = str(tmp_path_factory.mktemp("qsettings"))
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    for scope in (QSettings.Scope.UserScope, QSettings.Scope.SystemScope):
+        QSettings.setPath(QSettings.Format.IniFormat, scope, path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def gui_lab(qapp: Any, gui_settings_dir: str) -> Iterator[tuple[Any, asyncio.AbstractEventLoop]]:
+    """A started Lab whose server runs on the same Qt-driven loop as the window under test."""
+    from engine.lab import Lab
+    from engine.loops import new_loop
+    from gui.app import shutdown
+
+    Lab.prepare()
+    loop = new_loop("qt", gui=True)
+    asyncio.set_event_loop(loop)
+    lab = Lab(loop_kind="qt")
+    loop.run_until_complete(lab.start())
+    yield lab, loop
+    loop.run_until_complete(lab.close())
+    shutdown(loop)
+
+
+def run_until(loop: asyncio.AbstractEventLoop, predicate: Callable[[], bool], timeout: float = 30.0) -> bool:
+    """Drive the loop (and so Qt) until ``predicate()`` holds or ``timeout`` seconds pass."""
+
+    async def poll() -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if predicate():
+                return True
+            await asyncio.sleep(0.02)
+        return predicate()
+
+    return loop.run_until_complete(poll())
+
+
+def call_in_loop(loop: asyncio.AbstractEventLoop, fn: Callable[[], Any]) -> Any:
+    """Call ``fn`` as a Qt slot would: with the asyncio loop running."""
+
+    async def call() -> Any:
+        return fn()
+
+    return loop.run_until_complete(call())
+
+
+@pytest.fixture
+def window(gui_lab: tuple[Any, asyncio.AbstractEventLoop], qtbot: Any) -> Iterator[Any]:
+    from gui.window import MainWindow
+
+    lab, loop = gui_lab
+    w = MainWindow(lab)
+    qtbot.addWidget(w)
+    w.resize(1400, 900)
+    w.show()
+    yield w
+    loop.run_until_complete(w.wait_idle())
+    w.close()
