@@ -17,7 +17,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -54,30 +53,6 @@ SETUPS = (
 def _announce(port: int) -> None:
     # The parent reads exactly this one line; nothing else goes to stdout.
     print(f"{READY} {port}", flush=True)
-
-
-def _use_nodelay_sockets() -> None:
-    """Make ``engine.server.bind_loopback`` return a socket whose connections get TCP_NODELAY.
-
-    asyncio sets TCP_NODELAY on accepted connections only if the listening socket object
-    says ``proto == IPPROTO_TCP``; a socket made as ``socket(AF_INET, SOCK_STREAM)`` says 0,
-    so every response written in two pieces (uvicorn: head, then body) waits ~40 ms for
-    the client's delayed ACK and wrk measures that instead of the server. Re-wrapping the
-    fd lets Python read the real protocol. A no-op once bind_loopback passes IPPROTO_TCP.
-    """
-    import engine.server
-
-    bind = engine.server.bind_loopback
-
-    def bind_tcp(port: int) -> socket.socket:
-        sock = bind(port)
-        if sock.proto == socket.IPPROTO_TCP:
-            return sock
-        tcp = socket.socket(fileno=sock.detach())  # proto is read back from the kernel
-        tcp.setblocking(False)
-        return tcp
-
-    engine.server.bind_loopback = bind_tcp
 
 
 def _serve_standalone(tracing: bool) -> None:
@@ -144,9 +119,9 @@ def ensure_wrk() -> str:
 class ServerProcess:
     """One server subprocess; stderr goes to a log file that is shown only if it fails."""
 
-    def __init__(self, setup: Setup, data_dir: str, cpu: int | None, as_is: bool) -> None:
+    def __init__(self, setup: Setup, data_dir: str, cpu: int | None) -> None:
         cmd = [sys.executable, str(Path(__file__).resolve()), "--serve", setup.mode, "--kind", setup.kind]
-        cmd += ["--tracing", "on" if setup.tracing else "off"] + (["--as-is"] if as_is else [])
+        cmd += ["--tracing", "on" if setup.tracing else "off"]
         if cpu is not None:
             cmd = ["taskset", "-c", str(cpu), *cmd]
         env = dict(os.environ, EXPLORER_DATA_DIR=data_dir, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT))
@@ -198,13 +173,12 @@ def measure(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="explorer-bench-") as data_dir:
         print(
             f"wrk -t1 -c{args.connections} -d{args.seconds}s {PATH}; {args.rounds} rounds; "
-            + ("server on CPU 1, wrk on CPU 0 (taskset)" if pin else "not pinned")
-            + ("; sockets as engine.server makes them" if args.as_is else "; TCP_NODELAY workaround on"),
+            + ("server on CPU 1, wrk on CPU 0 (taskset)" if pin else "not pinned"),
             flush=True,
         )
         for rnd in range(1, args.rounds + 1):
             for setup in SETUPS:
-                server = ServerProcess(setup, data_dir, server_cpu, args.as_is)
+                server = ServerProcess(setup, data_dir, server_cpu)
                 try:
                     run_wrk(wrk, server.url, 1, args.connections, wrk_cpu)  # warm-up, not counted
                     results[setup.name].append(run_wrk(wrk, server.url, args.seconds, args.connections, wrk_cpu))
@@ -246,16 +220,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=5, help="wrk duration per measurement")
     parser.add_argument("--connections", type=int, default=50, help="wrk -c")
     parser.add_argument("--no-pin", action="store_true", help="do not pin server and wrk to separate CPUs")
-    parser.add_argument(
-        "--as-is", action="store_true", help="serve engine.server's sockets unchanged (no TCP_NODELAY workaround)"
-    )
     # Internal: the server subprocesses run this same file.
     parser.add_argument("--serve", choices=("standalone", "embedded"), help=argparse.SUPPRESS)
     parser.add_argument("--kind", default="qt", help=argparse.SUPPRESS)
     parser.add_argument("--tracing", choices=("on", "off"), default="on", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.serve and not args.as_is:
-        _use_nodelay_sockets()
     if args.serve == "standalone":
         _serve_standalone(args.tracing == "on")
     elif args.serve == "embedded":

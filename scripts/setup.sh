@@ -13,8 +13,9 @@ VENV="$ROOT/.venv"
 
 # Libraries Qt's offscreen platform needs, then what a real X11 window adds.
 QT_LIBS_OFFSCREEN="libglib2.0-0 libegl1 libgl1 libx11-6 libdbus-1-3 libfontconfig1 libfreetype6 libxkbcommon0"
+# Fonts too: DejaVu for the UI, WenQuanYi for the article title quoted in Chinese.
 QT_LIBS_WINDOW="libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-render-util0 libxcb-render0
- libxcb-shape0 libxcb-util1 libxcb-xkb1 libxkbcommon-x11-0 libx11-xcb1 fonts-dejavu-core"
+ libxcb-shape0 libxcb-util1 libxcb-xkb1 libxkbcommon-x11-0 libx11-xcb1 fonts-dejavu-core fonts-wqy-microhei"
 
 _python_ok() {  # prints the interpreter's path if it runs and is >= 3.12
     "$1" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' >/dev/null 2>&1 && command -v "$1"
