@@ -41,23 +41,35 @@ find_python() {
     return 1
 }
 
+_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+
 _apt_install() {  # install the named Debian packages that are missing
-    local missing=() pkg
+    local missing=() pkg sudo=""
     command -v dpkg-query >/dev/null 2>&1 || return 0  # not a Debian-like system: nothing to do
     for pkg in "$@"; do
-        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+        # Debian 13 renamed some libraries for 64-bit time (libglib2.0-0 -> libglib2.0-0t64).
+        _installed "$pkg" || _installed "${pkg}t64" || missing+=("$pkg")
     done
     [ ${#missing[@]} -eq 0 ] && return 0
-    local sudo=""
     if [ "$(id -u)" -ne 0 ]; then
         command -v sudo >/dev/null 2>&1 || _die "missing system packages (${missing[*]}); install them as root"
         sudo="sudo"
     fi
-    _say "installing system packages: ${missing[*]}"
-    if ! $sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null 2>&1; then
-        $sudo apt-get update -q >/dev/null
-        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+    $sudo apt-get update -q >/dev/null || _die "apt-get update failed; cannot install ${missing[*]}"
+    local names=()
+    for pkg in "${missing[@]}"; do
+        if apt-cache show "$pkg" >/dev/null 2>&1; then names+=("$pkg")
+        elif apt-cache show "${pkg}t64" >/dev/null 2>&1; then names+=("${pkg}t64")
+        else _say "warning: no package $pkg here; Qt may miss it"; fi
+    done
+    [ ${#names[@]} -eq 0 ] && return 0
+    _say "installing system packages: ${names[*]}"
+    local log; log="$(mktemp)"
+    if ! DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${names[@]}" >"$log" 2>&1
+    then
+        cat "$log" >&2; rm -f "$log"; _die "apt-get install ${names[*]} failed"
     fi
+    rm -f "$log"
 }
 
 setup_explorer() {
