@@ -11,17 +11,24 @@ import asyncio
 import json
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from .config import ConfigError
 
 EXIT_BAD_INPUT = 2
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad option ends with one line (and status 2), not the usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_BAD_INPUT, f"error: {message} (see {self.prog} --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
     from .loops import LOOP_KINDS
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python main.py",
         description="Django Async Explorer. With no command, opens the window.",
     )

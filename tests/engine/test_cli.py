@@ -97,6 +97,8 @@ def test_run_text_summary_and_exports(tmp_path):
         (("run", "hello", "--concurrency", "10000000"), "concurrency must be between 1 and 1000"),
         (("run", "async-sleep", "--param", "delay=99"), "delay must be between 0.0 and 10.0"),
         (("run", "async-sleep", "--param", "nap=1"), "takes no parameter nap"),
+        (("run", "hello", "--concurrency", "abc"), "invalid int value: 'abc'"),
+        (("run", "hello", "--requests", "5", "--duration", "1"), "not allowed with argument"),
         (("run", "hello", "--rate", "10"), None),  # open loop without duration: allowed with requests default
     ],
 )
