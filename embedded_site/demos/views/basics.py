@@ -42,7 +42,10 @@ async def hello(request: HttpRequest) -> JsonResponse:
     lesson=(
         "While the view awaits, the event loop is free to run every other request. Fire 50 "
         "of them at once and the whole batch takes about as long as one: the waits overlap "
-        "on a single thread. This is the case async views are made for: waiting on I/O."
+        "on a single thread. This is the case async views are made for: waiting on I/O. "
+        "Look at the threads view all the same: Django still starts a sync thread for every "
+        "request, because its own request_started and request_finished handlers (closing "
+        "database connections) are sync code, run through sync_to_async."
     ),
     params=(DELAY,),
 )
