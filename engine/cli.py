@@ -225,7 +225,7 @@ def text_summary(record: Any, st: Any) -> str:
         f"  wall time     {st.wall_s:.3f} s    throughput {st.throughput_rps:.1f} req/s",
         f"  latency ms    p50 {lat['p50']:.1f}  p95 {lat['p95']:.1f}  p99 {lat['p99']:.1f}  max {lat['max']:.1f}",
         f"  concurrency   max in flight {st.max_in_flight}, speed-up {st.speedup:.2f}x, "
-        f"server threads {st.distinct_server_threads}",
+        f"server threads {st.distinct_server_threads} ({st.threads_started} started for this run)",
         f"  event loop    lag p99 {lag['p99']:.1f} ms, max {lag['max']:.1f} ms, blocked {st.blocked_ms:.0f} ms",
     ]
     if st.exceptions:

@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from embedded_site.tracing.spans import HOP_WAIT, SQL
+from embedded_site.tracing.spans import HOP_WAIT, NEW_THREAD, SQL
 
 from .record import RunRecord, ServerRequest
 
@@ -30,6 +30,7 @@ class RunStats:
     blocked_ms: float
     speedup: float
     mean_server_ms: float
+    threads_started: int  # worker threads Django started for this run's requests
     sql: dict[str, Any] = field(default_factory=dict)
     verdict: str = ""
 
@@ -104,6 +105,9 @@ def compute(record: RunRecord) -> RunStats:
     matched = [by_client[c.id] for c in clients if c.id in by_client and by_client[c.id].end_ns is not None]
     server_ns = [s.end_ns - s.arrival_ns for s in matched]  # type: ignore[operator]
     threads = {span.thread_id for s in server for span in s.spans} | {s.thread_id for s in server}
+    threads_started = sum(
+        1 for s in server for span in s.spans if span.kind == HOP_WAIT and span.name.endswith(NEW_THREAD)
+    )
     lags = [s.lag_ns / 1e6 for s in list(record.lag)]
     blocked_ms = sum(s.lag_ns for s in list(record.lag) if s.lag_ns >= BLOCKED_THRESHOLD_NS) / 1e6
     stats = RunStats(
@@ -122,6 +126,7 @@ def compute(record: RunRecord) -> RunStats:
         blocked_ms=round(blocked_ms, 1),
         speedup=round(sum(server_ns) / wall_ns, 2),
         mean_server_ms=round(sum(server_ns) / len(server_ns) / 1e6, 2) if server_ns else 0.0,
+        threads_started=threads_started,
         sql=_sql_serialisation(server),
     )
     stats.verdict = verdict(record, stats)

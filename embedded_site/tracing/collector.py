@@ -55,10 +55,11 @@ class TraceCollector:
             self._next_id += 1
             return self._next_id
 
-    def note_thread(self) -> int:
-        """Remember the current thread's name once; return its id."""
+    def note_thread(self, fresh: bool = False) -> int:
+        """Remember the current thread's name; return its id.  ``fresh``: a new thread that
+        may have been given the ident of one that has ended, so its name replaces that one's."""
         ident = threading.get_ident()
-        if ident not in self.thread_names:
+        if fresh or ident not in self.thread_names:
             self.thread_names[ident] = threading.current_thread().name
         return ident
 

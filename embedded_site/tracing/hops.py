@@ -10,12 +10,13 @@ caller's context into the worker thread before it runs the function.
 from __future__ import annotations
 
 import contextvars
+import threading
 from dataclasses import dataclass
 
 from asgiref.sync import SyncToAsync
 
 from .collector import TraceCollector, current_request, now_ns
-from .spans import HOP_RUN, HOP_WAIT
+from .spans import HOP_RUN, HOP_WAIT, NEW_THREAD
 
 
 @dataclass(slots=True)
@@ -24,9 +25,11 @@ class _Hop:
     started_ns: int = 0
     ended_ns: int = 0
     thread_id: int = 0
+    new_thread: bool = False  # the wait included starting the thread (asgiref's per-request executor)
 
 
 _current_hop: contextvars.ContextVar[_Hop | None] = contextvars.ContextVar("explorer_hop", default=None)
+_this_thread = threading.local()  # .seen: this thread has run a traced hop before
 _installed = False
 
 
@@ -56,7 +59,8 @@ def install(collector: TraceCollector) -> None:
             if hop.started_ns:
                 name = _label(self)
                 loop_thread = collector.note_thread()
-                collector.add_span(HOP_WAIT, name, hop.submitted_ns, hop.started_ns, thread_id=loop_thread)
+                wait_name = name + NEW_THREAD if hop.new_thread else name
+                collector.add_span(HOP_WAIT, wait_name, hop.submitted_ns, hop.started_ns, thread_id=loop_thread)
                 collector.add_span(HOP_RUN, name, hop.started_ns, hop.ended_ns or now_ns(), thread_id=hop.thread_id)
 
     def traced_handler(self, loop, exc_info, task_context, func, child, *args, **kwargs):
@@ -64,7 +68,10 @@ def install(collector: TraceCollector) -> None:
             hop = _current_hop.get()
             if hop is None:
                 return child()
-            hop.thread_id = collector.note_thread()
+            # Thread idents are reused once a thread ends, so "new" is asked of the thread itself.
+            hop.new_thread = not getattr(_this_thread, "seen", False)
+            _this_thread.seen = True
+            hop.thread_id = collector.note_thread(fresh=hop.new_thread)
             # The hop record is shared with nested calls made from this thread; clear
             # it so they do not overwrite this one.
             token = _current_hop.set(None)

@@ -19,6 +19,8 @@ HOP_WAIT = "hop-wait"  # a sync_to_async call waiting for its thread (queue + th
 HOP_RUN = "hop-run"  # the sync function running in that thread
 BLOCKING = "blocking"  # a blocking call such as time.sleep: harmless on a sync thread, a stall on the loop
 CPU = "cpu"
+# Appended to a hop-wait's name when the wait included starting the worker thread.
+NEW_THREAD = ", starting a new thread"
 SPAN_KINDS = (MIDDLEWARE, VIEW, SQL, TEMPLATE, AWAIT, HOP_WAIT, HOP_RUN, BLOCKING, CPU)
 
 

@@ -77,3 +77,15 @@ def test_every_client_request_has_its_server_side(lab_runner):
         assert client.sent_ns <= server.arrival_ns <= server.end_ns <= client.done_ns
         assert server.status == client.status == 200
         assert server.bytes_sent == client.bytes > 0
+
+
+def test_django_starts_a_thread_for_every_request_even_async_ones(lab_runner):
+    # The request_started / request_finished signal handlers are sync, so each request's
+    # thread-sensitive context gets its own executor thread, started on the loop thread.
+    record = lab_runner.run("hello", concurrency=5, requests=20)
+    stats = compute(record)
+    assert stats.threads_started == 20
+    for request in record.server:
+        waits = [s for s in request.spans if s.kind == k.HOP_WAIT]
+        assert sum(s.name.endswith(k.NEW_THREAD) for s in waits) == 1
+        assert waits[0].name.endswith(k.NEW_THREAD)

@@ -35,8 +35,9 @@ def test_cpu_in_a_thread_frees_the_loop_but_the_gil_still_serialises(run_demo) -
     assert overlaps(cpu)  # they do run at the same time, but not in parallel:
     wall = seconds(max(s.end_ns for s in cpu) - min(s.start_ns for s in cpu))
     assert wall >= 2.5 * alone, f"4 × {alone:.3f} s of pure-Python CPU took {wall:.3f} s: no GIL?"
-    # The loop kept running meanwhile (on the loop, the same four would stall it ~4 × alone).
-    assert max_lag_s(record) < 2 * alone, (max_lag_s(record), alone)
+    # The loop kept running meanwhile: the same four on the loop stall it for the longest.
+    on_loop = run_demo("cpu-bound-async", concurrency=4, work=WORK_MS)
+    assert max_lag_s(record) < 0.75 * max_lag_s(on_loop), (max_lag_s(record), max_lag_s(on_loop))
 
 
 def test_client_disconnect_cancels_the_view(run_demo) -> None:
