@@ -93,6 +93,24 @@ def main() -> None:
     phases = sum(len(b.phases) for b in model.bars)
     print(f"model (request_bars + thread_lanes + frozen LOD geometry): {time.perf_counter() - t:.2f} s, "
           f"{phases:,} phase spans, {model.rows} rows, {len(model.lane_ids)} thread lanes")
+    # The model build after a run, as the window does it: finish_steps in ~8 ms slices between frames.
+    from gui.geometry import gc_paused
+    from gui.window import FINISH_SLICE_S
+
+    steps = TimelineModel(record).finish_steps()
+    slices: list[float] = []
+    t = time.perf_counter()
+    done = False
+    while not done:
+        t_slice = time.perf_counter()
+        with gc_paused():
+            while time.perf_counter() < t_slice + FINISH_SLICE_S:
+                if next(steps, StopIteration) is StopIteration:
+                    done = True
+                    break
+        slices.append((time.perf_counter() - t_slice) * 1000)
+    print(f"model build after run (window, sliced): {time.perf_counter() - t:.2f} s in {len(slices)} slices, "
+          f"median {statistics.median(slices):.1f} ms, longest {max(slices):.0f} ms")
     axis = TimeAxis()
     canvas = TimelineCanvas(axis)
     canvas.resize(1100, 600)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 from embedded_site.tracing import spans as k
 
@@ -96,25 +97,51 @@ class ThreadLane:
     spans: list[Phase] = field(default_factory=list)
 
 
+_RANK = {phase: i for i, phase in enumerate(PHASES)}
+_rank_of = _RANK.__getitem__
+
+
+def _phase_rank(p: Phase) -> int:
+    return _RANK[p.phase]
+
+
 def _server_phases(server: ServerRequest, end_fallback: int) -> list[Phase]:
     end = server.end_ns or end_fallback
-    phases = [Phase(FRAMEWORK, server.arrival_ns, end, server.thread_id, f"{server.method} {server.path}")]
+    tid = server.thread_id
+    phases = [Phase(FRAMEWORK, server.arrival_ns, end, tid, f"{server.method} {server.path}")]
     if server.response_start_ns is not None and server.response_start_ns < end:
-        phases.append(Phase(RESPONSE, server.response_start_ns, end, server.thread_id))
-    for span in list(server.spans):
-        phase = SPAN_PHASE.get(span.kind)
-        if phase is not None:
-            phases.append(Phase(phase, span.start_ns, span.end_ns, span.thread_id, span.name))
+        phases.append(Phase(RESPONSE, server.response_start_ns, end, tid))
+    phases.extend(_span_phases(server))
     return phases
+
+
+def _span_phases(server: ServerRequest) -> list[Phase]:
+    """The server's spans as phases, stably sorted by drawing order (every span phase draws
+    after the request-level ones, so this is the tail of a bar's sorted phases)."""
+    get = SPAN_PHASE.get
+    out = []
+    last, ordered = -1, True
+    for span in list(server.spans):
+        phase = get(span.kind)
+        if phase is not None:
+            out.append(Phase(phase, span.start_ns, span.end_ns, span.thread_id, span.name))
+            rank = _RANK[phase]
+            if rank < last:
+                ordered = False
+            last = rank
+    if not ordered:
+        out.sort(key=_phase_rank)
+    return out
 
 
 def bar_for(client: ClientRequest, server: ServerRequest | None, now_ns: int) -> RequestBar:
     end = client.done_ns or now_ns
+    intended = client.intended_ns
     bar = RequestBar(
         client.id,
         client.demo,
         server.path if server else client.url,
-        client.intended_ns,
+        intended,
         end,
         client.status,
         client.error,
@@ -122,12 +149,19 @@ def bar_for(client: ClientRequest, server: ServerRequest | None, now_ns: int) ->
         in_flight=client.done_ns is None,
     )
     sent = client.sent_ns or end
-    if sent > client.intended_ns:
-        bar.phases.append(Phase(CLIENT_QUEUE, client.intended_ns, sent))
-    bar.phases.append(Phase(NETWORK, sent, end))
+    # Built directly in PHASES order: client queue, network, django, response, then the spans.
+    if sent > intended:
+        phases = [Phase(CLIENT_QUEUE, intended, sent), Phase(NETWORK, sent, end)]
+    else:
+        phases = [Phase(NETWORK, sent, end)]
     if server is not None:
-        bar.phases.extend(_server_phases(server, end))
-    bar.phases.sort(key=lambda p: PHASES.index(p.phase))
+        s_end = server.end_ns or end
+        tid = server.thread_id
+        phases.append(Phase(FRAMEWORK, server.arrival_ns, s_end, tid, f"{server.method} {server.path}"))
+        if server.response_start_ns is not None and server.response_start_ns < s_end:
+            phases.append(Phase(RESPONSE, server.response_start_ns, s_end, tid))
+        phases.extend(_span_phases(server))
+    bar.phases = phases
     return bar
 
 
@@ -145,56 +179,95 @@ def server_only_bar(server: ServerRequest, now_ns: int) -> RequestBar:
         server.exception_type,
         in_flight=server.end_ns is None,
     )
-    bar.phases = sorted(_server_phases(server, end), key=lambda p: PHASES.index(p.phase))
+    bar.phases = _server_phases(server, end)  # already in PHASES order
     return bar
 
 
 def request_bars(record: RunRecord, now_ns: int) -> list[RequestBar]:
     """Every request of the run as a bar, rows packed so that overlap shows as height."""
     by_client = record.server_by_client_id()
-    bars = [bar_for(c, by_client.get(c.id), now_ns) for c in list(record.client)]
+    get = by_client.get
+    bars = [bar_for(c, get(c.id), now_ns) for c in list(record.client)]
     bars.extend(server_only_bar(s, now_ns) for s in list(record.server) if s.client_id is None)
-    bars.sort(key=lambda b: b.start_ns)
+    bars.sort(key=_start_of)
     pack_rows(bars)
     return bars
+
+
+_start_of = attrgetter("start_ns")
 
 
 def pack_rows(bars: list[RequestBar]) -> int:
     """Give each bar (sorted by start) the lowest free row; return the number of rows."""
     free_rows: list[int] = []
     busy: list[tuple[int, int]] = []  # (end_ns, row)
+    push, pop = heapq.heappush, heapq.heappop
     rows = 0
     for bar in bars:
-        while busy and busy[0][0] <= bar.start_ns:
-            heapq.heappush(free_rows, heapq.heappop(busy)[1])
+        start = bar.start_ns
+        while busy and busy[0][0] <= start:
+            push(free_rows, pop(busy)[1])
         if free_rows:
-            bar.row = heapq.heappop(free_rows)
+            row = bar.row = pop(free_rows)
         else:
-            bar.row = rows
+            row = bar.row = rows
             rows += 1
-        heapq.heappush(busy, (bar.end_ns, bar.row))
+        push(busy, (bar.end_ns, row))
     return rows
 
 
 def thread_lanes(record: RunRecord) -> list[ThreadLane]:
     """One lane per server thread that ran a span: the loop thread first, then by first use."""
-    lanes: dict[int, ThreadLane] = {}
-    for server in list(record.server):
-        for span in list(server.spans):
-            phase = SPAN_PHASE.get(span.kind)
-            if phase is None or phase == HOP_WAIT and span.thread_id != record.loop_thread_id:
-                continue
-            lane = lanes.get(span.thread_id)
-            if lane is None:
-                lane = lanes[span.thread_id] = ThreadLane(span.thread_id, record.thread_label(span.thread_id))
-            lane.spans.append(Phase(phase, span.start_ns, span.end_ns, span.thread_id, span.name))
-    ordered = sorted(
-        lanes.values(),
-        key=lambda lane: (lane.thread_id != record.loop_thread_id, min((s.start_ns for s in lane.spans), default=0)),
-    )
-    for lane in ordered:
-        lane.spans.sort(key=lambda p: (PHASES.index(p.phase), p.start_ns))
-    return ordered
+    builder = LaneBuilder(record)
+    builder.add(list(record.server))
+    return builder.lanes()
+
+
+class LaneBuilder:
+    """``thread_lanes`` in steps: ``add`` the record's server requests in order, in as many
+    slices as wanted, then ``lanes()`` (so a window can build them between frames)."""
+
+    def __init__(self, record: RunRecord) -> None:
+        self.record = record
+        # Per thread: its spans grouped by phase, and its earliest start; dicts keep first use.
+        self._by_thread: dict[int, dict[str, list[Phase]]] = {}
+        self._first: dict[int, int] = {}
+
+    def add(self, servers: list[ServerRequest]) -> None:
+        loop_tid = self.record.loop_thread_id
+        get = SPAN_PHASE.get
+        by_thread, first = self._by_thread, self._first
+        for server in servers:
+            for span in list(server.spans):
+                phase = get(span.kind)
+                if phase is None:
+                    continue
+                tid = span.thread_id
+                if phase == HOP_WAIT and tid != loop_tid:
+                    continue
+                groups = by_thread.get(tid)
+                if groups is None:
+                    groups = by_thread[tid] = {}
+                    first[tid] = span.start_ns
+                elif span.start_ns < first[tid]:
+                    first[tid] = span.start_ns
+                group = groups.get(phase)
+                if group is None:
+                    group = groups[phase] = []
+                group.append(Phase(phase, span.start_ns, span.end_ns, tid, span.name))
+
+    def lanes(self) -> list[ThreadLane]:
+        loop_tid, first = self.record.loop_thread_id, self._first
+        lanes = []
+        for tid in sorted(self._by_thread, key=lambda t: (t != loop_tid, first[t])):
+            groups = self._by_thread[tid]
+            spans: list[Phase] = []
+            for phase in sorted(groups, key=_rank_of):  # drawing order, then by start
+                group = groups[phase]
+                group.sort(key=_start_of)
+                spans.extend(group)
+            lanes.append(ThreadLane(tid, self.record.thread_label(tid), spans))
+        return lanes
 
 
 def blocked_regions(record: RunRecord, threshold_ns: int = 20_000_000) -> list[tuple[int, int]]:

@@ -1,31 +1,40 @@
-"""Start-up and shut-down: QApplication → Lab.prepare() → Qt-driven asyncio loop → server → window.
+"""Start-up and shut-down: Lab.prepare() → QApplication → Qt-driven asyncio loop → server → window.
 
 The order matters: ``Lab.prepare()`` does synchronous ORM work, which Django refuses once
 an event loop runs on this thread; and the window must share the server's loop, which is
-the whole point (a blocked loop freezes the window, and the user sees it).
+the whole point (a blocked loop freezes the window, and the user sees it).  Django is set up
+before PySide6 is imported because PySide6 installs an import hook that every later import
+goes through: Django's few hundred modules imported after it cost ~60 ms more.
+
+``EXPLORER_EXIT_AFTER_READY=1`` (used by ``bench/startup.py``): once the window has been
+shown and painted and the site answered ``GET /`` with 200, print ``ready <time.time_ns()>``
+to stdout and close the window, so the start-up time can be measured from outside.
 """
 
 from __future__ import annotations
 
 import asyncio
-import gc
+import os
 import sys
+import time
+from typing import Any
 
 from engine.lab import Lab
 from engine.loops import ensure_qt_app, new_loop
 
 LOOP_KIND = "qt"
+EXIT_AFTER_READY = "EXPLORER_EXIT_AFTER_READY"
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the explorer window until it is closed; returns the process exit code."""
     if argv is not None:
         sys.argv = [sys.argv[0] if sys.argv else "explorer", *argv]
+    Lab.prepare()
     app = ensure_qt_app(gui=True)
     app.setOrganizationName("DjangoAsyncExplorer")
     app.setApplicationName("Explorer")
     app.setApplicationDisplayName("Django Async Explorer")
-    Lab.prepare()
     loop = new_loop(LOOP_KIND, gui=True)
     asyncio.set_event_loop(loop)
     lab = Lab(loop_kind=LOOP_KIND)
@@ -36,17 +45,46 @@ def main(argv: list[str] | None = None) -> int:
         window = MainWindow(lab)
         window.resize(1400, 900)
         window.closed.connect(loop.stop)
+        if os.environ.get(EXIT_AFTER_READY):
+            _report_ready(loop, window, lab.url)
         window.show()
-        # Full collections of the start-up garbage took 34-40 ms every ~0.6 s and set the
-        # GUI's p99 loop lag; freezing it moves those objects out of the collector's sight.
-        gc.collect()
-        gc.freeze()
         loop.run_forever()
         loop.run_until_complete(window.wait_idle())
     finally:
         loop.run_until_complete(lab.close())
         shutdown(loop)
     return 0
+
+
+def _report_ready(loop: asyncio.AbstractEventLoop, window: Any, url: str) -> None:
+    """The start-up probe (call before ``show``): once the timeline canvas has painted and the
+    site answers ``GET /``, print ``ready <time.time_ns()> status <code>`` and close the window."""
+    from PySide6.QtCore import QEvent, QObject
+
+    painted = loop.create_future()
+
+    class FirstPaint(QObject):
+        def eventFilter(self, _obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
+            if event.type() == QEvent.Type.Paint and not painted.done():
+                painted.set_result(None)
+            return False
+
+    spy = FirstPaint(window)
+    window.canvas.installEventFilter(spy)
+
+    async def probe() -> None:
+        await painted
+        window.canvas.removeEventFilter(spy)
+        host, port = url.removeprefix("http://").split(":")
+        reader, writer = await asyncio.open_connection(host, int(port))
+        writer.write(f"GET / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+        status = (await reader.readline()).split()[1].decode()
+        await reader.read()
+        writer.close()
+        print(f"ready {time.time_ns()} status {status}", flush=True)
+        window.close()
+
+    loop.create_task(probe(), name="ready-probe")
 
 
 def shutdown(loop: asyncio.AbstractEventLoop) -> None:

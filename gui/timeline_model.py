@@ -13,7 +13,8 @@ from __future__ import annotations
 import bisect
 import heapq
 import time
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Iterator
+from operator import attrgetter
 
 from PySide6.QtCore import QPointF, QRectF
 
@@ -21,17 +22,17 @@ from engine.phases import (
     HOP_WAIT,
     PHASES,
     SPAN_PHASE,
+    LaneBuilder,
     Phase,
     RequestBar,
     bar_for,
     blocked_regions,
-    request_bars,
+    pack_rows,
     server_only_bar,
-    thread_lanes,
 )
 from engine.record import ClientRequest, RunRecord, ServerRequest
 
-from .geometry import Layers
+from .geometry import Layers, gc_paused
 
 FAILED = "failed"
 LANE_PHASES = frozenset(SPAN_PHASE.values())
@@ -39,6 +40,8 @@ BLOCKED_LAG_NS = 20_000_000  # same threshold as engine.phases.blocked_regions /
 CURVE_BUCKETS = 4000  # a finished curve keeps at most this many points (max per bucket)
 BAR_HEIGHT = 0.8  # of a row: leaves a gap so adjacent requests stay distinguishable
 _IN_FLIGHT = 1 << 62
+FINISH_SLICE = 2000  # requests per step of finish_steps (~10-20 ms each)
+_start_of = attrgetter("start_ns")
 MAX_INGEST = 100  # new requests taken in per refresh (~70 µs each): keeps a frame under ~10 ms
 
 
@@ -261,32 +264,99 @@ class TimelineModel:
 
     def finish(self) -> None:
         """Rebuild from the whole record with the engine's derivation, then freeze the geometry."""
+        with gc_paused():
+            for _ in self.finish_steps():
+                pass
+
+    def finish_steps(self, slice_requests: int = FINISH_SLICE) -> Iterator[None]:
+        """``finish`` in slices: yields after every ``slice_requests`` requests or so, so a window
+        can build a huge run's model between frames (run each slice inside ``gc_paused``).
+
+        Until the last step the model keeps what it showed before (the live picture); the
+        result is swapped in at the end in one go.
+        """
         rec = self.record
         end_ns = rec.finished_ns or time.perf_counter_ns()
-        self.last_refresh_ns = end_ns
+        origin = self.origin
+        # 1. Bars, as engine.phases.request_bars derives them, a slice at a time.
+        by_client = rec.server_by_client_id()
+        get = by_client.get
+        clients, servers = list(rec.client), list(rec.server)
+        bars: list[RequestBar] = []
+        for i in range(0, len(clients), slice_requests):
+            bars.extend([bar_for(c, get(c.id), end_ns) for c in clients[i:i + slice_requests]])
+            yield
+        bars.extend(server_only_bar(s, end_ns) for s in servers if s.client_id is None)
+        bars.sort(key=_start_of)
+        rows = pack_rows(bars)
+        yield
+        # 2. Their rectangles, rows and hit-test lists.
+        bar_spans: dict[str, list[tuple[float, float, float]]] = {k: [] for k in PHASES}
+        failed: list[tuple[float, float, float]] = []
+        row_bars: list[list[RequestBar]] = [[] for _ in range(rows)]
+        row_starts: list[list[int]] = [[] for _ in range(rows)]
+        count = 0
+        for i in range(0, len(bars), slice_requests):
+            for bar in bars[i:i + slice_requests]:
+                row = bar.row
+                row_bars[row].append(bar)
+                row_starts[row].append(bar.start_ns)
+                for p in bar.phases:
+                    spans = bar_spans.get(p.phase)
+                    if spans is None:
+                        spans = bar_spans[p.phase] = []
+                    spans.append((row, (p.start_ns - origin) / 1e6, (p.end_ns - origin) / 1e6))
+                count += len(bar.phases)
+                if bar.failed:
+                    failed.append((row, (bar.start_ns - origin) / 1e6, (bar.end_ns - origin) / 1e6))
+            yield
+        # 3. Thread lanes, as engine.phases.thread_lanes derives them.
+        builder = LaneBuilder(rec)
+        for i in range(0, len(servers), slice_requests):
+            builder.add(servers[i:i + slice_requests])
+            yield
+        lanes = builder.lanes()
+        yield
+        lane_spans_xy: dict[str, list[tuple[float, float, float]]] = {k: [] for k in PHASES}
+        lane_count = 0
+        step = slice_requests * 5
+        for index, lane in enumerate(lanes):
+            for i in range(0, len(lane.spans), step):
+                for p in lane.spans[i:i + step]:
+                    spans = lane_spans_xy.get(p.phase)
+                    if spans is None:
+                        spans = lane_spans_xy[p.phase] = []
+                    spans.append((index, (p.start_ns - origin) / 1e6, (p.end_ns - origin) / 1e6))
+                yield
+            lane_count += len(lane.spans)
+            lane.spans.sort(key=_start_of)  # for hit testing; drawing order is the layers' business
+        yield
+        # 4. Frozen level-of-detail geometry.
+        end_ms = max(1.0, (end_ns - origin) / 1e6)
+        bar_layers = Layers.frozen_from(bar_spans, count, BAR_HEIGHT)
+        failed_layer = Layers.frozen_from({FAILED: failed}, len(failed), BAR_HEIGHT)
+        lane_layers = Layers.frozen_from(lane_spans_xy, lane_count, BAR_HEIGHT)
+        for layers in (bar_layers, failed_layer, lane_layers):
+            yield from layers.freeze_steps(end_ms)
+        # 5. Curves, then swap everything in.
+        inflight_points = _in_flight_curve(bars, self.ms, max(1.0, self.ms(end_ns)))
+        yield
         self._reset(live=False)
-        for bar in request_bars(rec, end_ns):
-            self._place_bar(bar)
-        self.lane_ids, self.lane_labels, self._lane_index, self.lane_spans = [], [], {}, []
-        for lane in thread_lanes(rec):
-            index = self._lane(lane.thread_id)
-            self.lane_labels[index] = lane.label
-            for p in lane.spans:
-                self.lane_spans[index].append(p)
-                self.lane_layers.add(p.phase, index, self.ms(p.start_ns), self.ms(p.end_ns))
-        for spans in self.lane_spans:
-            spans.sort(key=lambda p: p.start_ns)
+        self.last_refresh_ns = end_ns
         for sample in list(rec.lag):
             self._add_lag(sample.t_ns, sample.lag_ns)
         self.blocked = [(self.ms(a), self.ms(b)) for a, b in blocked_regions(rec)]
+        self.bars, self.rows, self.row_bars, self.row_starts = bars, rows, row_bars, row_starts
+        self.bar_layers, self.failed_layer, self.lane_layers = bar_layers, failed_layer, lane_layers
+        self.lane_ids = [lane.thread_id for lane in lanes]
+        self.lane_labels = [lane.label for lane in lanes]
+        self._lane_index = {tid: i for i, tid in enumerate(self.lane_ids)}
+        self.lane_spans = [lane.spans for lane in lanes]
         self.complete = True
         span = self.span_ms
         self.lag_points = _max_per_bucket(self.lag_points, span)
-        self.inflight_points = _in_flight_curve(self.bars, self.ms, span)
+        self.inflight_points = inflight_points
         self.max_inflight = int(max((p.y() for p in self.inflight_points), default=0))
-        self.bar_layers.freeze(span)
-        self.failed_layer.freeze(span)
-        self.lane_layers.freeze(span)
 
     # -- hit testing --------------------------------------------------------------------
 
@@ -341,14 +411,42 @@ def _max_per_bucket(points: list[QPointF], span_ms: float) -> list[QPointF]:
 
 
 def _in_flight_curve(bars: list[RequestBar], ms: Callable[[int], float], span_ms: float) -> list[QPointF]:
-    """Requests in flight over time as a step curve (client requests only), bucketed by max."""
-    events = sorted([(b.start_ns, 1) for b in bars if b.client_id is not None]
-                    + [(b.end_ns, -1) for b in bars if b.client_id is not None])
-    points: list[QPointF] = []
+    """Requests in flight over time as a step curve (client requests only), bucketed by max.
+
+    ``bars`` are sorted by start (as ``request_bars`` returns them)."""
+    starts = [b.start_ns for b in bars if b.client_id is not None]
+    ends = sorted([b.end_ns for b in bars if b.client_id is not None])
+    # The events in time order, an end before a start at the same time (as sorting (t, ±1) does).
+    events: list[tuple[int, int]] = []
+    append = events.append
+    i = 0
+    n = len(starts)
+    for e in ends:
+        while i < n and starts[i] < e:
+            append((starts[i], 1))
+            i += 1
+        append((e, -1))
+    events.extend((t, 1) for t in starts[i:])
+    if len(events) <= CURVE_BUCKETS:
+        points: list[QPointF] = []
+        current = 0
+        for t, step in events:
+            x = ms(t)
+            points.append(QPointF(x, current))
+            current += step
+            points.append(QPointF(x, current))
+        return points
+    # As _max_per_bucket over those points, without making a QPointF for each of them.
+    width = span_ms / CURVE_BUCKETS
+    best: dict[int, tuple[float, int]] = {}
     current = 0
     for t, step in events:
         x = ms(t)
-        points.append(QPointF(x, current))
+        b = int(x / width)
+        kept = best.get(b)
+        if kept is None or current > kept[1]:
+            best[b] = kept = (x, current)
         current += step
-        points.append(QPointF(x, current))
-    return _max_per_bucket(points, span_ms) if len(points) > CURVE_BUCKETS * 2 else points
+        if current > kept[1]:
+            best[b] = (x, current)
+    return [QPointF(*best[b]) for b in sorted(best)]
