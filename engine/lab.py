@@ -21,6 +21,7 @@ from embedded_site.tracing.heartbeat import HEARTBEAT_PERIOD_S
 
 from .config import RunConfig
 from .driver import ClientProcess, LoadDriver, Target, now_ns
+from .gcpolicy import no_full_collections
 from .plan import catalogue, url_for
 from .record import RunRecord
 from .server import EmbeddedServer
@@ -128,25 +129,26 @@ class Lab:
             targets, record.client, on_finished=lambda: loop.call_soon_threadsafe(done.set), process=self._client
         )
         self.current, self._driver = record, driver
-        collector.start_recording()
-        if on_started is not None:
-            on_started(record)
-        driver.start()
-        try:
-            await done.wait()
-            # Let responses that are still being written by the server settle, and give the
-            # heartbeat one period to report a stall that ended with the last response.
-            await _settle(record)
-            await asyncio.sleep(HEARTBEAT_PERIOD_S * 2)
-        except asyncio.CancelledError:
-            driver.stop()
-            record.stopped = True
-            await loop.run_in_executor(None, driver.join, 10)
-            raise
-        finally:
-            collector.stop_recording()
-            record.finished_ns = now_ns()
-            record.thread_names = dict(collector.thread_names)
+        with no_full_collections():  # before recording starts: its first collection takes a while
+            collector.start_recording()
+            if on_started is not None:
+                on_started(record)
+            driver.start()
+            try:
+                await done.wait()
+                # Let responses that are still being written by the server settle, and give
+                # the heartbeat one period to report a stall that ended with the last response.
+                await _settle(record)
+                await asyncio.sleep(HEARTBEAT_PERIOD_S * 2)
+            except asyncio.CancelledError:
+                driver.stop()
+                record.stopped = True
+                await loop.run_in_executor(None, driver.join, 10)
+                raise
+            finally:
+                collector.stop_recording()
+                record.finished_ns = now_ns()
+                record.thread_names = dict(collector.thread_names)
         if driver.error is not None:
             record.notes.append(f"the load driver failed: {driver.error}")
         return record

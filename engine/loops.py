@@ -151,15 +151,21 @@ def run[T](
                 raise
             return None
     finally:
-        try:
-            _cancel_leftover_tasks(loop)
-            loop.run_until_complete(loop.shutdown_asyncgens())
-            loop.run_until_complete(loop.shutdown_default_executor())
-        finally:
-            for signum in installed:
-                loop.remove_signal_handler(signum)
-            asyncio.set_event_loop(None)
-            loop.close()
+        for signum in installed:
+            loop.remove_signal_handler(signum)
+        close_loop(loop)
+
+
+def close_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """What ``asyncio.run`` does at the end, for a loop someone else ran: cancel leftover
+    tasks, close async generators and the default executor, unset and close the loop."""
+    try:
+        _cancel_leftover_tasks(loop)
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.run_until_complete(loop.shutdown_default_executor())
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
 
 
 def _cancel_leftover_tasks(loop: asyncio.AbstractEventLoop) -> None:

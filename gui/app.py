@@ -20,7 +20,7 @@ import time
 from typing import Any
 
 from engine.lab import Lab
-from engine.loops import ensure_qt_app, new_loop
+from engine.loops import close_loop, ensure_qt_app, new_loop
 
 LOOP_KIND = "qt"
 EXIT_AFTER_READY = "EXPLORER_EXIT_AFTER_READY"
@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         loop.run_until_complete(window.wait_idle())
     finally:
         loop.run_until_complete(lab.close())
-        shutdown(loop)
+        close_loop(loop)
     return 0
 
 
@@ -85,16 +85,3 @@ def _report_ready(loop: asyncio.AbstractEventLoop, window: Any, url: str) -> Non
         window.close()
 
     loop.create_task(probe(), name="ready-probe")
-
-
-def shutdown(loop: asyncio.AbstractEventLoop) -> None:
-    """Cancel leftovers, close async generators and the default executor, close the loop."""
-    pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
-    for task in pending:
-        task.cancel()
-    if pending:
-        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-    loop.run_until_complete(loop.shutdown_asyncgens())
-    loop.run_until_complete(loop.shutdown_default_executor())
-    asyncio.set_event_loop(None)
-    loop.close()

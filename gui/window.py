@@ -11,8 +11,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, QUrl, Signal
@@ -49,30 +47,6 @@ FRAME_MS = 33  # ≤ 30 fps
 GUI_SHARE = 0.05  # refreshing may use at most this share of the loop's time
 FREEZE_WARN_S = 0.5
 FINISH_SLICE_S = 0.008  # building a finished model: at most this long between two frames
-
-
-@contextmanager
-def run_gc_policy() -> Iterator[None]:
-    """No automatic *full* garbage collection while a run is measured.
-
-    Measured during 1,000 req/s ``hello`` runs: full collections took 35-90 ms each (they walk
-    every object the run has made so far: its record grows by ~10 objects per request) and set
-    the loop lag's p99 and max.  ``gc.freeze()`` alone made it worse, not better: CPython runs
-    a full collection once the objects promoted since the last one exceed 25 % of the
-    survivors of that last one, and after a freeze the first full collection finds only the
-    few unfrozen ones, so full collections came more often, each still walking the whole
-    record.  Here everything older than the run is frozen, and the oldest generation's
-    threshold is lifted so that only young collections (bounded by the thresholds, ~1 ms)
-    run; the window's finish does the held-back full collection once, after the run.
-    """
-    gc.collect()
-    gc.freeze()
-    old = gc.get_threshold()
-    gc.set_threshold(old[0], old[1], 1_000_000)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*old)
 
 
 class MainWindow(QMainWindow):
@@ -307,16 +281,15 @@ class MainWindow(QMainWindow):
         else:
             self.banner.hide()
         record: RunRecord | None = None
-        with run_gc_policy():
-            self._run_started = time.perf_counter()
-            try:
-                record = await self.lab.run(config, on_started=self._on_started)
-            except Exception as exc:  # a failed run must not take the window down
-                self.show_error(f"the run failed: {exc!r}")
-            finally:
-                self.timer.stop()
-                self.run_action.setEnabled(True)
-                self.stop_action.setEnabled(False)
+        self._run_started = time.perf_counter()
+        try:
+            record = await self.lab.run(config, on_started=self._on_started)
+        except Exception as exc:  # a failed run must not take the window down
+            self.show_error(f"the run failed: {exc!r}")
+        finally:
+            self.timer.stop()
+            self.run_action.setEnabled(True)
+            self.stop_action.setEnabled(False)
         if record is not None:
             await self._finish(record, block)
         self._sync_export_actions()

@@ -31,6 +31,7 @@ class TraceCollector:
         # does not grow memory forever.
         self.recording = False
         self.recording_since_ns = 0
+        self.recording_until_ns: int | None = None
         self.requests: list[ServerRequest] = []
         self.lag: list[LagSample] = []
         self.thread_names: dict[int, str] = {}
@@ -45,9 +46,11 @@ class TraceCollector:
 
     def start_recording(self) -> None:
         self.recording_since_ns = now_ns()
+        self.recording_until_ns = None
         self.recording = True
 
     def stop_recording(self) -> None:
+        self.recording_until_ns = now_ns()
         self.recording = False
 
     def new_request_id(self) -> int:

@@ -28,4 +28,8 @@ async def run_heartbeat(collector: TraceCollector, period_s: float = HEARTBEAT_P
             # A wait that began before the recording only counts from its start (an idle
             # loop that was not running between two runs is not a stall of this run).
             due = max(due, collector.recording_since_ns)
+            # ...and a wait that ends after it only counts up to its end.
+            until = collector.recording_until_ns
+            if until is not None and woke > until:
+                woke = until
             collector.lag.append(LagSample(woke, max(0, woke - due)))

@@ -26,8 +26,7 @@ def gui_settings_dir(tmp_path_factory: pytest.TempPathFactory) -> str:
 def gui_lab(qapp: Any, gui_settings_dir: str) -> Iterator[tuple[Any, asyncio.AbstractEventLoop]]:
     """A started Lab whose server runs on the same Qt-driven loop as the window under test."""
     from engine.lab import Lab
-    from engine.loops import new_loop
-    from gui.app import shutdown
+    from engine.loops import close_loop, new_loop
 
     Lab.prepare()
     loop = new_loop("qt", gui=True)
@@ -36,7 +35,7 @@ def gui_lab(qapp: Any, gui_settings_dir: str) -> Iterator[tuple[Any, asyncio.Abs
     loop.run_until_complete(lab.start())
     yield lab, loop
     loop.run_until_complete(lab.close())
-    shutdown(loop)
+    close_loop(loop)
 
 
 def run_until(loop: asyncio.AbstractEventLoop, predicate: Callable[[], bool], timeout: float = 30.0) -> bool:
