@@ -33,10 +33,23 @@ _this_thread = threading.local()  # .seen: this thread has run a traced hop befo
 _installed = False
 
 
+_labels: dict[tuple[object, bool], str] = {}
+
+
 def _label(sync_to_async: SyncToAsync) -> str:
+    """A readable name for the hop, cached per code object: closures such as the one
+    Signal.asend makes for every call share theirs, and so do a method's bound copies."""
     func = sync_to_async.func
-    name = getattr(func, "__qualname__", None) or getattr(func, "__name__", None) or repr(func)
-    return f"{name} ({'thread-sensitive' if sync_to_async._thread_sensitive else 'thread pool'})"
+    code = getattr(getattr(func, "__func__", func), "__code__", None)
+    key = (code if code is not None else func, sync_to_async._thread_sensitive)
+    label = _labels.get(key)
+    if label is None:
+        name = getattr(func, "__qualname__", None) or getattr(func, "__name__", None) or repr(func)
+        name = name.replace(".<locals>.", " › ")
+        label = f"{name} ({'thread-sensitive' if sync_to_async._thread_sensitive else 'thread pool'})"
+        if len(_labels) < 10_000:  # callables without code (partials, objects) must not grow it forever
+            _labels[key] = label
+    return label
 
 
 def install(collector: TraceCollector) -> None:
