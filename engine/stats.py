@@ -9,7 +9,7 @@ from typing import Any
 
 from embedded_site.tracing.spans import HOP_WAIT, NEW_THREAD, SQL
 
-from .record import RunRecord, ServerRequest
+from .record import ClientRequest, RunRecord, ServerRequest
 
 BLOCKED_THRESHOLD_NS = 20_000_000  # a heartbeat this late means the loop was blocked
 
@@ -32,6 +32,7 @@ class RunStats:
     mean_server_ms: float
     threads_started: int  # worker threads Django started for this run's requests
     sql: dict[str, Any] = field(default_factory=dict)
+    per_demo: dict[str, dict[str, float]] = field(default_factory=dict)  # only when a run mixes demos
     verdict: str = ""
 
     def as_dict(self) -> dict[str, Any]:
@@ -88,6 +89,19 @@ def _sql_serialisation(server: list[ServerRequest]) -> dict[str, Any]:
     }
 
 
+def _per_demo(clients: list[ClientRequest]) -> dict[str, dict[str, float]]:
+    """Latency by demo, for scenarios that mix several (first-seen order)."""
+    by_demo: dict[str, list[float]] = {}
+    for c in clients:
+        by_demo.setdefault(c.demo, []).append(c.latency_ns / 1e6)  # type: ignore[operator]
+    if len(by_demo) < 2:
+        return {}
+    return {
+        demo: {"requests": len(ms), "p50_ms": round(percentile(ms, 50), 1), "max_ms": round(max(ms), 1)}
+        for demo, ms in by_demo.items()
+    }
+
+
 def compute(record: RunRecord) -> RunStats:
     clients = [c for c in list(record.client) if c.done_ns is not None and c.sent_ns is not None]
     server = [s for s in list(record.server) if s.end_ns is not None]
@@ -128,6 +142,7 @@ def compute(record: RunRecord) -> RunStats:
         mean_server_ms=round(sum(server_ns) / len(server_ns) / 1e6, 2) if server_ns else 0.0,
         threads_started=threads_started,
         sql=_sql_serialisation(server),
+        per_demo=_per_demo(clients),
     )
     stats.verdict = verdict(record, stats)
     return stats
@@ -150,7 +165,9 @@ def verdict(record: RunRecord, st: RunStats) -> str:
     if st.errors == n:
         what = next(iter(st.exceptions), None)
         if what:
-            return f"All {n} requests failed: the view raised {what} (see the error on each request)."
+            message = next((s.exception for s in record.server if s.exception_type == what and s.exception), "")
+            message = message.splitlines()[0][:160] if message else ""
+            return f"All {n} requests failed: the view raised {what}" + (f": {message}" if message else "") + "."
         sample = next((c.error or f"HTTP {c.status}" for c in record.client if not c.ok), "an error")
         return f"All {n} requests failed: {sample}."
     wall_ms = st.wall_s * 1000
@@ -187,6 +204,8 @@ def verdict(record: RunRecord, st: RunStats) -> str:
     parts = [sentence]
     if st.errors:
         parts.append(f"{st.errors} of {n} failed")
+    if st.per_demo:
+        parts.append("; ".join(f"{demo} p50 {d['p50_ms']:.0f} ms" for demo, d in st.per_demo.items()))
     if stalled and not one_long_stall:
         parts.append(
             f"and the event loop was saturated at {st.throughput_rps:.0f} req/s, waking late for "

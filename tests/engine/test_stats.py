@@ -64,9 +64,10 @@ def test_all_failed_verdict_names_the_exception():
     for c, s in zip(record.client, record.server):
         c.status = s.status = 500
         s.exception_type = "AttributeError"
+    record.server[0].exception = "'Manager' object has no attribute 'async_all'"
     stats = compute(record)
     assert stats.errors == 3 and stats.exceptions == {"AttributeError": 3}
-    assert "AttributeError" in stats.verdict
+    assert "AttributeError: 'Manager' object has no attribute 'async_all'" in stats.verdict
 
 
 def test_a_busy_loop_is_saturated_not_blocked():
@@ -82,3 +83,15 @@ def test_one_long_stall_in_a_concurrent_run_is_named():
     stats = compute(_record("one-blocking-call", [(0, 1250)] * 50, lag))
     assert "blocked for 1.00 s at once" in stats.verdict
     assert "saturated" not in stats.verdict
+
+
+def test_a_mixed_run_compares_its_demos():
+    record = _record("fanout-race", [(0, 1000)] * 2 + [(0, 200)] * 2)
+    for c in record.client[2:]:
+        c.demo = "fanout-gather"
+    for c in record.client[:2]:
+        c.demo = "fanout-sequential"
+    stats = compute(record)
+    assert stats.per_demo["fanout-sequential"]["p50_ms"] == 1000
+    assert stats.per_demo["fanout-gather"]["p50_ms"] == 200
+    assert "fanout-sequential p50 1000 ms; fanout-gather p50 200 ms" in stats.verdict
