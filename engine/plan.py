@@ -71,3 +71,23 @@ def url_for(demos: Mapping[str, Demo], base_url: str, stream: Stream) -> str:
     demo = demos[stream.demo]
     query = urlencode(stream.params)
     return f"{base_url}{demo.path}" + (f"?{query}" if query else "")
+
+
+def predicted_loop_block_s(config: RunConfig) -> float:
+    """How long this run will block the event loop (and so a window that shares it), as far
+    as the demos' own declarations tell; 0 when none of them blocks it."""
+    demos = catalogue()
+    total = 0.0
+    for stream in config.streams:
+        demo = demos.get(stream.demo)
+        per = demo.loop_block_s(stream.params) if demo is not None else 0.0
+        if not per:
+            continue
+        count = stream.requests
+        if count is None and stream.rate is not None and stream.duration_s is not None:
+            count = max(1, round(stream.rate * stream.duration_s))
+        elif count is None and stream.duration_s is not None:
+            # A timed closed loop: the blocked loop lets one request through at a time.
+            count = max(1, round(stream.duration_s / per))
+        total += per * (count or 0)
+    return total

@@ -176,18 +176,6 @@ class RunControls(QWidget):
 
     def loop_block_s(self, config: RunConfig) -> float:
         """How long this run will block the shared event loop (and so this window), if known."""
-        from engine.plan import catalogue
+        from engine.plan import predicted_loop_block_s
 
-        demos = catalogue()
-        total = 0.0
-        for stream in config.streams:
-            demo = demos.get(stream.demo)
-            if demo is None:
-                continue
-            per = demo.loop_block_s(stream.params)
-            count = stream.requests
-            if count is None and stream.duration_s is not None:
-                # A timed run: each virtual user can block for at most the run's length.
-                count = max(1, round(stream.duration_s / per)) if per else 0
-            total += per * (count or 0)
-        return total
+        return predicted_loop_block_s(config)
