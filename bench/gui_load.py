@@ -63,8 +63,8 @@ def child(mode: str, rate: float, duration: float, concurrency: int) -> None:
     lab = Lab(loop_kind="qt")
     loop.run_until_complete(lab.start())
     config = make_config("hello", concurrency=concurrency, duration_s=duration, rate=rate)
-    # Start-up objects out of the collector's sight for both modes (the window also does this at
-    # the start of every run, see gui.window.run_gc_policy), so only what a run makes is compared.
+    # Start-up objects out of the collector's sight for both modes (every run also does this at its
+    # start, see engine.gcpolicy), so only what a run makes is compared.
     gc.collect()
     gc.freeze()
 
@@ -164,9 +164,9 @@ def child(mode: str, rate: float, duration: float, concurrency: int) -> None:
         gc_max_ms=max((d for _, d in collections), default=0.0),
     )
     loop.run_until_complete(lab.close())
-    from gui.app import shutdown
+    from engine.loops import close_loop
 
-    shutdown(loop)
+    close_loop(loop)
     print("RESULT " + json.dumps(out), flush=True)
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import bisect
 import gc
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from itertools import accumulate
@@ -29,6 +30,7 @@ from PySide6.QtCore import QRectF
 FRAME_BUDGET = 25_000
 LEVEL_FACTOR = 4
 LEVELS = 9
+LOG_MAX = 50_000  # live spans kept for incremental drawing (see ``Layers.added_since``)
 
 
 @contextmanager
@@ -123,6 +125,25 @@ def merge(spans: list[tuple[float, float, float]], eps: float) -> list[tuple[flo
     return out
 
 
+def _merge_into(out: list[QRectF], opened: dict[tuple[str, float], QRectF], eps: float, height: float,
+                key: str, row: float, x0: float, x1: float) -> None:
+    """Add a span to a merged level: ``out`` is its key's rectangles, ``opened`` the last one per (key, row)."""
+    x1 = max(x1, x0 + eps)
+    cur = opened.get((key, row))
+    if cur is not None and x0 <= cur.right() + eps and x1 >= cur.left() - eps:
+        # Overlapping or within a pixel: one rectangle. Spans arrive roughly, not exactly,
+        # in time order (a long view finishes after the short ones it began before).
+        if x1 > cur.right():
+            cur.setRight(x1)
+        if x0 < cur.left():
+            cur.setLeft(x0)
+        return
+    rect = QRectF(x0, row, x1 - x0, height)
+    out.append(rect)
+    if cur is None or x0 > cur.left():
+        opened[(key, row)] = rect
+
+
 class Layers:
     """Rectangles per colour key; ``add`` while live, ``freeze`` once, ``visible`` every frame."""
 
@@ -139,6 +160,12 @@ class Layers:
         self._merged: dict[str, list[QRectF]] = {k: [] for k in keys}
         self._open: dict[tuple[str, float], QRectF] = {}
         self._levels: list[tuple[float, dict[str, _Sorted]]] | None = None
+        # Live only: every span added, in order, so a view that keeps what it drew can add just
+        # the new ones; only the last LOG_MAX are kept (``log_base`` counts the ones dropped).
+        self.log: list[tuple[str, float, float, float]] = []
+        self.log_base = 0
+        self._rebuild: Iterator[None] | None = None  # a re-merge at a coarser resolution, under way
+        self._tail: list[tuple[str, float, float, float]] | None = None  # spans added while it runs
 
     @classmethod
     def frozen_from(cls, spans: dict[str, list[tuple[float, float, float]]], count: int, height: float) -> Layers:
@@ -161,40 +188,77 @@ class Layers:
             self.spans[key].append((row, x0, x1))
             return
         if self.count <= FRAME_BUDGET:  # past that, live frames draw the merged level only
-            self.spans[key].append((row, x0, x1))
-            self.rects[key].append(QRectF(x0, row, x1 - x0, self.height))
+            self.spans[key].append((row, x0, x1))  # its QRectF is made when a frame first needs it
+        log = self.log
+        log.append((key, row, x0, x1))
+        if len(log) > LOG_MAX:
+            del log[:LOG_MAX // 2]
+            self.log_base += LOG_MAX // 2
         self._add_merged(key, row, x0, x1)
 
+    @property
+    def log_end(self) -> int:
+        """Position after the last span added (for ``added_since``)."""
+        return self.log_base + len(self.log)
+
+    def added_since(self, position: int) -> list[tuple[str, float, float, float]] | None:
+        """The (key, row, x0, x1) spans added since ``log_end`` was ``position``, in the order they
+        came; None if some of them are no longer kept (then draw everything again)."""
+        if position < self.log_base:
+            return None
+        return self.log[position - self.log_base:]
+
+    def _exact(self, key: str) -> list[QRectF]:
+        rects, spans, h = self.rects[key], self.spans[key], self.height
+        if len(rects) < len(spans):
+            rects.extend([QRectF(x0, row, x1 - x0, h) for row, x0, x1 in spans[len(rects):]])
+        return rects
+
     def _add_merged(self, key: str, row: float, x0: float, x1: float) -> None:
-        eps = self.live_eps
-        x1 = max(x1, x0 + eps)
-        cur = self._open.get((key, row))
-        if cur is not None and x0 <= cur.right() + eps and x1 >= cur.left() - eps:
-            # Overlapping or within a pixel: one rectangle. Spans arrive roughly, not exactly,
-            # in time order (a long view finishes after the short ones it began before).
-            if x1 > cur.right():
-                cur.setRight(x1)
-            if x0 < cur.left():
-                cur.setLeft(x0)
-            return
-        rect = QRectF(x0, row, x1 - x0, self.height)
-        self._merged[key].append(rect)
-        if cur is None or x0 > cur.left():
-            self._open[(key, row)] = rect
+        _merge_into(self._merged[key], self._open, self.live_eps, self.height, key, row, x0, x1)
+        if self._tail is not None:
+            self._tail.append((key, row, x0, x1))
 
     def grow(self, span_ms: float) -> None:
         """Keep the live merged level at most ~2000 rectangles per row and key as the run lengthens.
 
         Re-merging starts from the already merged rectangles, so its cost is bounded by
-        their number, not by the number of requests; it happens once per 4x of run length.
+        their number, not by the number of requests; it happens once per 4x of run length,
+        a slice at a time in ``catch_up`` (the current level stays in use until it is done).
         """
-        if not self.live or span_ms / self.live_eps <= 2000:
+        if not self.live or self._rebuild is not None or span_ms / self.live_eps <= 2000:
             return
-        self.live_eps = span_ms / 500
-        old, self._merged, self._open = self._merged, {k: [] for k in self.keys}, {}
-        for key, rects in old.items():
-            for r in sorted(rects, key=lambda r: (r.top(), r.left())):
-                self._add_merged(key, r.top(), r.left(), r.right())
+        self._rebuild = self._rebuild_steps(span_ms / 500)
+
+    def catch_up(self, deadline_ns: int) -> None:
+        """Go on with a re-merge begun by ``grow`` until ``time.perf_counter_ns()`` passes ``deadline_ns``."""
+        while self._rebuild is not None and time.perf_counter_ns() < deadline_ns:
+            if next(self._rebuild, StopIteration) is StopIteration:
+                self._rebuild = None
+
+    def _rebuild_steps(self, eps: float, step: int = 256) -> Iterator[None]:
+        merged: dict[str, list[QRectF]] = {k: [] for k in self.keys}
+        opened: dict[tuple[str, float], QRectF] = {}
+        h = self.height
+        self._tail = []
+        for key in list(self.keys):
+            rects, out = self._merged[key], merged.setdefault(key, [])
+            for i in range(0, len(rects), step):
+                for r in rects[i:i + step]:
+                    _merge_into(out, opened, eps, h, key, r.top(), r.left(), r.right())
+                yield
+        # What was added meanwhile (it went into the level still in use, too).
+        while self._tail:
+            tail, self._tail = self._tail, []
+            for i in range(0, len(tail), step):
+                for key, row, x0, x1 in tail[i:i + step]:
+                    _merge_into(merged.setdefault(key, []), opened, eps, h, key, row, x0, x1)
+                if i + step < len(tail):
+                    yield
+            if self._tail:
+                yield
+        self._tail = None
+        self._merged, self._open, self.live_eps = merged, opened, eps
 
     def freeze(self, span_ms: float) -> None:
         """Sort and build the level pyramid; ``span_ms`` is the run's length (sets the coarsest level).
@@ -242,7 +306,7 @@ class Layers:
         order: the finest level whose visible rectangles fit the frame budget (bisections only)."""
         if self._levels is None:
             if self.count <= FRAME_BUDGET:
-                return 0.0, [(k, self.rects[k]) for k in self.keys if self.rects[k]]
+                return 0.0, [(k, self._exact(k)) for k in self.keys if self.spans[k]]
             return self.live_eps, [(k, self._merged[k]) for k in self.keys if self._merged[k]]
         windows: list[tuple[str, _Sorted, int, int]] = []
         chosen = 0.0

@@ -42,7 +42,9 @@ BAR_HEIGHT = 0.8  # of a row: leaves a gap so adjacent requests stay distinguish
 _IN_FLIGHT = 1 << 62
 FINISH_SLICE = 2000  # requests per step of finish_steps (~10-20 ms each)
 _start_of = attrgetter("start_ns")
-MAX_INGEST = 100  # new requests taken in per refresh (~70 µs each): keeps a frame under ~10 ms
+MAX_INGEST = 400  # new requests taken in per refresh at most (~50 µs each) ...
+INGEST_BUDGET_NS = 3_000_000  # ... and no more once a refresh has spent this long: a frame stays short
+CATCH_UP_MIN_NS = 500_000  # background geometry work per refresh, even when ingesting took the budget
 
 
 class TimelineModel:
@@ -179,12 +181,17 @@ class TimelineModel:
         self._row_of[key] = row
         self.rows = max(self.rows, row + 1)
 
-    def refresh(self, now_ns: int | None = None) -> None:
-        """Ingest what the live record gained since the last call (cost: new + in flight)."""
+    def refresh(self, now_ns: int | None = None, budget_ns: int = INGEST_BUDGET_NS) -> None:
+        """Ingest what the live record gained since the last call (cost: new + in flight).
+
+        New requests are taken in until ``budget_ns`` has been spent (at most MAX_INGEST):
+        in a flood the picture trails the run by a few frames and catches up when it calms."""
         if self.complete:
             return
+        clock = time.perf_counter_ns
+        deadline = clock() + budget_ns
         rec = self.record
-        now_ns = now_ns if now_ns is not None else time.perf_counter_ns()
+        now_ns = now_ns if now_ns is not None else clock()
         self.last_refresh_ns = now_ns
         if rec.loop_thread_id is not None and not self.lane_ids:
             self._lane(rec.loop_thread_id)
@@ -198,11 +205,14 @@ class TimelineModel:
                 self._server_of[s.client_id] = s
         # Finish what was in flight first, so its rows are free for the newcomers.
         self._finalize(self._pending.items(), now_ns)
-        # Bounded work per frame: in a flood of fast requests the picture may trail the run by a
-        # few frames (``finish`` catches up), but a frame never stalls the loop it is measuring.
+        # Bounded work per frame (MAX_INGEST, budget_ns): in a flood of fast requests the picture
+        # may trail the run by a few frames (``finish`` catches up), but a frame never stalls the
+        # loop it is measuring.
         clients = rec.client[self._ci:self._ci + MAX_INGEST]
-        self._ci += len(clients)
-        for c in clients:
+        for i, c in enumerate(clients):
+            if i & 7 == 7 and clock() > deadline:
+                break
+            self._ci += 1
             self._pending[c.id] = c
             self._take_row(c.id, c.intended_ns)
             if c.done_ns is not None:
@@ -221,8 +231,11 @@ class TimelineModel:
         inflight = sum(1 for b in live if b.client_id is not None)
         self.inflight_points.append(QPointF(self.ms(now_ns), inflight))
         self.max_inflight = max(self.max_inflight, inflight)
-        self.bar_layers.grow(self.span_ms)
-        self.lane_layers.grow(self.span_ms)
+        # Re-merging the live coarse level (once per 4x of run length) goes on a slice per refresh.
+        catch_up_until = max(deadline, clock() + CATCH_UP_MIN_NS)
+        for layers in (self.bar_layers, self.lane_layers):
+            layers.grow(self.span_ms)
+            layers.catch_up(catch_up_until)
 
     def _finalize(self, items: Iterable[tuple[Hashable, ClientRequest | ServerRequest]], now_ns: int) -> None:
         """Turn the finished ones among ``items`` into final bars; their rows become free at their end."""

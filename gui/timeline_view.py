@@ -15,10 +15,12 @@ from PySide6.QtGui import (
     QColor,
     QFont,
     QHelpEvent,
+    QImage,
     QMouseEvent,
     QPainter,
     QPaintEvent,
     QPen,
+    QPolygonF,
     QTransform,
     QWheelEvent,
 )
@@ -76,6 +78,13 @@ class TimelineCanvas(QWidget):
         self.setMouseTracking(True)
         self.setMinimumHeight(220)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # paint() covers every pixel
+        # While a run is live (requests view): the grid and the finished bars drawn so far, kept
+        # as an image so a frame only adds the bars that finished since (see ``_paint_live``).
+        self._cache: QImage | None = None
+        self._cache_key: tuple[object, ...] | None = None
+        self._cache_pos = (0, 0)
+        self._live_rows = 0  # rows laid out while live: grows in steps ahead of the model's rows
         axis.changed.connect(self.update)
 
     # -- geometry ---------------------------------------------------------------------
@@ -92,7 +101,15 @@ class TimelineCanvas(QWidget):
     def row_count(self) -> int:
         if self.model is None:
             return 0
-        return len(self.model.lane_ids) if self.mode == THREADS else self.model.rows
+        if self.mode == THREADS:
+            return len(self.model.lane_ids)
+        if self.model.complete:
+            return self.model.rows
+        # Live, the rows' height changes in steps as rows are added, not with each new row: every
+        # change redraws all the bars, where an unchanged view only adds the new ones.
+        if self.model.rows > self._live_rows:
+            self._live_rows = max(8, -(-self.model.rows * 5 // 4))
+        return self._live_rows
 
     def row_height(self) -> float:
         rows = max(1, self.row_count())
@@ -104,6 +121,7 @@ class TimelineCanvas(QWidget):
     def set_model(self, model: TimelineModel | None) -> None:
         self.model = model
         self.v_offset = 0.0
+        self._live_rows = 0
         self.update()
 
     def set_mode(self, mode: str) -> None:
@@ -133,10 +151,11 @@ class TimelineCanvas(QWidget):
 
     def paint(self, p: QPainter) -> None:
         """Everything in one pass; split out so the bench and PNG export can paint offscreen."""
-        p.fillRect(self.rect(), QColor("white"))
         area = self.data_rect()
-        draw_time_grid(p, self.axis, area, labels=True)
         model = self.model
+        if model is None or model.complete or self.mode != REQUESTS:
+            p.fillRect(self.rect(), QColor("white"))
+            draw_time_grid(p, self.axis, area, labels=True)
         if model is None:
             p.setPen(theme.AXIS_TEXT)
             p.drawText(area, Qt.AlignmentFlag.AlignCenter,
@@ -144,29 +163,25 @@ class TimelineCanvas(QWidget):
             return
         sx = area.width() / self.axis.span
         rh = self.row_height()
+        transform = QTransform(sx, 0, 0, rh, area.left() - self.axis.t0 * sx, area.top() - self.v_offset)
+        cached = self.mode == REQUESTS and not model.complete
+        if cached:
+            self._paint_cached(p, model, area, transform, rh)
+        else:
+            self._cache = self._cache_key = None
         p.save()
         p.setClipRect(area)
-        p.setTransform(QTransform(sx, 0, 0, rh, area.left() - self.axis.t0 * sx, area.top() - self.v_offset))
-        layers = model.lane_layers if self.mode == THREADS else model.bar_layers
-        eps, batches = layers.visible(self.axis.t0, self.axis.t1)
-        # An outline of the fill colour keeps sub-pixel spans visible; when every rectangle
-        # is already about a pixel wide and tall it only costs time, so it is left out.
-        outline = eps * sx < 0.7 or rh * BAR_HEIGHT < 1.5
-        for key, rects in batches:
-            c = theme.colour(key)
-            p.setPen(_cosmetic(c) if outline else Qt.PenStyle.NoPen)
-            p.setBrush(c)
-            p.drawRects(rects)
+        p.setTransform(transform)
+        if not cached:
+            self._paint_finished_bars(p, model, sx, rh)
         if self.mode == REQUESTS:
             for key, rects in model.live_rects:
                 c = theme.colour(key)
                 p.setPen(_cosmetic(c))
                 p.setBrush(c)
                 p.drawRects(rects)
-            p.setPen(_cosmetic(theme.FAILED_COLOUR, 2))
-            p.setBrush(QBrush(theme.FAILED_COLOUR, Qt.BrushStyle.BDiagPattern))
-            for _key, rects in model.failed_layer.visible(self.axis.t0, self.axis.t1)[1]:
-                p.drawRects(rects)
+            if not cached:
+                self._paint_failed(p, model.failed_layer.visible(self.axis.t0, self.axis.t1)[1])
         p.resetTransform()
         # Over the bars, not under them: a blocked loop is the one thing that must not hide.
         for a, b in model.blocked:
@@ -191,6 +206,76 @@ class TimelineCanvas(QWidget):
             p.setFont(QFont(p.font().family(), 8))
             p.drawText(QRectF(area.left(), area.bottom() + 2, area.width(), FOOTER_H - 2),
                        Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
+
+    def _paint_finished_bars(self, p: QPainter, model: TimelineModel, sx: float, rh: float) -> None:
+        layers = model.lane_layers if self.mode == THREADS else model.bar_layers
+        eps, batches = layers.visible(self.axis.t0, self.axis.t1)
+        # An outline of the fill colour keeps sub-pixel spans visible; when every rectangle
+        # is already about a pixel wide and tall it only costs time, so it is left out.
+        outline = eps * sx < 0.7 or rh * BAR_HEIGHT < 1.5
+        for key, rects in batches:
+            c = theme.colour(key)
+            p.setPen(_cosmetic(c) if outline else Qt.PenStyle.NoPen)
+            p.setBrush(c)
+            p.drawRects(rects)
+
+    @staticmethod
+    def _paint_failed(p: QPainter, batches: list[tuple[str, list[QRectF]]]) -> None:
+        p.setPen(_cosmetic(theme.FAILED_COLOUR, 2))
+        p.setBrush(QBrush(theme.FAILED_COLOUR, Qt.BrushStyle.BDiagPattern))
+        for _key, rects in batches:
+            p.drawRects(rects)
+
+    def _paint_cached(self, p: QPainter, model: TimelineModel, area: QRectF, transform: QTransform,
+                      rh: float) -> None:
+        """The live requests view: white, grid and finished bars, from an image that only gets
+        the bars finished since the last frame, unless the view changed (then drawn again).
+
+        Finished bars never change and never overlap another row's, so adding them on top of
+        what was drawn gives the picture drawing them all would (up to an outline pixel)."""
+        layers, failed = model.bar_layers, model.failed_layer
+        dpr = self.devicePixelRatioF()
+        key = (id(model), self.width(), self.height(), dpr, self.axis.t0, self.axis.t1, rh, self.v_offset)
+        new = failed_new = None
+        if self._cache is not None and self._cache_key == key:
+            new = layers.added_since(self._cache_pos[0])
+            failed_new = failed.added_since(self._cache_pos[1])
+        image = self._cache
+        if new is None or failed_new is None or image is None:
+            image = QImage(round(self.width() * dpr), round(self.height() * dpr),
+                           QImage.Format.Format_ARGB32_Premultiplied)
+            image.setDevicePixelRatio(dpr)
+            q = QPainter(image)
+            q.fillRect(self.rect(), QColor("white"))
+            draw_time_grid(q, self.axis, area, labels=True)
+            q.setClipRect(area)
+            q.setTransform(transform)
+            self._paint_finished_bars(q, model, transform.m11(), rh)
+            self._paint_failed(q, failed.visible(self.axis.t0, self.axis.t1)[1])
+            q.end()
+            self._cache, self._cache_key = image, key
+        elif new or failed_new:
+            q = QPainter(image)
+            q.setClipRect(area)
+            q.setTransform(transform)
+            t0, t1 = self.axis.t0, self.axis.t1
+            by_key: dict[str, list[QRectF]] = {}
+            for k, row, x0, x1 in new:
+                if x1 >= t0 and x0 <= t1:
+                    by_key.setdefault(k, []).append(QRectF(x0, row, x1 - x0, BAR_HEIGHT))
+            for k in layers.keys:  # in drawing order, as a full frame draws them
+                rects = by_key.get(k)
+                if rects:
+                    c = theme.colour(k)
+                    q.setPen(_cosmetic(c))
+                    q.setBrush(c)
+                    q.drawRects(rects)
+            if failed_new:
+                self._paint_failed(q, [(FAILED, [QRectF(x0, row, x1 - x0, BAR_HEIGHT)
+                                                 for _k, row, x0, x1 in failed_new])])
+            q.end()
+        self._cache_pos = (layers.log_end, failed.log_end)
+        p.drawImage(0, 0, image)
 
     def _paint_lane_labels(self, p: QPainter, area: QRectF, rh: float) -> None:
         model = self.model
@@ -317,13 +402,29 @@ class LoopStrip(QWidget):
         self.axis = axis
         self.canvas = canvas
         self.model: TimelineModel | None = None
+        # The curves as polygons, per point list: a live list only grows, so only its new points
+        # are converted each frame (id -> (list, polygon, points converted)).
+        self._polygons: dict[int, tuple[list[QPointF], QPolygonF, int]] = {}
         self.setFixedHeight(120)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # paint() covers every pixel
         axis.changed.connect(self.update)
         canvas.mode_changed.connect(lambda _m: self.update())
 
     def set_model(self, model: TimelineModel | None) -> None:
         self.model = model
+        self._polygons = {}
         self.update()
+
+    def _polygon(self, points: list[QPointF]) -> QPolygonF:
+        kept = self._polygons.get(id(points))
+        if kept is None or kept[0] is not points or kept[2] > len(points):
+            poly, done = QPolygonF(), 0
+        else:
+            _, poly, done = kept
+        if done < len(points):
+            poly.append(points[done:])
+        self._polygons[id(points)] = (points, poly, len(points))
+        return poly
 
     def paintEvent(self, _event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
         p = QPainter(self)
@@ -375,7 +476,7 @@ class LoopStrip(QWidget):
         sy = area.height() / y_max
         p.setTransform(QTransform(sx, 0, 0, -sy, area.left() - self.axis.t0 * sx, area.bottom()))
         p.setPen(_cosmetic(colour, 1))
-        p.drawPolyline(points)
+        p.drawPolyline(self._polygon(points))
         p.resetTransform()
 
 

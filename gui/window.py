@@ -46,6 +46,8 @@ ORGANISATION, APPLICATION = "DjangoAsyncExplorer", "Explorer"
 FRAME_MS = 33  # ≤ 30 fps
 GUI_SHARE = 0.05  # refreshing may use at most this share of the loop's time
 FREEZE_WARN_S = 0.5
+LIVE_GROWTH = 1.25  # without a planned length, a live run's view is this much longer than the run
+PROGRESS_S = 0.25  # the progress text changes at most this often (each change lays out the toolbar)
 FINISH_SLICE_S = 0.008  # building a finished model: at most this long between two frames
 
 
@@ -61,6 +63,7 @@ class MainWindow(QMainWindow):
         self.stats: RunStats | None = None
         self.run_task: asyncio.Task[RunRecord | None] | None = None
         self._run_started = 0.0
+        self._progress_shown = 0.0
         self.settings = QSettings(ORGANISATION, APPLICATION)
 
         self.catalogue = CataloguePanel()
@@ -312,14 +315,21 @@ class MainWindow(QMainWindow):
         self.model.refresh()
         if self.axis.follow:
             planned = (self.record.config.planned_duration_s or 0) * 1000 if self.record else 0
-            self.axis.fit(max(self.model.span_ms, planned, 100.0))
+            span = max(self.model.span_ms, planned, 100.0)
+            # Without a planned length the window grows in steps, not every frame: an unchanged
+            # axis lets the canvas add only the new bars to what it drew (a full redraw costs more).
+            if planned or span * 1.02 > self.axis.t1 or self.axis.t0 != 0.0:
+                self.axis.fit(span if planned else span * LIVE_GROWTH)
+        # One synchronous paint of both widgets (and whatever else is dirty), not one each.
+        self.strip.update()
         self.canvas.repaint()
-        self.strip.repaint()
+        if t - self._progress_shown >= PROGRESS_S:
+            self._progress_shown = t
+            done, total = self.lab.progress
+            elapsed = t - self._run_started
+            self.progress.setText(f"  {done} / {total if total is not None else '…'} requests · {elapsed:.1f} s")
         cost_ms = (time.perf_counter() - t) * 1000
         self.timer.setInterval(int(max(FRAME_MS, min(1000, cost_ms / GUI_SHARE))))
-        done, total = self.lab.progress
-        elapsed = time.perf_counter() - self._run_started
-        self.progress.setText(f"  {done} / {total if total is not None else '…'} requests · {elapsed:.1f} s")
 
     async def _finish(self, record: RunRecord, predicted_block_s: float) -> None:
         # Let the heartbeat's last sample land before anything takes time: a sleep that began
