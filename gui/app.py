@@ -84,4 +84,6 @@ def _report_ready(loop: asyncio.AbstractEventLoop, window: Any, url: str) -> Non
         print(f"ready {time.time_ns()} status {status}", flush=True)
         window.close()
 
-    loop.create_task(probe(), name="ready-probe")
+    # asyncio holds tasks only weakly: keep this one, or the collector may take it (with the
+    # future it waits on) before the first paint, as it did under Xvfb.
+    window.ready_probe = loop.create_task(probe(), name="ready-probe")

@@ -84,7 +84,7 @@ def main(argv: list[str]) -> int:
     def show(self: window_module.MainWindow) -> None:
         shown(self)
         self.resize(1400, 900)
-        asyncio.get_event_loop().create_task(shoot(self, out, extra))
+        self.screenshot_task = asyncio.get_event_loop().create_task(shoot(self, out, extra))  # held: tasks are weak
 
     window_module.MainWindow.show = show  # type: ignore[method-assign]
     from .app import main as app_main
