@@ -77,6 +77,3 @@ class RunRecord:
             return "event loop (main thread)"
         return self.thread_names.get(thread_id, f"thread {thread_id}")
 
-
-def spans_of(record: RunRecord) -> list[tuple[ServerRequest, Span]]:
-    return [(r, s) for r in list(record.server) for s in list(r.spans)]
