@@ -73,7 +73,15 @@ class RunRecord:
         return {s.client_id: s for s in list(self.server) if s.client_id is not None}
 
     def thread_label(self, thread_id: int) -> str:
+        """Say what a thread is for, not only its name: asgiref gives each request's
+        thread-sensitive context a one-thread ``ThreadPoolExecutor``; ``asyncio_N`` are the
+        loop's default pool, used by ``sync_to_async(thread_sensitive=False)``."""
         if thread_id == self.loop_thread_id:
             return "event loop (main thread)"
-        return self.thread_names.get(thread_id, f"thread {thread_id}")
+        name = self.thread_names.get(thread_id, f"thread {thread_id}")
+        if name.startswith("ThreadPoolExecutor-"):  # ThreadPoolExecutor-34_0: executor 34
+            return f"request thread #{name.removeprefix('ThreadPoolExecutor-').split('_')[0]}"
+        if name.startswith("asyncio_"):
+            return f"thread pool #{name.removeprefix('asyncio_')}"
+        return name
 
