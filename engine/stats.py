@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from embedded_site.tracing.spans import HOP_WAIT, NEW_THREAD, SQL
+from embedded_site.tracing.spans import HOP_WAIT, NEW_THREAD, SQL, VIEW
 
 from .record import ClientRequest, RunRecord, ServerRequest
 
@@ -31,6 +31,7 @@ class RunStats:
     speedup: float
     mean_server_ms: float
     threads_started: int  # worker threads Django started for this run's requests
+    view_concurrency: float  # views' total time over the time any view ran: 1.0 = one at a time
     sql: dict[str, Any] = field(default_factory=dict)
     per_demo: dict[str, dict[str, float]] = field(default_factory=dict)  # only when a run mixes demos
     verdict: str = ""
@@ -46,6 +47,24 @@ def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     rank = max(1, min(len(ordered), math.ceil(q / 100 * len(ordered))))
     return ordered[rank - 1]
+
+
+def mean_overlap(intervals: list[tuple[int, int]]) -> float:
+    """Total length over the length of the union: 1.0 when no two intervals overlap, N when
+    N run side by side the whole time."""
+    if not intervals:
+        return 0.0
+    union = 0
+    cur_start, cur_end = None, None
+    for start, end in sorted(intervals):
+        if cur_end is None or start > cur_end:
+            if cur_end is not None:
+                union += cur_end - cur_start
+            cur_start, cur_end = start, end
+        else:
+            cur_end = max(cur_end, end)
+    union += cur_end - cur_start
+    return sum(e - s for s, e in intervals) / union if union else 0.0
 
 
 def max_overlap(intervals: list[tuple[int, int]]) -> int:
@@ -141,6 +160,9 @@ def compute(record: RunRecord) -> RunStats:
         speedup=round(sum(server_ns) / wall_ns, 2),
         mean_server_ms=round(sum(server_ns) / len(server_ns) / 1e6, 2) if server_ns else 0.0,
         threads_started=threads_started,
+        view_concurrency=round(
+            mean_overlap([(sp.start_ns, sp.end_ns) for s in server for sp in s.spans if sp.kind == VIEW]), 2
+        ),
         sql=_sql_serialisation(server),
         per_demo=_per_demo(clients),
     )
@@ -175,9 +197,15 @@ def verdict(record: RunRecord, st: RunStats) -> str:
     threads = f", {st.distinct_server_threads} server threads" if st.distinct_server_threads > 1 else ""
     stalled = st.blocked_ms >= 0.25 * wall_ms
     one_long_stall = st.loop_lag_ms["max"] >= max(100.0, 0.1 * wall_ms)
-    if stalled and one_long_stall and (ideal == 1 or st.speedup < 0.5 * ideal):
+    # The views themselves ran one at a time: requests that arrived together still waited
+    # for each other, whatever the server-side durations add up to.
+    views_serial = 0 < st.view_concurrency < 1.5  # 0: no view spans, nothing to tell
+    if stalled and one_long_stall and (ideal == 1 or views_serial or st.speedup < 0.5 * ideal):
         sentence = (
             f"{lead}: the event loop was blocked for {st.blocked_ms / 1000:.2f} s of it, "
+            f"so requests waited for each other (their views ran one at a time)"
+            if views_serial
+            else f"{lead}: the event loop was blocked for {st.blocked_ms / 1000:.2f} s of it, "
             f"so requests waited for each other (speed-up {st.speedup:.1f}×)"
         )
     elif stalled and one_long_stall:

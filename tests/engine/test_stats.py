@@ -5,7 +5,7 @@ from __future__ import annotations
 from embedded_site.tracing.spans import LagSample, ServerRequest, Span
 from engine.config import RunConfig, Stream
 from engine.record import ClientRequest, RunRecord
-from engine.stats import compute, max_overlap, percentile
+from engine.stats import compute, max_overlap, mean_overlap, percentile
 
 MS = 1_000_000
 
@@ -30,6 +30,9 @@ def test_percentile_and_overlap():
     assert percentile(list(range(1, 101)), 99) == 99
     assert max_overlap([(0, 10), (5, 15), (12, 20)]) == 2
     assert max_overlap([(0, 10), (10, 20)]) == 1
+    assert mean_overlap([(0, 10), (10, 20)]) == 1.0
+    assert mean_overlap([(0, 10)] * 4) == 4.0
+    assert mean_overlap([(0, 10), (5, 15), (30, 40)]) == 30 / 25
 
 
 def test_fully_concurrent_verdict():
@@ -95,3 +98,14 @@ def test_a_mixed_run_compares_its_demos():
     assert stats.per_demo["fanout-sequential"]["p50_ms"] == 1000
     assert stats.per_demo["fanout-gather"]["p50_ms"] == 200
     assert "fanout-sequential p50 1000 ms; fanout-gather p50 200 ms" in stats.verdict
+
+
+def test_requests_that_arrived_together_but_blocked_in_turn_are_serial():
+    # Three blocking views accepted at once, each blocking the loop 300 ms in turn: the
+    # server-side durations (300, 600, 900 ms) overlap, the views do not.
+    record = _record("blocking-sleep", [(0, 300), (0, 600), (0, 900)], lag=[(900, 900)])
+    for i, server in enumerate(record.server):
+        server.spans.append(Span("view", "blocking-sleep", i * 300 * MS, (i + 1) * 300 * MS, 1))
+    stats = compute(record)
+    assert stats.view_concurrency == 1.0
+    assert "requests waited for each other (their views ran one at a time)" in stats.verdict
