@@ -32,6 +32,7 @@ class RunStats:
     mean_server_ms: float
     threads_started: int  # worker threads Django started for this run's requests
     view_concurrency: float  # views' total time over the time any view ran: 1.0 = one at a time
+    view_ms: float  # the views' total time
     sql: dict[str, Any] = field(default_factory=dict)
     per_demo: dict[str, dict[str, float]] = field(default_factory=dict)  # only when a run mixes demos
     verdict: str = ""
@@ -138,6 +139,7 @@ def compute(record: RunRecord) -> RunStats:
     matched = [by_client[c.id] for c in clients if c.id in by_client and by_client[c.id].end_ns is not None]
     server_ns = [s.end_ns - s.arrival_ns for s in matched]  # type: ignore[operator]
     threads = {span.thread_id for s in server for span in s.spans} | {s.thread_id for s in server}
+    views = [(sp.start_ns, sp.end_ns) for s in server for sp in s.spans if sp.kind == VIEW]
     threads_started = sum(
         1 for s in server for span in s.spans if span.kind == HOP_WAIT and span.name.endswith(NEW_THREAD)
     )
@@ -160,9 +162,8 @@ def compute(record: RunRecord) -> RunStats:
         speedup=round(sum(server_ns) / wall_ns, 2),
         mean_server_ms=round(sum(server_ns) / len(server_ns) / 1e6, 2) if server_ns else 0.0,
         threads_started=threads_started,
-        view_concurrency=round(
-            mean_overlap([(sp.start_ns, sp.end_ns) for s in server for sp in s.spans if sp.kind == VIEW]), 2
-        ),
+        view_concurrency=round(mean_overlap(views), 2),
+        view_ms=round(sum(e - b for b, e in views) / 1e6, 1),
         sql=_sql_serialisation(server),
         per_demo=_per_demo(clients),
     )
@@ -188,7 +189,7 @@ def verdict(record: RunRecord, st: RunStats) -> str:
         what = next(iter(st.exceptions), None)
         if what:
             message = next((s.exception for s in record.server if s.exception_type == what and s.exception), "")
-            message = message.splitlines()[0][:160] if message else ""
+            message = message.splitlines()[0][:160].rstrip(".") if message else ""
             return f"All {n} requests failed: the view raised {what}" + (f": {message}" if message else "") + "."
         sample = next((c.error or f"HTTP {c.status}" for c in record.client if not c.ok), "an error")
         return f"All {n} requests failed: {sample}."
@@ -200,7 +201,9 @@ def verdict(record: RunRecord, st: RunStats) -> str:
     # The views themselves ran one at a time: requests that arrived together still waited
     # for each other, whatever the server-side durations add up to.
     views_serial = 0 < st.view_concurrency < 1.5  # 0: no view spans, nothing to tell
-    if stalled and one_long_stall and (ideal == 1 or views_serial or st.speedup < 0.5 * ideal):
+    # ...and it was the views that kept the loop busy (not the framework around them).
+    views_blocked = views_serial and st.view_ms >= 0.5 * st.blocked_ms
+    if stalled and (one_long_stall or views_blocked) and (ideal == 1 or views_serial or st.speedup < 0.5 * ideal):
         sentence = (
             f"{lead}: the event loop was blocked for {st.blocked_ms / 1000:.2f} s of it, "
             f"so requests waited for each other (their views ran one at a time)"
@@ -213,7 +216,7 @@ def verdict(record: RunRecord, st: RunStats) -> str:
             f"{lead}: concurrent until the event loop was blocked for {st.loop_lag_ms['max'] / 1000:.2f} s at once, "
             f"and every request in flight waited that long"
         )
-    elif st.sql and st.sql["requests_with_overlap"] == 0 and st.sql["queries_per_request"] >= 2:
+    elif st.sql and st.sql["requests_with_overlap"] == 0 and st.sql["requests_issuing_together"]:
         q = st.sql
         sentence = (
             f"{q['queries_per_request']:g} ORM queries {'gathered ' if q['requests_issuing_together'] else ''}"
@@ -234,9 +237,16 @@ def verdict(record: RunRecord, st: RunStats) -> str:
         parts.append(f"{st.errors} of {n} failed")
     if st.per_demo:
         parts.append("; ".join(f"{demo} p50 {d['p50_ms']:.0f} ms" for demo, d in st.per_demo.items()))
-    if stalled and not one_long_stall:
+    if st.sql and "ORM" not in sentence:
+        parts.append(f"{st.sql['queries_per_request']:g} SQL queries per request, one after another")
+    if stalled and not one_long_stall and "blocked" not in sentence:
+        busy = (
+            f"saturated at {st.throughput_rps:.0f} req/s"
+            if st.wall_s >= 1 and st.blocked_ms >= 0.5 * wall_ms
+            else "kept busy"
+        )
         parts.append(
-            f"and the event loop was saturated at {st.throughput_rps:.0f} req/s, waking late for "
-            f"{st.blocked_ms / 1000:.2f} s (lag p99 {st.loop_lag_ms['p99']:.0f} ms)"
+            f"and the event loop was {busy}, waking late for "
+            f"{st.blocked_ms / 1000:.2f} s in all (lag p99 {st.loop_lag_ms['p99']:.0f} ms)"
         )
     return ", ".join(parts) + "."
