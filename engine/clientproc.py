@@ -24,6 +24,7 @@ import struct
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from typing import Any, BinaryIO
 
 import h11
@@ -88,14 +89,17 @@ class _Connection:
             self.writer.close()
         self.reader = self.writer = self.h11 = None
 
-    async def request(self, target: str, request_id: int, row: _Row) -> None:
+    async def request(
+        self, target: str, request_id: int, row: _Row, method: str = "GET", extra: Sequence[tuple[str, str]] = ()
+    ) -> None:
         if self.writer is None or self.h11 is None or self.h11.our_state is not h11.IDLE:
             self.close()
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
             self.h11 = h11.Connection(h11.CLIENT)
         conn, reader, writer = self.h11, self.reader, self.writer
         headers = [("host", f"{self.host}:{self.port}"), ("x-explorer-id", str(request_id)), ("accept", "*/*")]
-        data = conn.send(h11.Request(method="GET", target=target, headers=headers))
+        headers += [*extra, *([("content-length", "0")] if method != "GET" else [])]
+        data = conn.send(h11.Request(method=method, target=target, headers=headers))
         data += conn.send(h11.EndOfMessage())
         row.sent_ns = now_ns()
         writer.write(data)
@@ -213,7 +217,7 @@ class _Run:
         self.dirty[row.id] = row
         try:
             async with asyncio.timeout(limit):
-                await connection.request(stream["target"], row.id, row)
+                await connection.request(stream["target"], row.id, row, stream["method"], stream["headers"])
         except TimeoutError:
             connection.close()  # the server sees the client go away
             row.error = f"client gave up after {limit:g} s (timeout)"

@@ -32,10 +32,12 @@ __all__ = ["CANCELLED", "ClientProcess", "LoadDriver", "Target", "now_ns"]
 
 @dataclass(frozen=True)
 class Target:
-    """A stream, resolved to the URL its requests go to."""
+    """A stream, resolved to the URL its requests go to, with the method and any extra headers they carry."""
 
     stream: Stream
     url: str
+    method: str = "GET"
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 class ClientProcess:
@@ -141,6 +143,8 @@ class LoadDriver:
                     "demo": s.demo,
                     "url": target.url,
                     "target": url.path + (f"?{url.query}" if url.query else ""),
+                    "method": target.method,
+                    "headers": list(target.headers),
                     "concurrency": s.concurrency,
                     "requests": s.requests,
                     "duration_s": s.duration_s,

@@ -20,11 +20,12 @@ from embedded_site.tracing import collector
 from embedded_site.tracing.heartbeat import HEARTBEAT_PERIOD_S
 
 from .config import RunConfig
-from .driver import ClientProcess, LoadDriver, Target, now_ns
+from .driver import ClientProcess, LoadDriver, now_ns
 from .gcpolicy import no_full_collections
-from .plan import catalogue, url_for
+from .plan import catalogue
 from .record import RunRecord
 from .server import EmbeddedServer
+from .targets import app_target
 
 
 class RunInProgress(RuntimeError):
@@ -108,7 +109,7 @@ class Lab:
         if self.server is None:
             raise RuntimeError("start() the lab first")
         demos = catalogue()
-        targets = [Target(s, url_for(demos, self.url, s)) for s in config.streams]
+        targets = [app_target(demos, self.url, s) for s in config.streams]
         collector.reset()
         record = RunRecord(
             config=config,

@@ -31,6 +31,8 @@ class LabRunner:
     loop: asyncio.AbstractEventLoop
     run: Callable[..., Any]
     fetch: Callable[..., Any]
+    # Sends a demo's own method with the app's token, as the lab's load driver does.
+    call: Callable[..., Any] = None
 
 
 @pytest.fixture(scope="session")
@@ -48,14 +50,22 @@ def lab_runner():
     def run(target: str, **settings: Any):
         return loop.run_until_complete(lab.run(make_config(target, **settings)))
 
-    def fetch(path: str, **kwargs: Any) -> httpx.Response:
+    def fetch(path: str, method: str = "GET", **kwargs: Any) -> httpx.Response:
         async def get() -> httpx.Response:
             async with httpx.AsyncClient(base_url=lab.url, trust_env=False, timeout=30) as client:
-                return await client.get(path, **kwargs)
+                return await client.request(method, path, **kwargs)
 
         return loop.run_until_complete(get())
 
-    yield LabRunner(lab, loop, run, fetch)
+    def call(demo_id: str, **kwargs: Any) -> httpx.Response:
+        from embedded_site.apptoken import HEADER, app_token
+        from embedded_site.demos.catalogue import get_demo
+
+        demo = get_demo(demo_id)
+        headers = {HEADER: app_token(), **kwargs.pop("headers", {})}
+        return fetch(demo.path, demo.method, headers=headers, **kwargs)
+
+    yield LabRunner(lab, loop, run, fetch, call)
     loop.run_until_complete(lab.close())
     loop.close()
 

@@ -22,6 +22,8 @@ OUTBOUND = "Outbound"
 STREAMING = "Streaming"
 ARTICLE = "The article's code"
 GROUPS = (VIEWS, ORM, TEMPLATES, OUTBOUND, STREAMING, ARTICLE)
+# GET for a demo that only reads or waits; POST for one that writes.
+METHODS = ("GET", "POST")
 
 # The modules whose ``@demo`` entries make up the catalogue, in display order.
 VIEW_MODULES = (
@@ -79,6 +81,9 @@ class Demo:
     view: Callable[..., Any]
     params: tuple[Param, ...] = ()
     expect_status: int = 200
+    # The one HTTP method the demo runs for; any other is answered 405 before the view runs.
+    # A demo that changes rows declares "POST" (and then also needs the app's token).
+    method: str = "GET"
     twin: str | None = None
     # Seconds the demo will block the event loop for, given its parameters (and so
     # freeze everything on that loop, the explorer's window included); None if never.
@@ -129,6 +134,8 @@ def demo(id: str, **entry: Any) -> Callable[[Callable[..., Any]], Callable[..., 
     def register(view: Callable[..., Any]) -> Callable[..., Any]:
         if id in _registry:
             raise ValueError(f"demo id {id!r} registered twice")
+        if entry.get("method", "GET") not in METHODS:
+            raise ValueError(f"demo {id!r}: method must be one of {', '.join(METHODS)}")
         _registry[id] = Demo(id=id, view=view, **entry)
         return view
 

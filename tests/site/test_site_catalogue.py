@@ -43,7 +43,7 @@ def test_entry_is_complete(demo) -> None:
 
 @pytest.mark.parametrize("demo", DEMOS, ids=lambda d: d.id)
 def test_demo_answers_with_its_expected_status(lab_runner, demo) -> None:
-    response = lab_runner.fetch(demo.path, params=QUICK.get(demo.id, {}))
+    response = lab_runner.call(demo.id, params=QUICK.get(demo.id, {}))
     assert response.status_code == demo.expect_status, response.text[:500]
 
 

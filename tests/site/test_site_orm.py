@@ -36,7 +36,7 @@ def test_async_write_leaves_the_table_as_it_found_it(lab_runner, run_demo) -> No
         names = " ".join(s.name.upper() for s in spans(server, SQL))
         assert "INSERT" in names and "UPDATE" in names and "DELETE" in names
     assert lab_runner.fetch("/demo/orm-async-read/").json()["books"] == before
-    body = lab_runner.fetch("/demo/orm-async-write/").json()
+    body = lab_runner.call("orm-async-write").json()
     assert body["created"] is not None and body["updated"] == 1 and body["deleted"] is True
 
 
@@ -61,7 +61,7 @@ def test_sync_query_in_async_view_raises_synchronous_only_operation(run_demo) ->
 
 
 def test_transaction_swaps_stay_atomic_under_concurrency(lab_runner, run_demo) -> None:
-    first = lab_runner.fetch("/demo/orm-transaction/").json()
+    first = lab_runner.call("orm-transaction").json()
     record = run_demo("orm-transaction", concurrency=5, requests=10)  # an even number of swaps
     for client, server in pairs(record):
         assert client.status == 200, server.exception
@@ -70,7 +70,7 @@ def test_transaction_swaps_stay_atomic_under_concurrency(lab_runner, run_demo) -
         assert len({s.thread_id for s in statements}) == 1
         assert statements[0].thread_id != record.loop_thread_id
         assert sum("UPDATE" in s.name.upper() for s in statements) == 2
-    last = lab_runner.fetch("/demo/orm-transaction/").json()
+    last = lab_runner.call("orm-transaction").json()
     # Ten atomic swaps later, one more swap gives the first answer back the other way round.
     assert (last["book_1_price"], last["book_2_price"]) == (first["book_2_price"], first["book_1_price"])
 

@@ -42,6 +42,7 @@ async def orm_async_read(request: HttpRequest, rows: int) -> JsonResponse:
 @demo(
     "orm-async-write",
     group=ORM,
+    method="POST",
     title="Async ORM writes: acreate, aupdate, adelete",
     lesson=(
         "Writes have async twins too: acreate, asave, aupdate, adelete. Each is one thread hop "
@@ -117,6 +118,7 @@ def swap_prices(first_id: int, second_id: int) -> tuple[Decimal, Decimal]:
 @demo(
     "orm-transaction",
     group=ORM,
+    method="POST",
     title="A transaction from an async view",
     lesson=(
         "There is no async transaction.atomic in Django: a transaction belongs to one "

@@ -1,0 +1,127 @@
+"""Requests a web page could make the person's browser send to the lab, sent for real: refused before any view runs.
+
+Every request here is real HTTP to the session's real server; "the database is unchanged"
+is read from the real SQLite file, where the book table's AUTOINCREMENT sequence moves on
+whenever orm-async-write runs at all (it deletes its row, but not the id it used).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from embedded_site.bootstrap import setup_django
+
+setup_django()
+
+from django.conf import settings  # noqa: E402
+
+from embedded_site.apptoken import HEADER, app_token  # noqa: E402
+from embedded_site.demos.catalogue import all_demos  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+EVIL = "https://evil.example"
+WRITERS = ("orm-transaction", "orm-async-write")
+
+
+def db_state() -> tuple:
+    """Book 1 and 2's prices, the book count and the book table's id sequence, read from the file."""
+    with sqlite3.connect(settings.DATABASES["default"]["NAME"]) as db:
+        prices = db.execute("SELECT id, price FROM demos_book WHERE id IN (1, 2) ORDER BY id").fetchall()
+        count = db.execute("SELECT count(*) FROM demos_book").fetchone()
+        sequence = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'demos_book'").fetchone()
+    return prices, count, sequence
+
+
+def token() -> dict[str, str]:
+    return {HEADER: app_token()}
+
+
+def own_origin(lab_runner) -> str:
+    return lab_runner.lab.url  # http://127.0.0.1:PORT
+
+
+# --- methods -----------------------------------------------------------------------------
+
+
+def test_every_writing_demo_declares_post_and_the_others_get() -> None:
+    methods = {d.id: d.method for d in all_demos()}
+    assert {d for d, m in methods.items() if m == "POST"} == set(WRITERS)
+    assert set(methods.values()) == {"GET", "POST"}
+
+
+@pytest.mark.parametrize("demo_id", WRITERS)
+@pytest.mark.parametrize("method", ["GET", "HEAD", "PUT", "PATCH", "DELETE"])
+def test_a_writing_demo_refuses_any_other_method_before_it_runs(lab_runner, demo_id, method) -> None:
+    before = db_state()
+    response = lab_runner.fetch(f"/demo/{demo_id}/", method, headers=token())
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "POST"
+    if method != "HEAD":
+        assert response.json()["error"] == f"{demo_id} runs for POST only, not {method}"
+    assert db_state() == before
+
+
+def test_a_reading_demo_refuses_post(lab_runner) -> None:
+    response = lab_runner.fetch("/demo/blocking-sleep/", "POST", params={"delay": "10"}, headers=token())
+    assert response.status_code == 405 and response.headers["Allow"] == "GET"
+    assert response.elapsed.total_seconds() < 5, "the view must not have run"
+
+
+@pytest.mark.parametrize("demo_id", WRITERS)
+def test_post_without_the_token_is_refused_and_writes_nothing(lab_runner, demo_id) -> None:
+    before = db_state()
+    for headers in ({}, {HEADER: ""}, {HEADER: "0" * 64}, {HEADER: app_token()[:-1]}):
+        response = lab_runner.fetch(f"/demo/{demo_id}/", "POST", headers=headers)
+        assert response.status_code == 403, headers
+        assert HEADER in response.json()["error"]
+    assert db_state() == before
+
+
+def test_post_with_the_token_writes(lab_runner) -> None:
+    before = db_state()
+    response = lab_runner.fetch("/demo/orm-async-write/", "POST", headers=token())
+    assert response.status_code == 200, response.text
+    after = db_state()
+    assert after[2][0] > before[2][0], "the view ran: it used a new book id"
+    assert after[:2] == before[:2], "and left the table as it found it"
+
+
+@pytest.mark.parametrize("origin", [None, "own", EVIL])
+def test_an_options_preflight_never_runs_a_view(lab_runner, origin) -> None:
+    headers = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": HEADER.lower()}
+    if origin is not None:
+        headers["Origin"] = own_origin(lab_runner) if origin == "own" else origin
+    before = db_state()
+    for demo in all_demos():
+        response = lab_runner.fetch(demo.path, "OPTIONS", headers=headers)
+        assert response.status_code in (403, 405), (demo.id, response.status_code)
+        assert not any(h.lower().startswith("access-control-allow") for h in response.headers), demo.id
+    for path in ("/", "/internal/slow/"):
+        assert lab_runner.fetch(path, "OPTIONS", headers=headers).status_code in (403, 405)
+    assert db_state() == before
+
+
+# --- the app's own driver ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("demo_id", WRITERS)
+def test_the_cli_runs_a_writing_demo_with_its_method_and_token(tmp_path, demo_id) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "EXPLORER_DATA_DIR": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), "run", demo_id, "-c", "2", "-n", "4", "--loop", "asyncio", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=env,
+        stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["statuses"] == {"200": 4}, summary
