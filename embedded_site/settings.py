@@ -37,6 +37,7 @@ INSTALLED_APPS = ["embedded_site.demos"]
 MIDDLEWARE = [
     "embedded_site.tracing.middleware.TraceMiddleware",
     "embedded_site.hosts.AllowedHostMiddleware",
+    "embedded_site.origins.origin_guard",
 ]
 
 ROOT_URLCONF = "embedded_site.urls"

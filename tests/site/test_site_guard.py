@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -22,7 +24,7 @@ setup_django()
 
 from django.conf import settings  # noqa: E402
 
-from embedded_site.apptoken import HEADER, app_token  # noqa: E402
+from embedded_site.apptoken import FORM_FIELD, HEADER, app_token  # noqa: E402
 from embedded_site.demos.catalogue import all_demos  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -106,6 +108,72 @@ def test_an_options_preflight_never_runs_a_view(lab_runner, origin) -> None:
     for path in ("/", "/internal/slow/"):
         assert lab_runner.fetch(path, "OPTIONS", headers=headers).status_code in (403, 405)
     assert db_state() == before
+
+
+# --- origins -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("demo_id", WRITERS)
+@pytest.mark.parametrize("origin", [EVIL, "null", "http://localhost:1", "http://127.0.0.1.evil.example"])
+def test_a_foreign_origin_is_refused_even_with_the_token(lab_runner, demo_id, origin) -> None:
+    before = db_state()
+    response = lab_runner.fetch(f"/demo/{demo_id}/", "POST", headers={**token(), "Origin": origin})
+    assert response.status_code == 403
+    lines = response.text.splitlines()
+    assert len(lines) == 1 and origin in lines[0] and "refused" in lines[0]
+    assert db_state() == before
+
+
+@pytest.mark.parametrize("site", ["cross-site", "same-site", "CROSS-SITE"])
+def test_a_cross_site_fetch_is_refused_before_the_view_runs(lab_runner, site) -> None:
+    start = time.perf_counter_ns()
+    response = lab_runner.fetch("/demo/blocking-sleep/", params={"delay": "10"}, headers={"Sec-Fetch-Site": site})
+    assert response.status_code == 403
+    assert len(response.text.splitlines()) == 1 and site in response.text
+    assert (time.perf_counter_ns() - start) / 1e9 < 5, "the 10 s blocking view must not have run"
+    before = db_state()
+    response = lab_runner.fetch("/demo/orm-transaction/", "POST", headers={**token(), "Sec-Fetch-Site": site})
+    assert response.status_code == 403
+    assert db_state() == before
+
+
+def test_the_index_opened_in_the_persons_browser_works(lab_runner) -> None:
+    browser = {
+        "Sec-Fetch-Site": "none",
+        "Sec-Fetch-Mode": "navigate",
+        "Sec-Fetch-Dest": "document",
+        "User-Agent": "Mozilla/5.0",
+        "Accept": "text/html",
+    }
+    response = lab_runner.fetch("/", headers=browser)
+    assert response.status_code == 200 and "<code>hello</code>" in response.text
+    assert response.headers["X-Frame-Options"] == "DENY"
+    # A link on it, followed: same-origin.
+    link = {**browser, "Sec-Fetch-Site": "same-origin", "Referer": own_origin(lab_runner) + "/"}
+    assert lab_runner.fetch("/demo/hello/", headers=link).status_code == 200
+
+
+def test_the_index_form_of_a_writing_demo_runs_it_from_the_same_origin(lab_runner) -> None:
+    page = lab_runner.fetch("/", headers={"Sec-Fetch-Site": "none"}).text
+    form = re.search(r'<form method="post" action="/demo/orm-transaction/">.*?</form>', page, re.S)
+    assert form is not None, "the index offers orm-transaction as a POST form"
+    value = re.search(rf'name="{FORM_FIELD}" value="([^"]+)"', form.group(0)).group(1)
+    before = db_state()
+    response = lab_runner.fetch(
+        "/demo/orm-transaction/",
+        "POST",
+        data={FORM_FIELD: value},
+        headers={"Origin": own_origin(lab_runner), "Sec-Fetch-Site": "same-origin"},
+    )
+    assert response.status_code == 200, response.text
+    assert db_state()[0] != before[0], "the two prices were swapped"
+    lab_runner.call("orm-transaction")  # and swapped back
+
+
+@pytest.mark.parametrize("name", ["127.0.0.1", "localhost", "[::1]"])
+def test_the_sites_own_origin_under_any_loopback_name_may_call_it(lab_runner, name) -> None:
+    origin = f"http://{name}:{lab_runner.lab.server.port}"
+    assert lab_runner.fetch("/demo/hello/", headers={"Origin": origin}).status_code == 200
 
 
 # --- the app's own driver ----------------------------------------------------------------
