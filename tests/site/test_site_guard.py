@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -174,6 +175,33 @@ def test_the_index_form_of_a_writing_demo_runs_it_from_the_same_origin(lab_runne
 def test_the_sites_own_origin_under_any_loopback_name_may_call_it(lab_runner, name) -> None:
     origin = f"http://{name}:{lab_runner.lab.server.port}"
     assert lab_runner.fetch("/demo/hello/", headers={"Origin": origin}).status_code == 200
+
+
+# --- hosts and outbound calls ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("host", ["localhost.", "127.0.0.1.", "localhost.:{port}", "LOCALHOST.:{port}"])
+def test_a_trailing_dot_host_is_refused(lab_runner, host) -> None:
+    host = host.format(port=lab_runner.lab.server.port)
+    response = lab_runner.fetch("/demo/fanout-gather/", params={"width": "1", "delay": "0"}, headers={"Host": host})
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("demo_id", ["fanout-gather", "fanout-sequential"])
+@pytest.mark.parametrize("name", ["127.0.0.1", "localhost"])
+def test_a_port_in_the_host_header_is_never_contacted(lab_runner, demo_id, name) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as bait:
+        bait.bind(("127.0.0.1", 0))
+        bait.listen(16)
+        bait.settimeout(1.0)
+        port = bait.getsockname()[1]
+        response = lab_runner.fetch(
+            f"/demo/{demo_id}/", params={"width": "3", "delay": "0"}, headers={"Host": f"{name}:{port}"}
+        )
+        assert response.status_code == 200, response.text
+        assert response.json()["calls"] == 3, "the upstream calls went to the lab's own server"
+        with pytest.raises(TimeoutError):
+            bait.accept()  # nothing connected to the port the Host header named
 
 
 # --- the app's own driver ----------------------------------------------------------------

@@ -33,9 +33,23 @@ def upstream_client() -> httpx.AsyncClient:
     return client
 
 
+def own_url(request: HttpRequest, path: str) -> str:
+    """``path`` on this very server: the address and port its socket is bound to.
+
+    They come from the ASGI scope's ``server`` entry (Django's SERVER_NAME and SERVER_PORT),
+    which the server fills in from the connection's local socket; never from the Host
+    header or anything else a caller chooses, so a request cannot point the fan-out at
+    another port or name.
+    """
+    host, port = request.META.get("SERVER_NAME", "unknown"), request.META.get("SERVER_PORT", "0")
+    if host == "unknown" or port == "0":
+        raise RuntimeError("the server did not say which address it is bound to; no upstream to call")
+    return f"http://{f'[{host}]' if ':' in host else host}:{port}{path}"
+
+
 async def call_upstream(request: HttpRequest, number: int, delay: float) -> dict:
-    # The "slow API" is an endpoint of this same server, so its URL comes from the request.
-    url = request.build_absolute_uri("/internal/slow/")
+    # The "slow API" is an endpoint of this same server, reached at the server's own address.
+    url = own_url(request, "/internal/slow/")
     with span(AWAIT, f"GET /internal/slow/?delay={delay} (call {number})"):
         response = await upstream_client().get(url, params={"delay": delay}, timeout=delay + 10)
     response.raise_for_status()
