@@ -42,6 +42,13 @@ def db_state() -> tuple:
     return prices, count, sequence
 
 
+def every_row() -> dict[str, list]:
+    """Every row of every table, and each table's id sequence: the whole database's content."""
+    with sqlite3.connect(settings.DATABASES["default"]["NAME"]) as db:
+        tables = [name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        return {t: db.execute(f'SELECT * FROM "{t}" ORDER BY rowid').fetchall() for t in tables}
+
+
 def token() -> dict[str, str]:
     return {HEADER: app_token()}
 
@@ -57,6 +64,16 @@ def test_every_writing_demo_declares_post_and_the_others_get() -> None:
     methods = {d.id: d.method for d in all_demos()}
     assert {d for d, m in methods.items() if m == "POST"} == set(WRITERS)
     assert set(methods.values()) == {"GET", "POST"}
+
+
+def test_no_get_demo_changes_the_database(lab_runner) -> None:
+    """The claim behind GET: run every GET demo once and compare every row of every table."""
+    quick = {"client-disconnect": {"delay": "0"}, "streaming": {"interval": "0"}}
+    before = every_row()
+    for demo in all_demos():
+        if demo.method == "GET":
+            assert lab_runner.call(demo.id, params=quick.get(demo.id, {})).status_code == demo.expect_status
+    assert every_row() == before
 
 
 @pytest.mark.parametrize("demo_id", WRITERS)
