@@ -7,28 +7,15 @@ overrides it, which the tests use), and the key is generated once per installati
 
 from __future__ import annotations
 
-import os
-import secrets
 from pathlib import Path
 
-from platformdirs import user_data_dir
+from .datadir import DATABASE_FILE, data_dir, secret_key
 
 BASE_DIR = Path(__file__).resolve().parent
-DATA_DIR = Path(os.environ.get("EXPLORER_DATA_DIR") or user_data_dir("django-async-explorer"))
-DATA_DIR.mkdir(parents=True, exist_ok=True)
-
-
-def _secret_key() -> str:
-    key_file = DATA_DIR / "secret_key"
-    if key_file.exists():
-        return key_file.read_text().strip()
-    key = secrets.token_urlsafe(50)
-    key_file.touch(mode=0o600)
-    key_file.write_text(key)
-    return key
-
-
-SECRET_KEY = _secret_key()
+# Both raise SiteSetupError (one line, naming the directory) when the data dir is unusable;
+# a bad key file is set aside and replaced.
+DATA_DIR = data_dir()
+SECRET_KEY = secret_key(DATA_DIR)
 DEBUG = False
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
 
@@ -54,7 +41,7 @@ TEMPLATES = [
 DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
-        "NAME": DATA_DIR / "explorer.sqlite3",
+        "NAME": DATA_DIR / DATABASE_FILE,
         "OPTIONS": {
             # WAL lets readers run beside a writer; IMMEDIATE takes the write lock at the
             # start of a transaction instead of failing half-way with "database is locked".
