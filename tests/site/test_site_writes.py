@@ -4,13 +4,20 @@ without a single ``database is locked``."""
 
 from __future__ import annotations
 
+import json
+import os
+import sqlite3
+import subprocess
+import sys
 import time
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
 from engine.plan import make_config
 
+ROOT = Path(__file__).resolve().parents[2]
 WRITE_DEMOS = ("orm-async-write", "orm-transaction")
 
 
@@ -59,3 +66,25 @@ def test_write_demo_cleans_up_when_the_client_gives_up_mid_request(lab_runner, d
         cancelled += sum(1 for s in record.server if s.disconnected)
     assert cancelled >= 50, "the server hardly ever saw a client leave: the test did not test cancellation"
     assert _settled(before) == before
+
+
+def test_two_hundred_concurrent_writers_never_see_database_locked(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "EXPLORER_DATA_DIR": str(tmp_path),
+    }
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), "run", "orm-async-write", "-c", "200", "-n", "1000", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["statuses"] == {"200": 1000}, doc["exceptions"]
+    assert doc["errors"] == 0 and not doc["exceptions"]
+    with sqlite3.connect(tmp_path / "explorer.sqlite3") as db:
+        assert db.execute("SELECT COUNT(*) FROM demos_book").fetchone() == (2000,)
