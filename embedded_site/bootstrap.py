@@ -55,6 +55,7 @@ def prepare_database() -> None:
     from django.db import connection
 
     from .demos.seed import seed_if_empty
+    from .demos.views.orm import delete_write_demo_leftovers
 
     connection.close()
     # Several instances may start at once on a fresh data dir: one at a time checks the file,
@@ -63,6 +64,7 @@ def prepare_database() -> None:
         set_aside_unusable_database(Path(settings.DATABASES["default"]["NAME"]))
         call_command("migrate", verbosity=0, interactive=False)
         seed_if_empty()
+        delete_write_demo_leftovers()
         connection.close()
 
 

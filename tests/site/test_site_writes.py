@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -88,3 +89,53 @@ def test_two_hundred_concurrent_writers_never_see_database_locked(tmp_path: Path
     assert doc["errors"] == 0 and not doc["exceptions"]
     with sqlite3.connect(tmp_path / "explorer.sqlite3") as db:
         assert db.execute("SELECT COUNT(*) FROM demos_book").fetchone() == (2000,)
+
+
+def _leftover_books(db_file: Path) -> int:
+    with sqlite3.connect(db_file) as db:
+        query = "SELECT COUNT(*) FROM demos_book WHERE title LIKE 'Draft %' OR title LIKE 'Published %'"
+        return db.execute(query).fetchone()[0]
+
+
+def test_rows_of_writes_cut_short_by_kill_9_are_gone_at_the_next_start(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "EXPLORER_DATA_DIR": str(tmp_path)}
+    db_file = tmp_path / "explorer.sqlite3"
+    command = [sys.executable, str(ROOT / "main.py"), "run", "orm-async-write", "-c", "50", "-n", "100000"]
+    left = 0
+    for _attempt in range(3):  # each kill lands wherever the writes are; one must leave a row
+        proc = subprocess.Popen(
+            command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
+        try:
+            deadline = time.perf_counter_ns() + 60 * 10**9
+            while time.perf_counter_ns() < deadline and not (db_file.exists() and _busy(db_file)):
+                time.sleep(0.05)
+            time.sleep(0.5)
+        finally:
+            os.killpg(proc.pid, signal.SIGKILL)  # the lab and its load driver, mid-write
+            proc.wait(timeout=30)
+        left = _leftover_books(db_file)
+        if left:
+            break
+    assert left, "no kill landed between a write demo's INSERT and DELETE"
+
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), "run", "hello", "-n", "1"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode == 0, result.stderr
+    assert _leftover_books(db_file) == 0
+    with sqlite3.connect(db_file) as db:
+        assert db.execute("SELECT COUNT(*) FROM demos_book").fetchone() == (2000,)
+
+
+def _busy(db_file: Path) -> bool:
+    """True once the write demo has rows in flight."""
+    try:
+        return _leftover_books(db_file) > 0
+    except sqlite3.OperationalError:  # not migrated yet
+        return False
