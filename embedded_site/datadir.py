@@ -27,8 +27,10 @@ DATABASE_FILE = "explorer.sqlite3"
 LOCK_FILE = "explorer.lock"
 # SQLite keeps committed data of a WAL database in these until a checkpoint: they move with it.
 _SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
-# The tables the lab's migrations make; any other table means the file belongs to something else.
-OWN_TABLES = frozenset({"demos_author", "demos_book", "demos_review"})
+# The lab's tables are its demos app's ("demos_...", the first migration makes these three) and
+# Django's bookkeeping; any other table means the file belongs to something else.
+OWN_PREFIX = "demos_"
+FIRST_TABLES = frozenset({"demos_author", "demos_book", "demos_review"})
 DJANGO_TABLES = frozenset({"django_migrations", "sqlite_sequence"})
 _SQLITE_NOT_OURS = (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
 
@@ -187,16 +189,16 @@ def why_not_ours(db_file: Path) -> str | None:
             if db.execute("PRAGMA quick_check").fetchone() != ("ok",):
                 return "is damaged"
             tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-            foreign = tables - OWN_TABLES - DJANGO_TABLES
+            ours = {t for t in tables if t.startswith(OWN_PREFIX)}
+            foreign = tables - ours - DJANGO_TABLES
             if foreign:
                 return f"belongs to another application (table {sorted(foreign)[0]})"
-            ours = tables & OWN_TABLES
             migrated = "django_migrations" in tables and bool(
                 db.execute("SELECT 1 FROM django_migrations WHERE app = 'demos'").fetchone()
             )
             if ours and not migrated:
                 return f"belongs to another application (table {sorted(ours)[0]} not made by the lab)"
-            if migrated and ours != OWN_TABLES:
+            if migrated and not FIRST_TABLES <= ours:
                 return "is missing the lab's tables"
     except sqlite3.DatabaseError as exc:
         if getattr(exc, "sqlite_errorcode", 0) & 0xFF in _SQLITE_NOT_OURS:

@@ -126,7 +126,7 @@ def _foreign_with_none_of_ours(path: Path) -> None:
         db.execute("INSERT INTO invoices (total) VALUES (12.5)")
 
 
-@pytest.mark.parametrize("kind", ["random-bytes", "half-a-file", "foreign-demos_author", "foreign-app"])
+@pytest.mark.parametrize("kind", ["random-bytes", "half-a-file", "foreign-demos_author", "foreign-app", "a-directory"])
 def test_an_unusable_database_is_kept_aside_and_rebuilt(tmp_path: Path, good_database: bytes, kind: str) -> None:
     data_dir = tmp_path / "data"
     data_dir.mkdir()
@@ -137,9 +137,12 @@ def test_an_unusable_database_is_kept_aside_and_rebuilt(tmp_path: Path, good_dat
         db_file.write_bytes(good_database[: len(good_database) // 2])
     elif kind == "foreign-demos_author":
         _foreign_with_conflicting_author_table(db_file)
-    else:
+    elif kind == "foreign-app":
         _foreign_with_none_of_ours(db_file)
-    original = db_file.read_bytes()
+    else:
+        db_file.mkdir()
+        (db_file / "inside").write_bytes(b"kept")
+    original = b"kept" if kind == "a-directory" else db_file.read_bytes()
 
     result = lab("run", "hello", "-n", "3", "--json", data_dir=data_dir)
 
@@ -148,15 +151,19 @@ def test_an_unusable_database_is_kept_aside_and_rebuilt(tmp_path: Path, good_dat
     # The file itself, and the WAL files SQLite keeps beside it, if any, under the same name.
     (aside,) = (p for p in data_dir.glob("explorer.sqlite3.corrupt-*") if not p.name.endswith(("-wal", "-shm")))
     assert line.startswith(f"note: the database {db_file} ") and aside.name in line
-    assert aside.read_bytes() == original, "the unusable file was not kept as it was"
+    kept = (aside / "inside") if kind == "a-directory" else aside
+    assert kept.read_bytes() == original, "the unusable file was not kept as it was"
     assert counts(db_file) == SEEDED
 
 
 def test_the_labs_own_database_is_kept(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
-    for _ in range(2):
+    for attempt in range(2):
         result = lab("run", "hello", "-n", "1", data_dir=data_dir)
         assert result.returncode == 0 and not result.stderr.strip(), result.stderr
+        if attempt == 0:  # a table a later migration of the demos app would add is the lab's too
+            with sqlite3.connect(data_dir / "explorer.sqlite3") as db:
+                db.execute("CREATE TABLE demos_later_model (id INTEGER PRIMARY KEY)")
     assert not list(data_dir.glob("*.corrupt-*"))
 
 
