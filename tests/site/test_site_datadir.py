@@ -97,13 +97,13 @@ def test_a_real_projects_settings_neither_serve_nor_get_migrated(tmp_path: Path)
 # --- an unusable data directory ---------------------------------------------------------
 
 
-@pytest.mark.parametrize("command", [("list",), ("run", "hello", "-n", "1"), ("serve", "--port", "0")])
+@pytest.mark.parametrize("command", [(), ("list",), ("run", "hello", "-n", "1"), ("serve", "--port", "0")], ids=str)
 @pytest.mark.parametrize("where", ["under-a-file", "is-a-file"])
 def test_an_unusable_data_dir_is_one_line_naming_it(tmp_path: Path, command: tuple, where: str) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory")
     data_dir = blocker / "data" if where == "under-a-file" else blocker
-    result = lab(*command, data_dir=data_dir, timeout=60)
+    result = lab(*command, data_dir=data_dir, timeout=60, QT_QPA_PLATFORM="offscreen")  # () is the window
     assert result.returncode == 2, result.stderr
     line = one_line(result.stderr)
     assert line.startswith("error: cannot use the data directory ")
