@@ -32,10 +32,21 @@ def main(argv: list[str]) -> int:
             return 2
         from gui.app import main as gui_main
 
-        return gui_main()
+        return _one_line_on_setup_error(gui_main)
     from engine.cli import main as cli_main
 
-    return cli_main(argv)
+    return _one_line_on_setup_error(cli_main, argv)
+
+
+def _one_line_on_setup_error(front_end, *args) -> int:
+    """Run a front end; a data dir or file the site cannot use is one line and exit 2."""
+    from embedded_site.datadir import SiteSetupError
+
+    try:
+        return front_end(*args)
+    except SiteSetupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

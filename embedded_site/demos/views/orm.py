@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from decimal import Decimal
 
 from asgiref.sync import sync_to_async
@@ -52,12 +53,52 @@ async def orm_async_read(request: HttpRequest, rows: int) -> JsonResponse:
     ),
 )
 async def orm_async_write(request: HttpRequest) -> JsonResponse:
-    author = await Author.objects.afirst()
-    book = await Book.objects.acreate(title="Draft", author=author, year=2026, pages=1, price=Decimal("9.99"))
-    updated = await Book.objects.filter(pk=book.pk).aupdate(copies_sold=F("copies_sold") + 1, title="Published")
-    created_id = book.pk
-    await book.adelete()  # clean up, so the demo never grows the table (adelete also clears book.pk)
+    # The book's titles carry a token of this request, so that whatever happens (an error, or
+    # the client leaving: Django then cancels the view at its current await, possibly after
+    # the INSERT ran but before its result came back), the finally can find its row and
+    # delete it, and the table is left as it was found.
+    token = uuid.uuid4().hex
+    deleted = False
+    try:
+        author = await Author.objects.afirst()
+        book = await Book.objects.acreate(
+            title=f"Draft {token}", author=author, year=2026, pages=1, price=Decimal("9.99")
+        )
+        updated = await Book.objects.filter(pk=book.pk).aupdate(
+            copies_sold=F("copies_sold") + 1, title=f"Published {token}"
+        )
+        created_id = book.pk
+        await book.adelete()  # clean up, so the demo never grows the table (adelete also clears book.pk)
+        deleted = True
+    finally:
+        if not deleted:
+            await _delete_books_of(token)
     return JsonResponse({"created": created_id, "updated": updated, "deleted": True})
+
+
+async def _delete_books_of(token: str) -> None:
+    """Delete whatever rows a failed or cancelled orm-async-write request left behind.
+
+    It runs on the request's own thread, queued after any statement of the request still in
+    flight there, so it sees that statement's row.  Shielded: a second cancel (the server
+    shutting down) must not stop the cleanup half-way.
+    """
+    await asyncio.shield(sync_to_async(_delete_titled)(token))
+
+
+def _delete_titled(token: str) -> None:
+    Book.objects.filter(title__endswith=f" {token}").delete()
+
+
+# The titles orm-async-write gives its book (seeded books are all "The ... of ..."): what a
+# process killed between that INSERT and its DELETE leaves behind, removed at the next start.
+WRITE_DEMO_TITLES = r"^(Draft|Published) [0-9a-f]{32}$"
+
+
+def delete_write_demo_leftovers() -> int:
+    """Delete the rows of orm-async-write requests that never finished (the lab was killed)."""
+    deleted, _ = Book.objects.filter(title__regex=WRITE_DEMO_TITLES).delete()
+    return deleted
 
 
 @demo(
@@ -105,13 +146,20 @@ async def orm_sync_in_async(request: HttpRequest) -> JsonResponse:
 
 
 def swap_prices(first_id: int, second_id: int) -> tuple[Decimal, Decimal]:
-    """Several writes that must succeed or fail together."""
+    """Several writes that must succeed or fail together.
+
+    The swap is rolled back at the end of the block: the demo shows a transaction at work
+    without changing the catalogue, so the table is left as it was found even when the
+    client leaves (the sync function runs to its end on its thread regardless) or a
+    statement fails (the atomic block rolls everything back).
+    """
     with transaction.atomic():
         first = Book.objects.get(pk=first_id)
         second = Book.objects.get(pk=second_id)
         first.price, second.price = second.price, first.price
         first.save(update_fields=["price"])
         second.save(update_fields=["price"])
+        transaction.set_rollback(True)
     return first.price, second.price
 
 
@@ -130,7 +178,7 @@ def swap_prices(first_id: int, second_id: int) -> tuple[Decimal, Decimal]:
 )
 async def orm_transaction(request: HttpRequest) -> JsonResponse:
     first_price, second_price = await sync_to_async(swap_prices)(1, 2)
-    return JsonResponse({"book_1_price": str(first_price), "book_2_price": str(second_price)})
+    return JsonResponse({"book_1_price": str(first_price), "book_2_price": str(second_price), "rolled_back": True})
 
 
 @demo(
