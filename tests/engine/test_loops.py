@@ -532,3 +532,47 @@ def test_debug_mode_source_traceback_points_at_the_caller() -> None:
             handle.cancel()
     finally:
         loop.close()
+
+
+# -- timers never fire early and take any delay ---------------------------------------
+
+
+@pytest.mark.parametrize("kind", ALL_KINDS)
+def test_sleep_never_ends_early(kind: str) -> None:
+    """300 short sleeps of uneven length: none ends before its delay (qasync's int() rounding
+    used to end 4 in 10 of them up to a millisecond early)."""
+    import random
+
+    delays = [random.Random(i).uniform(0.0002, 0.004) for i in range(300)]
+
+    async def main() -> list[float]:
+        early = []
+        for delay in delays:
+            t0 = time.perf_counter_ns()
+            await asyncio.sleep(delay)
+            early.append(delay * 1000 - _ms_since(t0))
+        return early
+
+    early = loops.run(main(), kind)
+    worst = max(early)
+    print(f"{kind}: worst sleep end {worst:.3f} ms before its delay (negative: after)")
+    assert sum(e > 0.001 for e in early) == 0, sorted(early)[-5:]
+
+
+@pytest.mark.parametrize("kind", ALL_KINDS)
+def test_call_later_takes_a_forty_day_delay(kind: str) -> None:
+    """A delay beyond Qt's 32-bit millisecond timer (about 25 days) is accepted, stays pending
+    and can be cancelled; the loop keeps serving shorter timers meanwhile."""
+
+    async def main() -> tuple[bool, str]:
+        loop = asyncio.get_running_loop()
+        fired: list[str] = []
+        far = loop.call_later(40 * 24 * 3600, fired.append, "far")
+        far_at = loop.call_at(loop.time() + 40 * 24 * 3600, fired.append, "far_at")
+        result = await asyncio.sleep(0.05, "near")
+        far.cancel()
+        far_at.cancel()
+        await asyncio.sleep(0.02)
+        return bool(fired), result
+
+    assert loops.run(main(), kind) == (False, "near")
