@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import pickle
+import signal
 import struct
 import sys
 import threading
@@ -137,7 +139,7 @@ class _Run:
     def flush(self) -> None:
         if self.dirty:
             rows, self.dirty = [r.as_tuple() for r in self.dirty.values()], {}
-            write_message(self.out, ("update", self.run_id, rows))
+            _report(self.out, ("update", self.run_id, rows))
 
     async def _flusher(self) -> None:
         while True:
@@ -297,8 +299,32 @@ def serve(inp: BinaryIO, out: BinaryIO) -> None:
         run = _Run(run_id, host, port, streams, out)
         error = _execute(run, lock, current, commands)
         run.flush()
-        write_message(out, ("finished", run_id, error))
+        _report(out, ("finished", run_id, error))
+
+
+def _report(out: BinaryIO, message: Any) -> None:
+    """Send a report to the app; if the app is gone, leave at once and without a word.
+
+    The app reads our stdout until it exits, so a broken pipe means it died (``kill -9``,
+    a crash): nobody is left to read the results or a traceback about them. ``os._exit``
+    skips the interpreter's final flush of that same pipe, which would print one more.
+    """
+    try:
+        write_message(out, message)
+    except OSError:
+        os._exit(0)
+
+
+def main() -> None:
+    """The child's entry point: the app owns Ctrl-C and tells us to stop.
+
+    The child shares the terminal's process group, so Ctrl-C reaches it too; dying of it
+    would lose the rows not yet reported and print a KeyboardInterrupt traceback. The app
+    sends ``stop``/``quit`` instead, and end of input (the app died) quits as well.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    serve(sys.stdin.buffer, sys.stdout.buffer)
 
 
 if __name__ == "__main__":
-    serve(sys.stdin.buffer, sys.stdout.buffer)
+    main()

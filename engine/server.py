@@ -14,6 +14,7 @@ import contextlib
 import errno
 import logging
 import socket
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -62,6 +63,31 @@ class _EmbeddedUvicorn(uvicorn.Server):
         yield
 
 
+class _QuietShutdown(logging.Filter):
+    """Turns uvicorn's noise about requests cancelled at shutdown into one count.
+
+    When a stop's grace period runs out, uvicorn logs "Cancel N running task(s)" and then,
+    for every one of them, "Exception in ASGI application" with the CancelledError's full
+    traceback through Django (17 requests in flight printed about 900 lines). Those are
+    not errors of the site: the person asked it to stop. The filter keeps N for the one
+    summary line ``EmbeddedServer.stop`` prints, and lets every other record through.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stopping = False
+        self.cancelled = 0
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.stopping:
+            return True
+        if record.msg.startswith("Cancel %s running task(s)") and record.args:
+            self.cancelled = int(record.args[0])
+            return False
+        exc = record.exc_info[1] if record.exc_info else None
+        return not isinstance(exc, asyncio.CancelledError)
+
+
 class EmbeddedServer:
     """Serves an ASGI app on the running loop; ``start`` returns once it accepts connections."""
 
@@ -72,6 +98,8 @@ class EmbeddedServer:
         self._server: _EmbeddedUvicorn | None = None
         self._serve_task: asyncio.Task[None] | None = None
         self._heartbeat_task: asyncio.Task[None] | None = None
+        self._quiet = _QuietShutdown()
+        self.cancelled_on_stop = 0  # requests still running when the last stop cancelled them
 
     @property
     def url(self) -> str:
@@ -98,7 +126,11 @@ class EmbeddedServer:
             timeout_keep_alive=30,
             backlog=2048,
         )
-        logging.getLogger("uvicorn.error").setLevel(logging.WARNING)
+        uvicorn_log = logging.getLogger("uvicorn.error")
+        uvicorn_log.setLevel(logging.WARNING)
+        self._quiet.stopping, self._quiet.cancelled = False, 0
+        if self._quiet not in uvicorn_log.filters:
+            uvicorn_log.addFilter(self._quiet)
         self._server = _EmbeddedUvicorn(config)
         loop = asyncio.get_running_loop()
         collector.loop_thread_id = collector.note_thread()
@@ -118,9 +150,19 @@ class EmbeddedServer:
                 await self._heartbeat_task
             self._heartbeat_task = None
         if self._server is not None and self._serve_task is not None:
+            self._quiet.stopping = True
             self._server.should_exit = True
             try:
                 await self._serve_task
             except SystemExit:  # uvicorn's startup failure path
                 pass
             self._serve_task = None
+            self.cancelled_on_stop = self._quiet.cancelled
+            if self.cancelled_on_stop:
+                n = self.cancelled_on_stop
+                print(
+                    f"stopped with {n} request{'s' if n != 1 else ''} in flight; "
+                    f"{'they were' if n != 1 else 'it was'} cancelled",
+                    file=sys.stderr,
+                    flush=True,
+                )
