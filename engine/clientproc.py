@@ -91,7 +91,10 @@ class _Connection:
         self.reader = self.writer = self.h11 = None
 
     async def request(self, target: str, request_id: int, row: _Row) -> None:
-        if self.writer is None or self.h11 is None or self.h11.our_state is not h11.IDLE:
+        # A keep-alive connection the server closed while it sat idle (its keep-alive
+        # timeout) has seen EOF: reconnect rather than fail the request on it.
+        stale = self.reader is None or self.reader.at_eof()
+        if stale or self.writer is None or self.h11 is None or self.h11.our_state is not h11.IDLE:
             self.close()
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
             self.h11 = h11.Connection(h11.CLIENT)
