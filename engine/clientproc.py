@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import pickle
+import signal
 import struct
 import sys
 import threading
@@ -92,7 +94,10 @@ class _Connection:
     async def request(
         self, target: str, request_id: int, row: _Row, method: str = "GET", extra: Sequence[tuple[str, str]] = ()
     ) -> None:
-        if self.writer is None or self.h11 is None or self.h11.our_state is not h11.IDLE:
+        # A keep-alive connection the server closed while it sat idle (its keep-alive
+        # timeout) has seen EOF: reconnect rather than fail the request on it.
+        stale = self.reader is None or self.reader.at_eof()
+        if stale or self.writer is None or self.h11 is None or self.h11.our_state is not h11.IDLE:
             self.close()
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
             self.h11 = h11.Connection(h11.CLIENT)
@@ -141,7 +146,7 @@ class _Run:
     def flush(self) -> None:
         if self.dirty:
             rows, self.dirty = [r.as_tuple() for r in self.dirty.values()], {}
-            write_message(self.out, ("update", self.run_id, rows))
+            _report(self.out, ("update", self.run_id, rows))
 
     async def _flusher(self) -> None:
         while True:
@@ -301,8 +306,32 @@ def serve(inp: BinaryIO, out: BinaryIO) -> None:
         run = _Run(run_id, host, port, streams, out)
         error = _execute(run, lock, current, commands)
         run.flush()
-        write_message(out, ("finished", run_id, error))
+        _report(out, ("finished", run_id, error))
+
+
+def _report(out: BinaryIO, message: Any) -> None:
+    """Send a report to the app; if the app is gone, leave at once and without a word.
+
+    The app reads our stdout until it exits, so a broken pipe means it died (``kill -9``,
+    a crash): nobody is left to read the results or a traceback about them. ``os._exit``
+    skips the interpreter's final flush of that same pipe, which would print one more.
+    """
+    try:
+        write_message(out, message)
+    except OSError:
+        os._exit(0)
+
+
+def main() -> None:
+    """The child's entry point: the app owns Ctrl-C and tells us to stop.
+
+    The child shares the terminal's process group, so Ctrl-C reaches it too; dying of it
+    would lose the rows not yet reported and print a KeyboardInterrupt traceback. The app
+    sends ``stop``/``quit`` instead, and end of input (the app died) quits as well.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    serve(sys.stdin.buffer, sys.stdout.buffer)
 
 
 if __name__ == "__main__":
-    serve(sys.stdin.buffer, sys.stdout.buffer)
+    main()

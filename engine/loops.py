@@ -24,6 +24,8 @@ from typing import Any
 LOOP_KINDS = ("qt", "qasync", "asyncio")
 DEFAULT_KIND = "qt"
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
+# Qt timers take a signed 32-bit millisecond interval; a longer delay is re-armed.
+_MAX_TIMER_MS = 24 * 3600 * 1000
 
 _app: Any = None  # keeps the Qt application object alive for the process
 
@@ -59,19 +61,46 @@ def ensure_qt_app(gui: bool) -> Any:
 
 
 def _precise_qasync_loop_class() -> type[asyncio.AbstractEventLoop]:
-    """Stock qasync 0.28 with PreciseTimer instead of Qt's default CoarseTimer.
+    """Stock qasync 0.28 with timers that fire neither early nor coarsely, nor overflow.
 
-    qasync starts one QObject timer per callback with ``startTimer(ms)``, whose default
-    coarse type may fire 5 % late (15 ms on a 0.3 s sleep). Only that call changes here.
+    qasync starts one QObject timer per callback with ``startTimer(int(delay * 1000))``:
+    Qt's default coarse type may fire 5 % late (15 ms on a 0.3 s sleep), ``int`` rounds
+    down (215 of 500 sleeps ended up to 0.92 ms early) and more than 2**31 ms (about 25
+    days) is a ``SystemError``. Here a timer is precise, rounded up, at most 24 h long, and
+    when it fires before its deadline (rounding, or a clamped long delay) it is re-armed
+    for the rest. Only the timer object changes; the loop itself is qasync's.
     """
+    import math
+    import time
+
     import qasync
     from PySide6.QtCore import Qt
 
     class _PreciseSimpleTimer(qasync._SimpleTimer):
+        def __init__(self) -> None:
+            super().__init__()
+            self._deadlines: dict[int, float] = {}  # timer id -> loop.time() it is for
+
         def add_callback(self, handle: asyncio.Handle, delay: float = 0) -> asyncio.Handle:
-            timerid = self.startTimer(int(max(0, delay) * 1000), Qt.TimerType.PreciseTimer)
+            return self._start(handle, time.monotonic() + max(0, delay))  # qasync's loop.time()
+
+        def _start(self, handle: asyncio.Handle, deadline: float) -> asyncio.Handle:
+            delay_ms = min(max(0, math.ceil((deadline - time.monotonic()) * 1000)), _MAX_TIMER_MS)
+            timerid = self.startTimer(delay_ms, Qt.TimerType.PreciseTimer)
             self._SimpleTimer__callbacks[timerid] = handle  # the base class's private map
+            self._deadlines[timerid] = deadline
             return handle
+
+        def timerEvent(self, event: Any) -> None:  # noqa: N802 (Qt override)
+            timerid = event.timerId()
+            deadline = self._deadlines.pop(timerid, None)
+            if deadline is not None and not self._stopped and time.monotonic() < deadline:
+                self.killTimer(timerid)
+                handle = self._SimpleTimer__callbacks.pop(timerid)
+                if not handle._cancelled:
+                    self._start(handle, deadline)
+                return
+            super().timerEvent(event)
 
     class PreciseQasyncEventLoop(qasync.QEventLoop):
         def __init__(self, app: Any = None) -> None:

@@ -21,8 +21,10 @@ so widgets, Qt timers and input keep working on the same thread, also when a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import selectors
+import signal
 import sys
 import threading
 from typing import Any
@@ -32,6 +34,20 @@ from PySide6.QtCore import QCoreApplication, QEventLoop, QSocketNotifier, Qt, QT
 # Qt timers take whole milliseconds and a signed 32-bit interval; asyncio caps the
 # selector timeout for the same reason (24 h), so a longer deadline just re-arms.
 _MAX_TIMER_MS = 24 * 3600 * 1000
+
+
+def _drop_own_frame(handle: asyncio.Handle) -> None:
+    """Keep debug mode's "created at" pointing at the caller, not at this module's overrides.
+
+    asyncio trims its own frames off ``handle._source_traceback`` (one per layer); the
+    ``call_soon``/``call_at`` overrides here are one more layer, so they trim theirs.
+    """
+    source = handle._source_traceback
+    if source and source[-1].filename == _THIS_FILE:
+        del source[-1]
+
+
+_THIS_FILE = _drop_own_frame.__code__.co_filename
 
 
 class _PollingEpollSelector(selectors.EpollSelector):
@@ -59,6 +75,8 @@ class QtSelectorEventLoop(asyncio.SelectorEventLoop):
         self._qt_running = False  # True between run_forever's setup and cleanup
         self._ticking = False  # True while _run_once runs (re-entrancy guard)
         self._tick_error: BaseException | None = None
+        self._claimed_wakeup_fd = False  # True while run_forever owns signal.set_wakeup_fd
+        self._replaced_sigint = False  # True while run_forever's own SIGINT handler is installed
 
     # -- Qt objects ---------------------------------------------------------------
 
@@ -84,12 +102,15 @@ class QtSelectorEventLoop(asyncio.SelectorEventLoop):
     def _release_qt_objects(self) -> None:
         if self._notifier is None:
             return
-        self._notifier.setEnabled(False)
-        self._notifier.activated.disconnect(self._tick)
-        self._deadline_timer.stop()
-        self._deadline_timer.timeout.disconnect(self._on_deadline)
-        self._soon_timer.stop()
-        self._soon_timer.timeout.disconnect(self._tick)
+        # A loop never closed is closed by its __del__, possibly after Qt has deleted the
+        # C++ objects at interpreter exit; there is nothing left to release then.
+        with contextlib.suppress(RuntimeError):
+            self._notifier.setEnabled(False)
+            self._notifier.activated.disconnect(self._tick)
+            self._deadline_timer.stop()
+            self._deadline_timer.timeout.disconnect(self._on_deadline)
+            self._soon_timer.stop()
+            self._soon_timer.timeout.disconnect(self._tick)
         # Python owns these parentless objects: dropping the references deletes them.
         self._notifier = self._deadline_timer = self._soon_timer = None
 
@@ -102,6 +123,7 @@ class QtSelectorEventLoop(asyncio.SelectorEventLoop):
         # Qt object is touched from another thread.
         if self._debug:
             handle = super().call_soon(callback, *args, context=context)
+            _drop_own_frame(handle)
         else:
             self._check_closed()
             handle = self._call_soon(callback, args, context)
@@ -111,6 +133,7 @@ class QtSelectorEventLoop(asyncio.SelectorEventLoop):
 
     def call_at(self, when: float, callback: Any, *args: Any, context: Any = None) -> asyncio.TimerHandle:
         handle = super().call_at(when, callback, *args, context=context)
+        _drop_own_frame(handle)
         if self._qt_running and not self._ticking:
             self._arm()
         return handle
@@ -163,14 +186,17 @@ class QtSelectorEventLoop(asyncio.SelectorEventLoop):
         finally:
             self._ticking = False
         if self._stopping:
-            self._qt_running = False
-            self._notifier.setEnabled(False)
-            self._soon_timer.stop()
-            self._qt_loop.exit(0)
+            self._leave_qt_loop()
             return
         if not self._notifier.isEnabled():
             self._notifier.setEnabled(True)
         self._arm()
+
+    def _leave_qt_loop(self) -> None:
+        self._qt_running = False
+        self._notifier.setEnabled(False)
+        self._soon_timer.stop()
+        self._qt_loop.exit(0)
 
     # -- running ------------------------------------------------------------------
 
@@ -180,6 +206,7 @@ class QtSelectorEventLoop(asyncio.SelectorEventLoop):
         self._make_qt_objects()
         self._run_setup()
         try:
+            self._claim_signal_wakeup()
             self._qt_loop = QEventLoop()
             self._tick_error = None
             self._qt_running = True
@@ -198,7 +225,57 @@ class QtSelectorEventLoop(asyncio.SelectorEventLoop):
                 self._deadline_timer.stop()
                 self._armed_when = None
             self._qt_loop = None
+            self._release_signal_wakeup()
             self._run_cleanup()
+
+    def _claim_signal_wakeup(self) -> None:
+        """Make a signal wake Qt at once, as ``select()`` returning EINTR wakes plain asyncio.
+
+        CPython runs a Python signal handler (``asyncio.run``'s SIGINT handler, say) only when
+        the main thread next runs Python code. Plain asyncio's ``select`` is interrupted by
+        the signal; Qt's ``poll`` restarts itself, so without this Ctrl-C would wait for the
+        next timer. The C-level handler writes the signal number to the wakeup fd; pointing
+        it at the self-pipe (already in the epoll set Qt watches) runs a tick, and with it
+        the handler, within a millisecond. ``add_signal_handler`` uses the same fd, and the
+        self-pipe reader ignores signal numbers without an asyncio handler. A wakeup fd that
+        someone else set is left alone.
+        """
+        if threading.current_thread() is not threading.main_thread():
+            return
+        fd = self._csock.fileno()
+        try:
+            old = signal.set_wakeup_fd(fd)
+        except ValueError:  # not the main interpreter
+            return
+        if old not in (-1, fd):
+            signal.set_wakeup_fd(old)
+            return
+        self._claimed_wakeup_fd = old == -1
+        # Python's default SIGINT handler raises KeyboardInterrupt wherever the main thread
+        # is; between ticks that is the first line of a Qt slot, where PySide cannot pass it
+        # on (the process crashed). Ours raises it out of run_forever instead, as plain
+        # asyncio's interrupted select() does. Other handlers (asyncio.run's) stay.
+        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            signal.signal(signal.SIGINT, self._on_sigint)
+            self._replaced_sigint = True
+
+    def _on_sigint(self, signum: int, frame: Any) -> None:
+        if self._ticking or not self._qt_running:
+            raise KeyboardInterrupt  # inside asyncio code: propagates like any callback error
+        self._tick_error = KeyboardInterrupt()
+        self._stopping = True
+        self._leave_qt_loop()
+
+    def _release_signal_wakeup(self) -> None:
+        if self._replaced_sigint:
+            self._replaced_sigint = False
+            if signal.getsignal(signal.SIGINT) == self._on_sigint:
+                signal.signal(signal.SIGINT, signal.default_int_handler)
+        if self._claimed_wakeup_fd:
+            self._claimed_wakeup_fd = False
+            # add_signal_handler may have claimed the fd meanwhile; it then keeps it.
+            if not self._signal_handlers:
+                signal.set_wakeup_fd(-1)
 
     if sys.version_info >= (3, 13):
 

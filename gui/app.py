@@ -9,12 +9,15 @@ goes through: Django's few hundred modules imported after it cost ~60 ms more.
 ``EXPLORER_EXIT_AFTER_READY=1`` (used by ``bench/startup.py``): once the window has been
 shown and painted and the site answered ``GET /`` with 200, print ``ready <time.time_ns()>``
 to stdout and close the window, so the start-up time can be measured from outside.
+``EXPLORER_REPORT_READY=1`` prints the same line and leaves the window open (for tests that
+then signal the process).
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import sys
 import time
 from typing import Any
@@ -24,6 +27,7 @@ from engine.loops import close_loop, ensure_qt_app, new_loop
 
 LOOP_KIND = "qt"
 EXIT_AFTER_READY = "EXPLORER_EXIT_AFTER_READY"
+REPORT_READY = "EXPLORER_REPORT_READY"  # the same line, but the window stays open (tests)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     loop = new_loop(LOOP_KIND, gui=True)
     asyncio.set_event_loop(loop)
     lab = Lab(loop_kind=LOOP_KIND)
+    quit_on_signal = _QuitOnSignal(loop)
     try:
         loop.run_until_complete(lab.start())
         from .window import MainWindow
@@ -45,8 +50,9 @@ def main(argv: list[str] | None = None) -> int:
         window = MainWindow(lab)
         window.resize(1400, 900)
         window.closed.connect(loop.stop)
-        if os.environ.get(EXIT_AFTER_READY):
-            _report_ready(loop, window, lab.url)
+        quit_on_signal.attach(window)
+        if os.environ.get(EXIT_AFTER_READY) or os.environ.get(REPORT_READY):
+            _report_ready(loop, window, lab.url, close=bool(os.environ.get(EXIT_AFTER_READY)))
         window.show()
         loop.run_forever()
         loop.run_until_complete(window.wait_idle())
@@ -56,7 +62,35 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _report_ready(loop: asyncio.AbstractEventLoop, window: Any, url: str) -> None:
+class _QuitOnSignal:
+    """SIGTERM (a logout, ``kill``, a service manager) and SIGINT (Ctrl-C in the terminal that
+    started the window) take the same way out as File → Quit: the window closes, a run in
+    progress stops, the server closes, and the process exits 0.
+
+    Without this SIGTERM killed the process at once (exit 143) with the server and the
+    load driver still running. A signal that arrives while the server is still starting
+    closes the window as soon as it is shown.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.window: Any = None
+        self.requested = False
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, self._on_signal)
+
+    def attach(self, window: Any) -> None:
+        self.window = window
+        if self.requested:
+            self.loop.call_soon(window.close)  # runs once the loop runs, after show()
+
+    def _on_signal(self) -> None:
+        self.requested = True
+        if self.window is not None:
+            self.window.close()
+
+
+def _report_ready(loop: asyncio.AbstractEventLoop, window: Any, url: str, close: bool = True) -> None:
     """The start-up probe (call before ``show``): once the timeline canvas has painted and the
     site answers ``GET /``, print ``ready <time.time_ns()> status <code>`` and close the window."""
     from PySide6.QtCore import QEvent, QObject
@@ -82,7 +116,8 @@ def _report_ready(loop: asyncio.AbstractEventLoop, window: Any, url: str) -> Non
         await reader.read()
         writer.close()
         print(f"ready {time.time_ns()} status {status}", flush=True)
-        window.close()
+        if close:
+            window.close()
 
     # asyncio holds tasks only weakly: keep this one, or the collector may take it (with the
     # future it waits on) before the first paint, as it did under Xvfb.
