@@ -128,3 +128,16 @@ def test_exports_replace_an_old_file_whole_and_keep_its_mode(tmp_path):
     assert old.read_text().startswith("id,demo,url")
     assert stat.S_IMODE(old.stat().st_mode) == 0o640
     assert [p.name for p in tmp_path.iterdir()] == ["r.csv"]
+
+
+def test_serve_refuses_a_port_out_of_range():
+    assert "port must be between 0 and 65535, got 70000" in refused("serve", "--port", "70000")
+
+
+def test_an_export_that_fails_after_the_run_is_one_line_and_the_summary_is_kept():
+    # /dev/full accepts the open and fails the write (ENOSPC): a real disk-full, after the run.
+    result = cli("run", "hello", "-n", "2", "--json", "--csv", "/dev/full", "--loop", "asyncio")
+    assert result.returncode == 1, result.stderr
+    assert json.loads(result.stdout)["completed"] == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "--csv /dev/full could not be written: No space left on device" in lines[0]
