@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import json
 import math
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -285,38 +286,53 @@ def _measure(config: Any, port: int, loop_kind: str) -> tuple[Any, int | None]:
     if record.interrupted:
         record.extra["signal"] = interrupt.signal_name(first[0])
         finished = sum(1 for c in record.client if c.done_ns is not None and c.error != CANCELLED)
+        cancelled = sum(1 for c in record.client if c.error == CANCELLED)
         planned = config.total_requests
         record.notes.append(
             f"interrupted by {interrupt.signal_name(first[0])} after {finished}"
             + (f" of {planned}" if planned is not None else "")
             + " requests: the figures cover what finished"
+            + (f"; {cancelled} in flight were cancelled (counted as errors)" if cancelled else "")
         )
     return record, (first[0] if first else None)
 
 
 def _report(record: Any, as_json: bool, *, to_stderr: bool) -> None:
-    """Print the summary: on stdout, or on stderr when an export has taken stdout."""
+    """Print the summary: on stdout, or on stderr when an export has taken stdout.  A reader
+    that went away (``| head``) ends the printing, not the command: the exports still follow."""
     from .stats import compute
     from .textview import text_timeline
 
     stats = compute(record)
     out = sys.stderr if to_stderr else sys.stdout
-    if as_json:
-        print(json.dumps(summary_json(record, stats)), file=out)
-    else:
-        print(text_summary(record, stats), file=out)
-        print(file=out)
-        print(text_timeline(record), file=out)
-    out.flush()
+    try:
+        if as_json:
+            print(json.dumps(summary_json(record, stats)), file=out)
+        else:
+            print(text_summary(record, stats), file=out)
+            print(file=out)
+            print(text_timeline(record), file=out)
+        out.flush()
+    except BrokenPipeError:
+        _drop_stream(out)
+
+
+def _drop_stream(stream: Any) -> None:
+    """Point a stream whose reader is gone at /dev/null, so its last flush at exit cannot fail."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, stream.fileno())
+    os.close(devnull)
 
 
 def _export(record: Any, exports: Sequence[Any]) -> None:
-    """Write each requested export whole; a signal abandons the one in progress and the rest."""
+    """Write each requested export whole.  A signal abandons the one in progress and the rest;
+    a file that fails (a full disk) is one line, and the others are still written."""
     from . import interrupt
     from .export import write_chrome_trace, write_csv, write_json
     from .outfile import write_atomically
 
     writers = {"--trace": write_chrome_trace, "--csv": write_csv, "--record": write_json}
+    failed = False
     for index, destination in enumerate(exports):
         try:
             write_atomically(destination, writers[destination.flag], record)
@@ -324,14 +340,14 @@ def _export(record: Any, exports: Sequence[Any]) -> None:
             skipped = ", ".join(f"{d.flag} {d}" for d in exports[index:])
             print(f"interrupted while writing exports: not written: {skipped}", file=sys.stderr)
             raise
+        except BrokenPipeError:
+            _drop_stream(sys.stdout)  # the reader of '-' left: nothing to tell it
         except OSError as exc:
-            skipped = ", ".join(f"{d.flag} {d}" for d in exports[index + 1 :])
-            print(
-                f"error: {destination.flag} {destination} could not be written: {exc.strerror or exc}"
-                + (f" (not written either: {skipped})" if skipped else ""),
-                file=sys.stderr,
-            )
-            raise _ExportFailed from None
+            failed = True
+            reason = exc.strerror or exc
+            print(f"error: {destination.flag} {destination} could not be written: {reason}", file=sys.stderr)
+    if failed:
+        raise _ExportFailed
 
 
 def summary_json(record: Any, stats: Any) -> dict[str, Any]:

@@ -141,3 +141,26 @@ def test_an_export_that_fails_after_the_run_is_one_line_and_the_summary_is_kept(
     assert json.loads(result.stdout)["completed"] == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "--csv /dev/full could not be written: No space left on device" in lines[0]
+
+
+def test_a_reader_that_goes_away_does_not_lose_the_exports(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.engine.test_cli import ROOT
+
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "main.py"), "run", "hello", "-n", "400", "-c", "20", "--loop", "asyncio"]
+        + ["--csv", "r.csv", "--trace", "-"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdin=subprocess.DEVNULL,
+    )
+    proc.stdout.read(10)  # like `| head -c 10`: read a little, then leave
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 0, err
+    assert "Traceback" not in err and "Exception ignored" not in err
+    assert len((tmp_path / "r.csv").read_text().splitlines()) == 401
