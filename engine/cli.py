@@ -9,6 +9,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
+import os
+import signal
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
@@ -16,6 +19,7 @@ from typing import Any, NoReturn
 from .config import ConfigError
 
 EXIT_BAD_INPUT = 2
+EXIT_INCOMPLETE = 1  # the run ended before its plan did (e.g. its load driver died)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -23,6 +27,28 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_BAD_INPUT, f"error: {message} (see {self.prog} --help)\n")
+
+
+def _port(text: str) -> int:
+    """A TCP port number, refused by argparse (one line) when outside 0–65535."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid port {text!r}: give a number from 0 to 65535") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port must be between 0 and 65535, got {port}")
+    return port
+
+
+def _finite(text: str) -> float:
+    """A float that is a real number: NaN and infinity are refused before any range check."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid number {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
+    return value
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -38,23 +64,32 @@ def _parser() -> argparse.ArgumentParser:
     listing.add_argument("--json", action="store_true", help="one JSON document: id, group, title, path, params")
 
     serve = sub.add_parser("serve", help="serve the demo site only; Ctrl-C stops it")
-    serve.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (0 picks a free one; default 8000)")
+    serve.add_argument("--port", type=_port, default=8000, help="port on 127.0.0.1 (0 picks a free one; default 8000)")
     serve.add_argument("--loop", choices=LOOP_KINDS, default="qt")
 
     run = sub.add_parser("run", help="run a demo or scenario and print what was measured")
     run.add_argument("target", help="a demo id or scenario id (see `list`)")
-    run.add_argument("--concurrency", "-c", type=int, default=10, help="virtual users / connections (default 10)")
+    run.add_argument("--concurrency", "-c", type=int, help="virtual users / connections (default 10)")
     amount = run.add_mutually_exclusive_group()
     amount.add_argument("--requests", "-n", type=int, help="total requests (default: the concurrency)")
-    amount.add_argument("--duration", "-d", type=float, help="seconds to keep sending")
-    run.add_argument("--rate", type=float, help="open loop: requests per second, latency from the intended send time")
+    amount.add_argument("--duration", "-d", type=_finite, help="seconds to keep sending")
+    run.add_argument("--rate", type=_finite, help="open loop: requests per second, latency from the intended send time")
     run.add_argument("--param", "-p", action="append", default=[], metavar="K=V", help="a demo parameter, repeatable")
     run.add_argument("--loop", choices=LOOP_KINDS, default="qt", help="event loop for the server (default qt)")
-    run.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free port)")
+    run.add_argument("--port", type=_port, default=0, help="port on 127.0.0.1 (default: any free port)")
     run.add_argument("--json", action="store_true", help="print one JSON object instead of the text summary")
     run.add_argument("--trace", metavar="FILE", help="write a Chrome/Perfetto trace (JSON)")
     run.add_argument("--csv", metavar="FILE", help="write one CSV row per request")
     run.add_argument("--record", metavar="FILE", help="write the whole run record as JSON")
+    run.epilog = (
+        "A run may send at most 100,000 requests and last at most 600 s in all. Export paths are "
+        "checked before the run starts and each file is written whole or not at all. FILE '-' "
+        "writes that export to standard output (one export at most); the summary (text or "
+        "--json) then goes to standard error. Ctrl-C or SIGTERM stops a run and keeps what it "
+        "measured: the summary says 'interrupted', the exports are written, and the exit status "
+        "is 130 (SIGINT) or 143 (SIGTERM); a second signal exits at once. Exit status 1: the run "
+        "is incomplete (its load driver died); 2: a bad setting, refused before anything runs."
+    )
     return parser
 
 
@@ -152,13 +187,10 @@ def _serve(port: int, loop_kind: str) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from . import loops
-    from .export import write_chrome_trace, write_csv, write_json
+    from . import interrupt
     from .lab import Lab
+    from .outfile import DestinationError, check_destinations
     from .plan import make_config
-    from .server import ServerError
-    from .stats import compute
-    from .textview import text_timeline
 
     try:
         config = make_config(
@@ -169,36 +201,153 @@ def _run(args: argparse.Namespace) -> int:
             rate=args.rate,
             params=_params(args.param),
         )
-    except ConfigError as exc:
+        exports = check_destinations([("--trace", args.trace), ("--csv", args.csv), ("--record", args.record)])
+    except (ConfigError, DestinationError) as exc:
         return _fail(str(exc))
-    Lab.prepare()
+    interrupt.raise_on_signals()
+    try:
+        Lab.prepare()
+        record, signum = _measure(config, args.port, args.loop)
+    except (interrupt.Interrupted, KeyboardInterrupt) as exc:
+        signum = exc.signum if isinstance(exc, interrupt.Interrupted) else signal.SIGINT
+        print(
+            f"interrupted ({interrupt.signal_name(signum)}) before the run started: nothing was measured",
+            file=sys.stderr,
+        )
+        return interrupt.exit_status(signum)
+    except _Refused as exc:
+        return _fail(str(exc))
+    try:
+        _report(record, args.json, to_stderr=any(e.to_stdout for e in exports))
+        _export(record, exports)
+    except (interrupt.Interrupted, KeyboardInterrupt) as exc:
+        signum = exc.signum if isinstance(exc, interrupt.Interrupted) else signal.SIGINT
+        return interrupt.exit_status(signum)
+    except _ExportFailed:
+        return EXIT_INCOMPLETE
+    if signum is not None:
+        return interrupt.exit_status(signum)
+    return EXIT_INCOMPLETE if record.incomplete else 0
 
-    async def measure():
-        lab = Lab(port=args.port, loop_kind=args.loop)
-        await lab.start()
+
+class _Refused(Exception):
+    """The server could not start (e.g. the port is taken): a bad setting, found late."""
+
+
+class _ExportFailed(Exception):
+    """An export could not be written after the run (e.g. the disk filled up); already reported."""
+
+
+def _measure(config: Any, port: int, loop_kind: str) -> tuple[Any, int | None]:
+    """Run ``config`` on a fresh lab and return its record, partial if a signal stopped it.
+
+    The first SIGINT/SIGTERM stops the load driver (``Lab.stop_run``), so ``Lab.run``
+    returns what was measured so far; before the run has started it cancels the start-up
+    instead.  A second signal leaves at once.  Returns the record and the first signal, if any.
+    """
+    from . import interrupt, loops
+    from .driver import CANCELLED
+    from .lab import Lab
+    from .server import ServerError
+
+    async def measure() -> Any:
+        lab = Lab(port=port, loop_kind=loop_kind)
+        task = asyncio.current_task()
+
+        def on_signal(signum: int) -> None:
+            if first:
+                interrupt.exit_now(signum, f"interrupted again ({interrupt.signal_name(signum)}): exiting at once")
+            first.append(signum)
+            if lab.current is None:
+                task.cancel()  # still starting: nothing to keep
+                return
+            lab.current.interrupted = True
+            lab.stop_run()
+
+        # The loop owns the signals until it closes (closing hands them back to Python).
+        interrupt.on_loop_signals(asyncio.get_running_loop(), on_signal)
         try:
+            await lab.start()
             return await lab.run(config)
+        except asyncio.CancelledError:
+            if not first:
+                raise
+            raise interrupt.Interrupted(first[0]) from None
         finally:
             await lab.close()
 
+    first: list[int] = []
     try:
-        record = loops.run(measure(), args.loop)
+        record = loops.run(measure(), loop_kind, handle_signals=False)
     except ServerError as exc:
-        return _fail(str(exc))
-    if record is None:
-        print("interrupted", file=sys.stderr)
-        return 130
+        raise _Refused(str(exc)) from None
+    finally:
+        interrupt.raise_on_signals()
+    if record.interrupted:
+        record.extra["signal"] = interrupt.signal_name(first[0])
+        finished = sum(1 for c in record.client if c.done_ns is not None and c.error != CANCELLED)
+        cancelled = sum(1 for c in record.client if c.error == CANCELLED)
+        planned = config.total_requests
+        record.notes.append(
+            f"interrupted by {interrupt.signal_name(first[0])} after {finished}"
+            + (f" of {planned}" if planned is not None else "")
+            + " requests: the figures cover what finished"
+            + (f"; {cancelled} in flight were cancelled (counted as errors)" if cancelled else "")
+        )
+    return record, (first[0] if first else None)
+
+
+def _report(record: Any, as_json: bool, *, to_stderr: bool) -> None:
+    """Print the summary: on stdout, or on stderr when an export has taken stdout.  A reader
+    that went away (``| head``) ends the printing, not the command: the exports still follow."""
+    from .stats import compute
+    from .textview import text_timeline
+
     stats = compute(record)
-    for flag, writer in ((args.trace, write_chrome_trace), (args.csv, write_csv), (args.record, write_json)):
-        if flag:
-            writer(record, flag)
-    if args.json:
-        print(json.dumps(summary_json(record, stats)))
-    else:
-        print(text_summary(record, stats))
-        print()
-        print(text_timeline(record))
-    return 0
+    out = sys.stderr if to_stderr else sys.stdout
+    try:
+        if as_json:
+            print(json.dumps(summary_json(record, stats)), file=out)
+        else:
+            print(text_summary(record, stats), file=out)
+            print(file=out)
+            print(text_timeline(record), file=out)
+        out.flush()
+    except BrokenPipeError:
+        _drop_stream(out)
+
+
+def _drop_stream(stream: Any) -> None:
+    """Point a stream whose reader is gone at /dev/null, so its last flush at exit cannot fail."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, stream.fileno())
+    os.close(devnull)
+
+
+def _export(record: Any, exports: Sequence[Any]) -> None:
+    """Write each requested export whole.  A signal abandons the one in progress and the rest;
+    a file that fails (a full disk) is one line, and the others are still written."""
+    from . import interrupt
+    from .export import write_chrome_trace, write_csv, write_json
+    from .outfile import write_atomically
+
+    writers = {"--trace": write_chrome_trace, "--csv": write_csv, "--record": write_json}
+    failed = False
+    for index, destination in enumerate(exports):
+        try:
+            write_atomically(destination, writers[destination.flag], record)
+        except (interrupt.Interrupted, KeyboardInterrupt):
+            skipped = ", ".join(f"{d.flag} {d}" for d in exports[index:])
+            print(f"interrupted while writing exports: not written: {skipped}", file=sys.stderr)
+            raise
+        except BrokenPipeError:
+            _drop_stream(sys.stdout)  # the reader of '-' left: nothing to tell it
+        except OSError as exc:
+            failed = True
+            reason = exc.strerror or exc
+            print(f"error: {destination.flag} {destination} could not be written: {reason}", file=sys.stderr)
+    if failed:
+        raise _ExportFailed
 
 
 def summary_json(record: Any, stats: Any) -> dict[str, Any]:
@@ -209,8 +358,21 @@ def summary_json(record: Any, stats: Any) -> dict[str, Any]:
         "loop": record.loop,
         **{k: v for k, v in stats.as_dict().items()},
         "stopped": record.stopped,
+        "interrupted": record.interrupted,
+        "incomplete": record.incomplete,
+        "planned_requests": record.config.total_requests,
         "notes": record.notes,
     }
+
+
+def _run_end_lines(record: Any) -> list[str]:
+    """The run did not do all it was asked: say so before any figure is read."""
+    lines = []
+    if record.interrupted:
+        lines.append(f"  INTERRUPTED ({record.extra.get('signal', 'a signal')}): a partial run, stopped early")
+    if record.incomplete:
+        lines.append(f"  INCOMPLETE: {record.incomplete}")
+    return lines
 
 
 def text_summary(record: Any, st: Any) -> str:
@@ -218,10 +380,12 @@ def text_summary(record: Any, st: Any) -> str:
     lines = [
         f"{record.config.target}: {record.config.title}",
         f"  Django {v.get('django')}, Python {v.get('python')}, loop {record.loop}, {record.url}",
+        *_run_end_lines(record),
         "",
         f"  {st.verdict}",
         "",
-        f"  requests      {st.completed}/{st.requests} finished, {st.errors} errors, statuses {st.statuses}",
+        f"  requests      {st.completed}/{max(st.requests, record.config.total_requests or 0)} finished, "
+        f"{st.errors} errors, statuses {st.statuses}",
         f"  wall time     {st.wall_s:.3f} s    throughput {st.throughput_rps:.1f} req/s",
         f"  latency ms    p50 {lat['p50']:.1f}  p95 {lat['p95']:.1f}  p99 {lat['p99']:.1f}  max {lat['max']:.1f}",
         f"  concurrency   max in flight {st.max_in_flight}, speed-up {st.speedup:.2f}x, "

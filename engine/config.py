@@ -8,6 +8,7 @@ time, so a stalled server shows up instead of being hidden by a waiting client).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -62,12 +63,25 @@ class RunConfig:
 
     @property
     def planned_duration_s(self) -> float | None:
-        ends = [s.start_s + s.duration_s for s in self.streams if s.duration_s is not None]
+        """When the last timed stream ends: its duration, or for an open loop counted in
+        requests, the time its arrival schedule takes (requests / rate)."""
+        ends = [s.start_s + d for s in self.streams if (d := _stream_duration_s(s)) is not None]
         return max(ends) if ends else None
+
+
+def _stream_duration_s(stream: Stream) -> float | None:
+    if stream.duration_s is not None:
+        return stream.duration_s
+    if stream.rate is not None and stream.requests is not None and stream.rate > 0:
+        return stream.requests / stream.rate
+    return None
 
 
 def check_stream(stream: Stream) -> None:
     """Raise ConfigError for any setting outside the bounds the explorer can run."""
+    for name, value in (("duration", stream.duration_s), ("rate", stream.rate), ("start offset", stream.start_s)):
+        if value is not None and not math.isfinite(value):
+            raise ConfigError(f"{name} must be a finite number, got {value}")
     if not 1 <= stream.concurrency <= MAX_CONCURRENCY:
         raise ConfigError(f"concurrency must be between 1 and {MAX_CONCURRENCY}, got {stream.concurrency}")
     if stream.requests is not None and not 1 <= stream.requests <= MAX_REQUESTS:
@@ -85,3 +99,28 @@ def check_stream(stream: Stream) -> None:
         raise ConfigError("give a number of requests or a duration")
     if not 0 <= stream.start_s <= MAX_DURATION_S:
         raise ConfigError(f"a stream's start offset must be between 0 and {MAX_DURATION_S:g} s")
+
+
+def check_run(config: RunConfig) -> None:
+    """Raise ConfigError for a run too big as a whole, even when each stream is in bounds.
+
+    Each stream's own limits (``check_stream``) would let ``--rate 5000 --duration 600``
+    through as 3,000,000 requests; what a run costs is the sum over its streams, and its
+    length is the end of its last timed stream.
+    """
+    for stream in config.streams:
+        check_stream(stream)
+    total = config.total_requests
+    if total is None:
+        total = sum(s.requests for s in config.streams if s.requests is not None)
+    if total > MAX_REQUESTS:
+        raise ConfigError(
+            f"a run may send at most {MAX_REQUESTS:,} requests, this one would send {total:,}"
+            + (" (rate × duration)" if any(s.rate is not None and s.requests is None for s in config.streams) else "")
+        )
+    duration = config.planned_duration_s
+    if duration is not None and duration > MAX_DURATION_S:
+        raise ConfigError(
+            f"a run may last at most {MAX_DURATION_S:g} s, this one would take {duration:,.0f} s"
+            + (" (requests / rate)" if any(s.duration_s is None for s in config.streams if s.rate) else "")
+        )

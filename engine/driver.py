@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -105,8 +106,24 @@ class ClientProcess:
         # The process is gone: every run still waiting on it has ended.
         with self._lock:
             orphans, self._runs = list(self._runs.values()), {}
-        for driver in orphans:
-            driver._finish("the load driver's process ended unexpectedly")
+        if orphans:
+            why = self._how_it_ended()
+            for driver in orphans:
+                driver._finish(why)
+
+    def _how_it_ended(self) -> str:
+        """The sentence for a process that went away mid-run: killed by which signal, or its status."""
+        try:
+            code = self._proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            return "the load driver stopped reporting"
+        if code < 0:
+            try:
+                name = signal.Signals(-code).name
+            except ValueError:
+                name = "unknown"
+            return f"the load driver died (signal {-code}, {name})"
+        return f"the load driver exited unexpectedly (status {code})"
 
 
 class LoadDriver:
@@ -125,6 +142,7 @@ class LoadDriver:
         self.completed = 0
         self.error: str | None = None
         self.finished = threading.Event()
+        self.finished_ns: int | None = None  # when the run ended, as the app heard it
         self._by_id: dict[int, ClientRequest] = {}
         self._own_process = process is None
         self._process = process
@@ -181,7 +199,7 @@ class LoadDriver:
                 self.completed += 1
 
     def _finish(self, error: str | None) -> None:
-        self.error = error
+        self.error, self.finished_ns = error, now_ns()
         if self._own_process and self._process is not None:
             threading.Thread(target=self._process.close, daemon=True).start()
         self.finished.set()

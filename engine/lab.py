@@ -151,8 +151,20 @@ class Lab:
                 record.finished_ns = now_ns()
                 record.thread_names = dict(collector.thread_names)
         if driver.error is not None:
-            record.notes.append(f"the load driver failed: {driver.error}")
+            record.incomplete = f"{driver.error} {_progress(record, driver)}"
+            record.notes.append(f"incomplete: {record.incomplete}")
         return record
+
+
+def _progress(record: RunRecord, driver: LoadDriver) -> str:
+    """ "after 40 of 200 requests", or for a timed run how far into it the driver got."""
+    completed, planned = driver.completed, record.config.total_requests
+    if planned is not None:
+        return f"after {completed} of {planned} requests"
+    elapsed = ((driver.finished_ns or now_ns()) - record.started_ns) / 1e9
+    duration = record.config.planned_duration_s
+    into = f", {elapsed:.1f} s into a {duration:g} s run" if duration is not None else ""
+    return f"after {completed} requests{into}"
 
 
 async def _settle(record: RunRecord, timeout_s: float = 1.0) -> None:

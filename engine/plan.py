@@ -12,7 +12,7 @@ from typing import Any
 
 from embedded_site.demos.catalogue import Demo, ParamError, all_demos
 
-from .config import ConfigError, RunConfig, Stream, check_stream
+from .config import ConfigError, RunConfig, Stream, check_run, check_stream
 from .scenarios import SCENARIOS
 
 
@@ -23,23 +23,43 @@ def catalogue() -> dict[str, Demo]:
 def make_config(
     target: str,
     *,
-    concurrency: int = 10,
+    concurrency: int | None = None,
     requests: int | None = None,
     duration_s: float | None = None,
     rate: float | None = None,
     params: Mapping[str, Any] | None = None,
 ) -> RunConfig:
+    """A checked run of ``target``; ``None`` for a knob means its default (10 users, as
+    many requests as users).  A scenario sets every knob itself and refuses any given."""
     demos = catalogue()
     if target in SCENARIOS:
         if params:
             raise ConfigError(f"scenario {target!r} sets its own parameters; --param is for single demos")
+        given = [
+            flag
+            for flag, value in (
+                ("--concurrency", concurrency),
+                ("--requests", requests),
+                ("--duration", duration_s),
+                ("--rate", rate),
+            )
+            if value is not None
+        ]
+        if given:
+            raise ConfigError(
+                f"scenario {target!r} sets its own concurrency, counts and rates; "
+                f"{', '.join(given)} {'is' if len(given) == 1 else 'are'} for single demos"
+            )
         scenario = SCENARIOS[target]
-        streams = tuple(_checked(demos, s) for s in scenario.streams)
-        return RunConfig(target, streams, scenario.title)
+        config = RunConfig(target, tuple(_checked(demos, s) for s in scenario.streams), scenario.title)
+        check_run(config)
+        return config
     if target not in demos:
         known = ", ".join(sorted(demos)) + "; scenarios: " + ", ".join(SCENARIOS)
         raise ConfigError(f"unknown demo or scenario {target!r} (demos: {known})")
     demo = demos[target]
+    if concurrency is None:
+        concurrency = 10
     if requests is None and duration_s is None:
         requests = concurrency
     stream = Stream(
@@ -51,7 +71,9 @@ def make_config(
         rate=rate,
         client_timeout_s=demo.extra.get("client_timeout_s"),
     )
-    return RunConfig(target, (_checked(demos, stream),), demo.title)
+    config = RunConfig(target, (_checked(demos, stream),), demo.title)
+    check_run(config)
+    return config
 
 
 def _checked(demos: Mapping[str, Demo], stream: Stream) -> Stream:

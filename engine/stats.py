@@ -168,6 +168,8 @@ def compute(record: RunRecord) -> RunStats:
         per_demo=_per_demo(clients),
     )
     stats.verdict = verdict(record, stats)
+    if record.incomplete:  # what finished is real, but it is not the run that was asked for
+        stats.verdict = f"Incomplete run: {record.incomplete}. What finished: {stats.verdict}"
     return stats
 
 
