@@ -343,7 +343,8 @@ class TimelineCanvas(QWidget):
 
     def event(self, event: QEvent) -> bool:
         if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
-            text = self.tooltip_at(event.position().x(), event.position().y())
+            # QHelpEvent carries an integer pos(), not the position() of mouse events.
+            text = self.tooltip_at(event.pos().x(), event.pos().y())
             if text:
                 QToolTip.showText(event.globalPos(), text, self)
             else:
