@@ -30,16 +30,18 @@ from embedded_site.tracing.heartbeat import HEARTBEAT_PERIOD_S
 from engine.config import ConfigError, RunConfig
 from engine.lab import Lab, versions
 from engine.record import RunRecord
+from engine.request_detail import RequestKey, key_for_server_only, key_for_span, request_detail
 from engine.stats import RunStats, compute
 
 from . import exporting, help_text, theme
 from .catalogue_panel import CataloguePanel, Target
 from .controls import RunControls
+from .details_pane import DetailsPane
 from .geometry import gc_paused
 from .history import RunHistory
 from .stats_panel import StatsPanel
 from .time_axis import TimeAxis
-from .timeline_model import TimelineModel
+from .timeline_model import LANE_PHASES, TimelineModel
 from .timeline_view import REQUESTS, THREADS, Legend, LoopStrip, TimelineCanvas
 
 ORGANISATION, APPLICATION = "DjangoAsyncExplorer", "Explorer"
@@ -85,6 +87,9 @@ class MainWindow(QMainWindow):
         self.view_tabs.addTab("Requests")
         self.view_tabs.addTab("Threads")
         self.view_tabs.setToolTip("Requests: one bar per request. Threads: one lane per server thread.")
+        self.details = DetailsPane()
+        self.details.hide()  # shown when a request is selected
+        self.selection: RequestKey | None = None
 
         self._build_layout()
         self._build_actions()
@@ -97,6 +102,8 @@ class MainWindow(QMainWindow):
         self.controls.changed.connect(self._update_banner)
         self.view_tabs.currentChanged.connect(lambda i: self.canvas.set_mode(THREADS if i else REQUESTS))
         self.history.chosen.connect(self._show_record)
+        self.canvas.clicked.connect(self._on_canvas_click)
+        self.canvas.escape.connect(self.clear_selection)
         self._restore_settings()
 
     # -- layout ---------------------------------------------------------------------------
@@ -117,10 +124,21 @@ class MainWindow(QMainWindow):
         cl.setSpacing(4)
         cl.addWidget(self.error)
         cl.addWidget(self.banner)
-        cl.addWidget(Legend())
-        cl.addWidget(self.view_tabs)
-        cl.addWidget(self.canvas, 1)
-        cl.addWidget(self.strip)
+        timeline = QWidget()
+        tl = QVBoxLayout(timeline)
+        tl.setContentsMargins(0, 0, 0, 0)
+        tl.setSpacing(4)
+        tl.addWidget(Legend())
+        tl.addWidget(self.view_tabs)
+        tl.addWidget(self.canvas, 1)
+        tl.addWidget(self.strip)
+        # The selected request's details under the timeline, in a splitter: the user sets the share.
+        self.centre_split = QSplitter(Qt.Orientation.Vertical)
+        self.centre_split.addWidget(timeline)
+        self.centre_split.addWidget(self.details)
+        self.centre_split.setStretchFactor(0, 1)
+        self.centre_split.setChildrenCollapsible(False)
+        cl.addWidget(self.centre_split, 1)
         self.split = QSplitter(Qt.Orientation.Horizontal)
         self.split.addWidget(left)
         self.split.addWidget(centre)
@@ -163,6 +181,11 @@ class MainWindow(QMainWindow):
         view.addAction("Requests", QKeySequence("Ctrl+1"), lambda: self.view_tabs.setCurrentIndex(0))
         view.addAction("Threads", QKeySequence("Ctrl+2"), lambda: self.view_tabs.setCurrentIndex(1))
         view.addAction("Fit timeline", QKeySequence("Ctrl+0"), self.canvas.fit)
+        # Esc is Stop while a run goes, and clears the selection otherwise: the two actions are
+        # never enabled together, so the shortcut is never ambiguous.
+        self.clear_selection_action = view.addAction("Clear selection", QKeySequence(Qt.Key.Key_Escape),
+                                                     self.clear_selection)
+        self.clear_selection_action.setEnabled(False)
         view.addAction("Zoom in", QKeySequence.StandardKey.ZoomIn,
                        lambda: self.axis.zoom(0.5, (self.axis.t0 + self.axis.t1) / 2))
         view.addAction("Zoom out", QKeySequence.StandardKey.ZoomOut,
@@ -300,6 +323,7 @@ class MainWindow(QMainWindow):
         return record
 
     def _on_started(self, record: RunRecord) -> None:
+        self.clear_selection()
         self.record = record
         self.model = TimelineModel(record)
         self.canvas.set_model(self.model)
@@ -366,6 +390,7 @@ class MainWindow(QMainWindow):
 
     def _show_record(self, record: RunRecord, stats: RunStats | None = None,
                      model: TimelineModel | None = None) -> None:
+        same = self.record is record
         self.record = record
         self.model = model if model is not None else TimelineModel.of_finished(record)
         self.stats = stats or compute(record)
@@ -376,6 +401,10 @@ class MainWindow(QMainWindow):
         note += "\n".join(record.notes)
         self.stats_panel.show_stats(self.stats, note)
         self._sync_export_actions()
+        if same and self.selection is not None:
+            self.select_request(self.selection)  # a request picked while the run was live
+        else:
+            self.clear_selection()
 
     def stop_run(self) -> None:
         if self.lab.running:
@@ -392,6 +421,78 @@ class MainWindow(QMainWindow):
             except (TimeoutError, asyncio.CancelledError):
                 self.run_task.cancel()
                 await asyncio.gather(self.run_task, return_exceptions=True)
+
+    # -- selection ---------------------------------------------------------------------------
+
+    def _on_canvas_click(self, hit: object) -> None:
+        """A click on the timeline: select the request under it, or clear on empty space."""
+        record, model = self.record, self.model
+        if record is None or model is None or hit is None:
+            self.clear_selection()
+            return
+        key: RequestKey | None
+        if isinstance(hit, tuple):
+            lane, span = hit
+            key = key_for_span(record, model.lane_ids[lane], span.start_ns, span.end_ns)
+        elif hit.client_id is not None:
+            key = (hit.client_id, None)
+        else:
+            key = key_for_server_only(record, hit.start_ns, hit.path)
+        if key is None:
+            self.clear_selection()
+        else:
+            self.select_request(key)
+
+    def select_request(self, key: RequestKey) -> bool:
+        """Show one request of the shown run in the details pane and outline it in both views."""
+        detail = request_detail(self.record, *key) if self.record is not None else None
+        if detail is None:
+            self.clear_selection()
+            return False
+        self.selection = key
+        self.details.show_detail(detail)
+        if not self.details.isVisible():
+            self.details.show()
+            total = sum(self.centre_split.sizes()) or self.centre_split.height()
+            self.centre_split.setSizes([total * 3 // 5, total - total * 3 // 5])
+        self._sync_highlight(detail)
+        self._sync_selection_action()
+        return True
+
+    def clear_selection(self) -> None:
+        self.selection = None
+        self.details.show_detail(None)
+        self.details.hide()
+        self.canvas.set_highlight([], [])
+        self._sync_selection_action()
+
+    def _sync_selection_action(self) -> None:
+        self.clear_selection_action.setEnabled(self.selection is not None and not self.lab.running)
+
+    def _sync_highlight(self, detail: Any) -> None:
+        """Where the selected request is drawn: its bar (requests view), its spans (threads view)."""
+        model = self.model
+        if model is None:
+            self.canvas.set_highlight([], [])
+            return
+        bars = []
+        root = detail.spans[0] if detail.spans else None
+        for bar in (*model.bars, *model.live_bars):
+            if (bar.client_id == detail.client_id if detail.client_id is not None
+                    else bar.client_id is None and root is not None and bar.start_ns == root.start_ns):
+                bars.append((bar.row, model.ms(bar.start_ns), model.ms(bar.end_ns)))
+                break
+        lane_of = {tid: i for i, tid in enumerate(model.lane_ids)}
+        loop_tid = self.record.loop_thread_id if self.record is not None else None
+        spans = []
+        for node in root.walk()[1:] if root is not None else []:
+            lane = lane_of.get(node.thread_id)
+            if lane is None or node.phase not in LANE_PHASES:
+                continue
+            if node.kind == "hop-wait" and node.thread_id != loop_tid:
+                continue
+            spans.append((lane, model.ms(node.start_ns), model.ms(node.end_ns)))
+        self.canvas.set_highlight(bars, spans)
 
     # -- export ------------------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import httpx
@@ -82,7 +83,11 @@ def test_a_run_of_20_requests_gives_20_bars_with_view_and_await(window, gui_lab)
 def hover(widget, x: float, y: float) -> str:
     """Rest the mouse at (x, y) as Qt does: a real ToolTip QHelpEvent through ``event()``;
     returns the tooltip then shown ('' if none)."""
-    QToolTip.hideText()
+    QToolTip.hideText()  # hides after a short delay: wait for it, so a stale tip is not read
+    deadline = time.monotonic() + 5
+    while QToolTip.isVisible() and time.monotonic() < deadline:
+        QApplication.processEvents()
+        time.sleep(0.01)
     pos = QPoint(int(x), int(y))
     QApplication.sendEvent(widget, QHelpEvent(QEvent.Type.ToolTip, pos, widget.mapToGlobal(pos)))
     return QToolTip.text() if QToolTip.isVisible() else ""
