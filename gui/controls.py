@@ -69,8 +69,11 @@ class RunControls(QWidget):
         self.requests = _spin(0, 9_999_999, 50, "how many requests in total")
         self.duration = _dspin(0.0, 99_999.0, 5.0, 1, "how long the run lasts")
         self.duration.setSuffix(" s")
-        self.open_loop = QCheckBox("open loop at", toolTip="send at a fixed rate whatever the server does "
-                                   "(latency then counts from when each request was due)")
+        self.open_loop = QCheckBox(
+            "open loop at",
+            toolTip="send at a fixed rate whatever the server does "
+            "(latency then counts from when each request was due)",
+        )
         self.rate = _dspin(0.0, 1_000_000.0, 100.0, 1, "arrival rate of the open loop")
         self.rate.setSuffix(" req/s")
         self.params_box = QWidget()
@@ -85,8 +88,15 @@ class RunControls(QWidget):
         self.knobs = QWidget()
         k = QHBoxLayout(self.knobs)
         k.setContentsMargins(0, 0, 0, 0)
-        for w in (QLabel("Concurrency"), self.concurrency, self.requests, self.duration, self.amount_kind,
-                  self.open_loop, self.rate):
+        for w in (
+            QLabel("Concurrency"),
+            self.concurrency,
+            self.requests,
+            self.duration,
+            self.amount_kind,
+            self.open_loop,
+            self.rate,
+        ):
             k.addWidget(w)
         lay.addWidget(self.knobs)
         lay.addWidget(self.scenario_note)
@@ -154,6 +164,30 @@ class RunControls(QWidget):
             self.rate.setValue(float(values.get("rate", self.rate.value())))
         except (TypeError, ValueError):
             pass
+
+    def apply_config(self, config: RunConfig) -> None:
+        """Show the settings a run was made with (a single demo's stream; a scenario has its own)."""
+        if len(config.streams) != 1 or self.target is None or self.target.scenario is not None:
+            return
+        stream = config.streams[0]
+        self.blockSignals(True)  # one ``changed`` at the end, not one per field
+        try:
+            self.concurrency.setValue(stream.concurrency)
+            self.amount_kind.setCurrentText(REQUESTS if stream.requests is not None else DURATION)
+            if stream.requests is not None:
+                self.requests.setValue(stream.requests)
+            if stream.duration_s is not None:
+                self.duration.setValue(stream.duration_s)
+            self.open_loop.setChecked(stream.rate is not None)
+            if stream.rate is not None:
+                self.rate.setValue(stream.rate)
+            for name, value in stream.params.items():
+                editor = self.param_editors.get(name)
+                if editor is not None:
+                    editor.setValue(value)
+        finally:
+            self.blockSignals(False)
+        self.changed.emit()
 
     def config(self) -> RunConfig:
         """A checked RunConfig for the current target; raises ConfigError with a one-line message."""

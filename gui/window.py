@@ -82,6 +82,10 @@ class MainWindow(QMainWindow):
         self.error.setStyleSheet(theme.ERROR_STYLE)
         self.error.hide()
         self.progress = QLabel("")
+        self._error_from_settings = True
+        # Which run the timeline shows: the latest, one running, or an earlier one from the list.
+        self.showing = QLabel("No run yet: pick a demo and press Run.")
+        self.showing.setStyleSheet("color:#555;")
         self.progress.setMinimumWidth(200)
         self.view_tabs = QTabBar()
         self.view_tabs.addTab("Requests")
@@ -99,9 +103,9 @@ class MainWindow(QMainWindow):
         self.timer.timeout.connect(self._tick)
 
         self.catalogue.selected.connect(self._on_target)
-        self.controls.changed.connect(self._update_banner)
+        self.controls.changed.connect(self._on_controls_changed)
         self.view_tabs.currentChanged.connect(lambda i: self.canvas.set_mode(THREADS if i else REQUESTS))
-        self.history.chosen.connect(self._show_record)
+        self.history.chosen.connect(self._on_history)
         self.canvas.clicked.connect(self._on_canvas_click)
         self.canvas.escape.connect(self.clear_selection)
         self._restore_settings()
@@ -128,6 +132,7 @@ class MainWindow(QMainWindow):
         tl = QVBoxLayout(timeline)
         tl.setContentsMargins(0, 0, 0, 0)
         tl.setSpacing(4)
+        tl.addWidget(self.showing)
         tl.addWidget(Legend())
         tl.addWidget(self.view_tabs)
         tl.addWidget(self.canvas, 1)
@@ -169,8 +174,9 @@ class MainWindow(QMainWindow):
         self.export_actions: list[QAction] = []
         for text, file_filter, suffix, writer in exporting.EXPORTS:
             action = file_menu.addAction(text)
-            action.triggered.connect(lambda _c=False, f=file_filter, s=suffix, w=writer, t=text:
-                                     self._export(t, f, s, w))
+            action.triggered.connect(
+                lambda _c=False, f=file_filter, s=suffix, w=writer, t=text: self._export(t, f, s, w)
+            )
             self.export_actions.append(action)
         png = file_menu.addAction("Export timeline PNG…")
         png.triggered.connect(self._export_png)
@@ -183,21 +189,27 @@ class MainWindow(QMainWindow):
         view.addAction("Fit timeline", QKeySequence("Ctrl+0"), self.canvas.fit)
         # Esc is Stop while a run goes, and clears the selection otherwise: the two actions are
         # never enabled together, so the shortcut is never ambiguous.
-        self.clear_selection_action = view.addAction("Clear selection", QKeySequence(Qt.Key.Key_Escape),
-                                                     self.clear_selection)
+        self.clear_selection_action = view.addAction(
+            "Clear selection", QKeySequence(Qt.Key.Key_Escape), self.clear_selection
+        )
         self.clear_selection_action.setEnabled(False)
-        view.addAction("Zoom in", QKeySequence.StandardKey.ZoomIn,
-                       lambda: self.axis.zoom(0.5, (self.axis.t0 + self.axis.t1) / 2))
-        view.addAction("Zoom out", QKeySequence.StandardKey.ZoomOut,
-                       lambda: self.axis.zoom(2.0, (self.axis.t0 + self.axis.t1) / 2))
+        view.addAction(
+            "Zoom in", QKeySequence.StandardKey.ZoomIn, lambda: self.axis.zoom(0.5, (self.axis.t0 + self.axis.t1) / 2)
+        )
+        view.addAction(
+            "Zoom out", QKeySequence.StandardKey.ZoomOut, lambda: self.axis.zoom(2.0, (self.axis.t0 + self.axis.t1) / 2)
+        )
         view.addSeparator()
         view.addAction("Filter catalogue", QKeySequence.StandardKey.Find, self.catalogue.filter.setFocus)
         help_menu = menu.addMenu("&Help")
-        help_menu.addAction("What am I looking at?", QKeySequence.StandardKey.HelpContents,
-                            lambda: QMessageBox.information(self, "What am I looking at?",
-                                                            help_text.what_am_i_looking_at()))
-        help_menu.addAction("About", lambda: QMessageBox.about(self, "About", help_text.about(
-            versions(self.lab.loop_kind))))
+        help_menu.addAction(
+            "What am I looking at?",
+            QKeySequence.StandardKey.HelpContents,
+            lambda: QMessageBox.information(self, "What am I looking at?", help_text.what_am_i_looking_at()),
+        )
+        help_menu.addAction(
+            "About", lambda: QMessageBox.about(self, "About", help_text.about(versions(self.lab.loop_kind)))
+        )
         self._sync_export_actions()
 
     def _build_status_bar(self) -> None:
@@ -206,8 +218,7 @@ class MainWindow(QMainWindow):
         self.url_label = QLabel(f"Site: <a href='{url}/'>{url}/</a>")
         self.url_label.setToolTip("Open the embedded site's index page in your browser")
         self.url_label.linkActivated.connect(lambda link: QDesktopServices.openUrl(QUrl(link)))
-        ver = (f"Django {found['django']} · Python {found['python']} · Qt {found.get('qt', '?')} · "
-               f"loop: {found['loop']}")
+        ver = f"Django {found['django']} · Python {found['python']} · Qt {found.get('qt', '?')} · loop: {found['loop']}"
         self.statusBar().addPermanentWidget(self.url_label)
         self.statusBar().addPermanentWidget(QLabel(ver))
 
@@ -269,7 +280,8 @@ class MainWindow(QMainWindow):
             self.banner.setText(
                 f"⚠ This run will block the event loop for about {block:.1f} s. This window shares that loop "
                 "with the server, so it will freeze too: no repaint, no Stop button, exactly like every other "
-                "user of a server whose async view makes a blocking call.")
+                "user of a server whose async view makes a blocking call."
+            )
             self.banner.show()
         else:
             self.banner.hide()
@@ -289,19 +301,37 @@ class MainWindow(QMainWindow):
         self.run_task = asyncio.get_running_loop().create_task(self._run(config), name="explorer-run")
         return True
 
-    def show_error(self, message: str) -> None:
+    def show_error(self, message: str, from_settings: bool = True) -> None:
+        """Show why a run cannot start (or failed); ``from_settings``: the toolbar's settings are
+        the cause, so the message goes away as soon as they are fixed."""
+        self._error_from_settings = from_settings
         self.error.setText(f"Cannot run: {message}")
         self.error.show()
         self.statusBar().showMessage(message, 8000)
 
+    def _on_controls_changed(self) -> None:
+        if self.error.isVisible() and self._error_from_settings:
+            try:
+                self.controls.config()
+            except ConfigError as exc:
+                self.error.setText(f"Cannot run: {exc}")  # still wrong, maybe another way
+            else:
+                self.error.hide()
+        self._update_banner()
+
     async def _run(self, config: RunConfig) -> RunRecord | None:
+        # Run stays disabled until the finished timeline is built: building is part of the run.
         self.run_action.setEnabled(False)
         self.stop_action.setEnabled(True)
         self._sync_export_actions(running=True)
         self.stats_panel.show_stats(None, "Running…")
+        self._progress_shown = 0.0
+        self.progress.setText("  starting…")  # never the previous run's numbers
+        self.showing.setText(f"Running: {config.title or config.target}")
         block = self.controls.loop_block_s(config)
         if block > FREEZE_WARN_S:
             self._update_banner()
+            self.progress.setText(f"  running: the window freezes for about {block:.1f} s…")
             self.repaint()  # paint the warning now: the loop is about to be blocked
             await asyncio.sleep(0.05)
         else:
@@ -309,15 +339,18 @@ class MainWindow(QMainWindow):
         record: RunRecord | None = None
         self._run_started = time.perf_counter()
         try:
-            record = await self.lab.run(config, on_started=self._on_started)
-        except Exception as exc:  # a failed run must not take the window down
-            self.show_error(f"the run failed: {exc!r}")
+            try:
+                record = await self.lab.run(config, on_started=self._on_started)
+            except Exception as exc:  # a failed run must not take the window down
+                self.show_error(f"the run failed: {exc!r}", from_settings=False)
+            finally:
+                self.timer.stop()
+                self.stop_action.setEnabled(False)
+            if record is not None:
+                await self._finish(record)
         finally:
-            self.timer.stop()
             self.run_action.setEnabled(True)
-            self.stop_action.setEnabled(False)
-        if record is not None:
-            await self._finish(record, block)
+            self._sync_selection_action()
         self._sync_export_actions()
         self.run_finished.emit(record)
         return record
@@ -355,11 +388,12 @@ class MainWindow(QMainWindow):
         cost_ms = (time.perf_counter() - t) * 1000
         self.timer.setInterval(int(max(FRAME_MS, min(1000, cost_ms / GUI_SHARE))))
 
-    async def _finish(self, record: RunRecord, predicted_block_s: float) -> None:
+    async def _finish(self, record: RunRecord) -> None:
         # Let the heartbeat's last sample land before anything takes time: a sleep that began
         # while the run was recorded is still counted when it wakes (the lag is the run's).
-        await asyncio.sleep(2 * HEARTBEAT_PERIOD_S)
         self.progress.setText("  building the timeline…")
+        self.stats_panel.show_stats(None, "Building the timeline…")
+        await asyncio.sleep(2 * HEARTBEAT_PERIOD_S)
         self.stats = compute(record)
         self.history.add(record, self.stats)
         # The finished model is built in slices between frames: the live picture stays up and
@@ -379,17 +413,34 @@ class MainWindow(QMainWindow):
             if not done:
                 await asyncio.sleep(0)
         self._show_record(record, self.stats, model)
-        done, total = len([c for c in record.client if c.done_ns]), len(record.client)
-        self.progress.setText(f"  {done} / {total} requests · {self.stats.wall_s:.2f} s"
-                              + (" · stopped" if record.stopped else ""))
-        blocked_s = self.stats.blocked_ms / 1000
-        if predicted_block_s > FREEZE_WARN_S or blocked_s > FREEZE_WARN_S:
-            self.banner.setText(f"The window was frozen for {blocked_s:.2f} s — this is what your other users "
-                                "felt. (Red shading below: where the event loop was blocked.)")
-            self.banner.show()
 
-    def _show_record(self, record: RunRecord, stats: RunStats | None = None,
-                     model: TimelineModel | None = None) -> None:
+    def _outcome_texts(self, record: RunRecord, stats: RunStats) -> tuple[str, str]:
+        """The progress line and the banner (empty: none) that a finished run leaves up."""
+        done, total = len([c for c in record.client if c.done_ns]), len(record.client)
+        progress = f"  {done} / {total} requests · {stats.wall_s:.2f} s" + (" · stopped" if record.stopped else "")
+        blocked_s = stats.blocked_ms / 1000
+        banner = ""
+        if self.controls.loop_block_s(record.config) > FREEZE_WARN_S or blocked_s > FREEZE_WARN_S:
+            banner = (
+                f"The window was frozen for {blocked_s:.2f} s — this is what your other users "
+                "felt. (Red shading below: where the event loop was blocked.)"
+            )
+        return progress, banner
+
+    def _on_history(self, record: RunRecord) -> None:
+        """An earlier run picked from the list: its timeline with its own demo, settings and banner."""
+        if self.run_task is not None and not self.run_task.done():
+            self.statusBar().showMessage("A run is going: its timeline stays until it is done.", 5000)
+            return
+        if self.catalogue.current is None or self.catalogue.current.id != record.config.target:
+            self.catalogue.filter.clear()
+            self.catalogue.select(record.config.target)
+        self.controls.apply_config(record.config)
+        self._show_record(record)
+
+    def _show_record(
+        self, record: RunRecord, stats: RunStats | None = None, model: TimelineModel | None = None
+    ) -> None:
         same = self.record is record
         self.record = record
         self.model = model if model is not None else TimelineModel.of_finished(record)
@@ -401,6 +452,19 @@ class MainWindow(QMainWindow):
         note += "\n".join(record.notes)
         self.stats_panel.show_stats(self.stats, note)
         self._sync_export_actions()
+        progress, banner = self._outcome_texts(record, self.stats)
+        self.progress.setText(progress)
+        self.banner.setText(banner)
+        self.banner.setVisible(bool(banner))
+        self.error.hide()
+        latest = self.history.latest() is record
+        when = self.history.when(record)
+        self.showing.setText(
+            ("Showing the latest run" if latest else "⟲ Showing an EARLIER run")
+            + f" ({when}): {record.config.title or record.config.target}"
+            + ("" if latest else " — its own settings are back in the toolbar")
+        )
+        self.showing.setStyleSheet("" if latest else "color:#7a4b00; font-weight:600;")
         if same and self.selection is not None:
             self.select_request(self.selection)  # a request picked while the run was live
         else:
@@ -478,8 +542,11 @@ class MainWindow(QMainWindow):
         bars = []
         root = detail.spans[0] if detail.spans else None
         for bar in (*model.bars, *model.live_bars):
-            if (bar.client_id == detail.client_id if detail.client_id is not None
-                    else bar.client_id is None and root is not None and bar.start_ns == root.start_ns):
+            if (
+                bar.client_id == detail.client_id
+                if detail.client_id is not None
+                else bar.client_id is None and root is not None and bar.start_ns == root.start_ns
+            ):
                 bars.append((bar.row, model.ms(bar.start_ns), model.ms(bar.end_ns)))
                 break
         lane_of = {tid: i for i, tid in enumerate(model.lane_ids)}
@@ -510,8 +577,9 @@ class MainWindow(QMainWindow):
     def _export_png(self) -> None:
         if self.record is None:
             return
-        path = exporting.ask_path(self, "Export timeline PNG", "PNG (*.png)",
-                                  exporting.default_name(self.record, ".png"))
+        path = exporting.ask_path(
+            self, "Export timeline PNG", "PNG (*.png)", exporting.default_name(self.record, ".png")
+        )
         if path is not None:
             self.timeline_pixmap().save(str(path))
             self.statusBar().showMessage(f"Wrote {path}", 6000)
@@ -529,4 +597,3 @@ class MainWindow(QMainWindow):
         self.stop_run()
         event.accept()
         self.closed.emit()
-
