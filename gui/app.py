@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
         from .window import MainWindow
 
         window = MainWindow(lab)
-        window.resize(1400, 900)
+        # Sized by the window itself: to the available screen on first launch, then as left.
         window.closed.connect(loop.stop)
         if os.environ.get(EXIT_AFTER_READY):
             _report_ready(loop, window, lab.url)

@@ -25,11 +25,12 @@ from PySide6.QtGui import (
     QTransform,
     QWheelEvent,
 )
-from PySide6.QtWidgets import QGridLayout, QLabel, QToolTip, QWidget
+from PySide6.QtWidgets import QLabel, QToolTip, QWidget
 
 from engine.phases import PHASE_HELP, PHASES, Phase, RequestBar
 
 from . import theme
+from .flow_layout import FlowLayout
 from .time_axis import TimeAxis, format_ms, nice_step
 from .timeline_model import BAR_HEIGHT, FAILED, TimelineModel
 
@@ -539,15 +540,12 @@ class Legend(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        grid = QGridLayout(self)
+        grid = FlowLayout(self)  # wraps onto more lines in a narrow window
         grid.setContentsMargins(4, 2, 4, 2)
-        grid.setHorizontalSpacing(14)
-        grid.setVerticalSpacing(0)
         items = [(ph, theme.colour(ph).name(), PHASE_HELP.get(ph, "")) for ph in PHASES]
         items.append((FAILED, theme.FAILED_COLOUR.name(), "the request failed (error or HTTP 5xx): red outline"))
         items.append(("loop blocked", "#f3c2b3", "shaded: the event loop could not run (a heartbeat was ≥ 20 ms late)"))
-        per_row = (len(items) + 1) // 2
-        for i, (name, colour, help_text) in enumerate(items):
+        for name, colour, help_text in items:
             label = QLabel(f"<span style='color:{colour}; font-size:14px'>■</span> {html.escape(name)}")
             label.setToolTip(help_text)
-            grid.addWidget(label, i // per_row, i % per_row)
+            grid.addWidget(label)

@@ -16,6 +16,7 @@ from typing import Any
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -48,6 +49,9 @@ ORGANISATION, APPLICATION = "DjangoAsyncExplorer", "Explorer"
 FRAME_MS = 33  # ≤ 30 fps
 GUI_SHARE = 0.05  # refreshing may use at most this share of the loop's time
 FREEZE_WARN_S = 0.5
+CONFIRM_FREEZE_S = 10.0  # a predicted freeze longer than this is asked about first
+DEFAULT_SIZE = (1400, 900)  # first launch, when the screen has room for it
+FRAME_ALLOWANCE = (16, 48)  # the window manager's frame and title bar, unknown before the first show
 LIVE_GROWTH = 1.25  # without a planned length, a live run's view is this much longer than the run
 PROGRESS_S = 0.25  # the progress text changes at most this often (each change lays out the toolbar)
 FINISH_SLICE_S = 0.008  # building a finished model: at most this long between two frames
@@ -64,6 +68,7 @@ class MainWindow(QMainWindow):
         self.model: TimelineModel | None = None
         self.stats: RunStats | None = None
         self.run_task: asyncio.Task[RunRecord | None] | None = None
+        self.freeze_box: QMessageBox | None = None  # the question before a long freeze, while it is up
         self._run_started = 0.0
         self._progress_shown = 0.0
         self.settings = QSettings(ORGANISATION, APPLICATION)
@@ -86,7 +91,7 @@ class MainWindow(QMainWindow):
         # Which run the timeline shows: the latest, one running, or an earlier one from the list.
         self.showing = QLabel("No run yet: pick a demo and press Run.")
         self.showing.setStyleSheet("color:#555;")
-        self.progress.setMinimumWidth(200)
+        self.progress.setMinimumWidth(160)
         self.view_tabs = QTabBar()
         self.view_tabs.addTab("Requests")
         self.view_tabs.addTab("Threads")
@@ -150,7 +155,7 @@ class MainWindow(QMainWindow):
         self.split.addWidget(self.stats_panel)
         self.split.setStretchFactor(1, 1)
         self.split.setSizes([380, 700, 340])
-        self.stats_panel.setMinimumWidth(320)
+        self.stats_panel.setMinimumWidth(240)
         self.left_split = left
         self.setCentralWidget(self.split)
 
@@ -164,10 +169,11 @@ class MainWindow(QMainWindow):
         self.stop_action.setEnabled(False)
         self.run_action.triggered.connect(self.start_run)
         self.stop_action.triggered.connect(self.stop_run)
-        bar.addWidget(self.controls)
+        # Run and Stop first: a toolbar narrower than its contents hides its last items.
         bar.addAction(self.run_action)
         bar.addAction(self.stop_action)
-        bar.addWidget(self.progress)
+        bar.addSeparator()
+        bar.addWidget(self.controls)
 
         menu = self.menuBar()
         file_menu = menu.addMenu("&File")
@@ -219,6 +225,8 @@ class MainWindow(QMainWindow):
         self.url_label.setToolTip("Open the embedded site's index page in your browser")
         self.url_label.linkActivated.connect(lambda link: QDesktopServices.openUrl(QUrl(link)))
         ver = f"Django {found['django']} · Python {found['python']} · Qt {found.get('qt', '?')} · loop: {found['loop']}"
+        # The run's progress lives here, always in view (a toolbar hides what does not fit).
+        self.statusBar().addPermanentWidget(self.progress)
         self.statusBar().addPermanentWidget(self.url_label)
         self.statusBar().addPermanentWidget(QLabel(ver))
 
@@ -240,8 +248,8 @@ class MainWindow(QMainWindow):
 
     def _restore_settings(self) -> None:
         geometry = self.settings.value("window/geometry")
-        if isinstance(geometry, QByteArray):
-            self.restoreGeometry(geometry)
+        if not (isinstance(geometry, QByteArray) and self.restoreGeometry(geometry) and self._fits_screen()):
+            self.fit_to_screen()
         for key, splitter in (("window/split", self.split), ("window/left", self.left_split)):
             state = self.settings.value(key)
             if isinstance(state, QByteArray):
@@ -252,6 +260,21 @@ class MainWindow(QMainWindow):
         last = self.settings.value("run/target", "async-sleep")
         if not (isinstance(last, str) and self.catalogue.select(last)):
             self.catalogue.select("async-sleep")
+
+    def fit_to_screen(self) -> None:
+        """The first-launch size: DEFAULT_SIZE where there is room, else the available screen
+        (minus room for the frame), centred; never below the window's own minimum."""
+        screen = self.screen() or QApplication.primaryScreen()
+        avail = screen.availableGeometry()
+        fw, fh = FRAME_ALLOWANCE
+        w = max(self.minimumSizeHint().width(), min(DEFAULT_SIZE[0], avail.width() - fw))
+        h = max(self.minimumSizeHint().height(), min(DEFAULT_SIZE[1], avail.height() - fh))
+        self.resize(w, h)
+        self.move(avail.x() + max(0, (avail.width() - w - fw) // 2), avail.y() + max(0, (avail.height() - h - fh) // 2))
+
+    def _fits_screen(self) -> bool:
+        screen = self.screen() or QApplication.primaryScreen()
+        return screen.availableGeometry().contains(self.frameGeometry())
 
     def save_settings(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())
@@ -297,9 +320,46 @@ class MainWindow(QMainWindow):
             self.show_error(str(exc))
             return False
         self.error.hide()
+        block = self.controls.loop_block_s(config)
+        if block > CONFIRM_FREEZE_S:
+            self._confirm_freeze(config, block)
+            return False
+        self._start(config)
+        return True
+
+    def _start(self, config: RunConfig) -> None:
         self.save_settings()
         self.run_task = asyncio.get_running_loop().create_task(self._run(config), name="explorer-run")
-        return True
+
+    def _confirm_freeze(self, config: RunConfig, block_s: float) -> None:
+        """Ask before a run that will freeze the window for long; the run starts only on "Run".
+
+        The box is window-modal but not a nested event loop (``open``, not ``exec``): the
+        server shares this loop and keeps serving while the question is up."""
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            "This run will freeze the window",
+            f"This run will block the event loop for about {block_s:.0f} s. The window shares that "
+            "loop, so it will not repaint or answer, and Stop will not work until the run ends.\n\n"
+            "Run it anyway?",
+            QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        run = box.addButton(f"Run and freeze for {block_s:.0f} s", QMessageBox.ButtonRole.AcceptRole)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.setObjectName("freeze-confirmation")
+
+        def answered(button: object) -> None:
+            self.freeze_box = None
+            if button is run:
+                if self.run_task is None or self.run_task.done():
+                    self._start(config)
+            else:
+                self.statusBar().showMessage("Not run: it would have frozen the window.", 5000)
+
+        box.buttonClicked.connect(answered)
+        self.freeze_box = box
+        box.open()
 
     def show_error(self, message: str, from_settings: bool = True) -> None:
         """Show why a run cannot start (or failed); ``from_settings``: the toolbar's settings are
