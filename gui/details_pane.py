@@ -27,6 +27,7 @@ from engine.request_detail import RequestDetail, SpanNode
 from . import theme
 
 SPANS_TAB, SQL_TAB, EXCEPTION_TAB = 0, 1, 2
+NAME_COLUMN_MIN = 240  # px: the span names' column takes at most 45 % of the tree, and never less than this
 MAX_SPAN_ITEMS = 5000  # a request with more spans shows the first ones and says how many are left out
 
 
@@ -54,10 +55,10 @@ class DetailsPane(QWidget):
         summary_scroll.setMinimumWidth(220)
 
         self.spans = QTreeWidget()
-        self.spans.setHeaderLabels(["span", "starts at", "duration", "thread"])
+        self.spans.setHeaderLabels(["span", "duration", "thread", "starts at"])
         self.spans.setUniformRowHeights(True)
         self.sql = QTreeWidget(rootIsDecorated=False)
-        self.sql.setHeaderLabels(["#", "starts at", "duration", "thread", "statement"])
+        self.sql.setHeaderLabels(["#", "duration", "thread", "starts at", "statement"])
         self.sql.setUniformRowHeights(True)
         self.exception = QPlainTextEdit(readOnly=True)
         self.exception.setFont(theme.mono_font(9))
@@ -66,16 +67,22 @@ class DetailsPane(QWidget):
         self.tabs.addTab(self.spans, "Spans")
         self.tabs.addTab(self.sql, "SQL")
         self.tabs.addTab(self.exception, "Exception")
+        self._chosen_tab = SPANS_TAB  # the user's pick between Spans and SQL, kept across requests
+        self.tabs.tabBarClicked.connect(self._on_tab_clicked)
 
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(summary_scroll)
         split.addWidget(self.tabs)
         split.setStretchFactor(1, 1)
-        split.setSizes([300, 700])
+        split.setSizes([230, 770])
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
         lay.addWidget(split)
         self.show_detail(None)
+
+    def _on_tab_clicked(self, index: int) -> None:
+        if index in (SPANS_TAB, SQL_TAB):
+            self._chosen_tab = index
 
     def show_detail(self, detail: RequestDetail | None) -> None:
         """Render one request (None: the hint that says how to pick one)."""
@@ -95,10 +102,13 @@ class DetailsPane(QWidget):
         self.spans.expandAll()
         for col in range(4):
             self.spans.resizeColumnToContents(col)
+        # Long span names (thread hops name their function) must not push the durations out of view.
+        cap = max(NAME_COLUMN_MIN, self.spans.viewport().width() * 9 // 20)
+        self.spans.setColumnWidth(0, min(self.spans.columnWidth(0), cap))
         for i, s in enumerate(detail.sql, start=1):
-            item = QTreeWidgetItem([str(i), _ms(s.start_ms), _ms(s.duration_ms), s.thread, s.statement])
+            item = QTreeWidgetItem([str(i), _ms(s.duration_ms), s.thread, _ms(s.start_ms), s.statement])
             item.setToolTip(4, s.statement)
-            for col in (0, 1, 2):
+            for col in (0, 1, 3):
                 item.setTextAlignment(col, Qt.AlignmentFlag.AlignRight)
             self.sql.addTopLevelItem(item)
         for col in range(4):
@@ -106,12 +116,12 @@ class DetailsPane(QWidget):
         self.tabs.setTabText(SQL_TAB, f"SQL ({len(detail.sql)})")
         failed = bool(detail.exception_type or detail.traceback)
         self.tabs.setTabEnabled(EXCEPTION_TAB, failed)
-        if failed:
+        if failed:  # what went wrong comes first
             head = f"{detail.exception_type}: {detail.exception or ''}".strip()
             self.exception.setPlainText((detail.traceback or head).rstrip() + "\n")
             self.tabs.setCurrentIndex(EXCEPTION_TAB)
-        elif self.tabs.currentIndex() == EXCEPTION_TAB:
-            self.tabs.setCurrentIndex(SPANS_TAB)
+        else:
+            self.tabs.setCurrentIndex(self._chosen_tab)
 
 
 def summary_html(detail: RequestDetail) -> str:
@@ -137,10 +147,10 @@ def _span_item(node: SpanNode, budget: list[int]) -> QTreeWidgetItem:
     name = f"{node.phase}: {node.name}" if node.name and node.name != node.phase else node.phase
     if node.error:
         name += f" ({node.error})"
-    item = QTreeWidgetItem([name, _ms(node.start_ms), _ms(node.duration_ms), node.thread])
+    item = QTreeWidgetItem([name, _ms(node.duration_ms), node.thread, _ms(node.start_ms)])
     item.setIcon(0, _swatch(theme.colour(node.phase)))
     item.setToolTip(0, node.name)
-    for col in (1, 2):
+    for col in (1, 3):
         item.setTextAlignment(col, Qt.AlignmentFlag.AlignRight)
     for i, child in enumerate(node.children):
         if budget[0] <= 0:

@@ -142,20 +142,25 @@ class MainWindow(QMainWindow):
         tl.addWidget(self.view_tabs)
         tl.addWidget(self.canvas, 1)
         tl.addWidget(self.strip)
-        # The selected request's details under the timeline, in a splitter: the user sets the share.
+        cl.addWidget(timeline, 1)
+        self.stats_split = QSplitter(Qt.Orientation.Horizontal)
+        self.stats_split.addWidget(centre)
+        self.stats_split.addWidget(self.stats_panel)
+        self.stats_split.setStretchFactor(0, 1)
+        self.stats_split.setSizes([700, 340])
+        self.stats_panel.setMinimumWidth(240)
+        # The selected request's details under the timeline and the stats, as wide as both (SQL
+        # statements and span names are long); a splitter, so the user sets the share.
         self.centre_split = QSplitter(Qt.Orientation.Vertical)
-        self.centre_split.addWidget(timeline)
+        self.centre_split.addWidget(self.stats_split)
         self.centre_split.addWidget(self.details)
         self.centre_split.setStretchFactor(0, 1)
         self.centre_split.setChildrenCollapsible(False)
-        cl.addWidget(self.centre_split, 1)
         self.split = QSplitter(Qt.Orientation.Horizontal)
         self.split.addWidget(left)
-        self.split.addWidget(centre)
-        self.split.addWidget(self.stats_panel)
+        self.split.addWidget(self.centre_split)
         self.split.setStretchFactor(1, 1)
-        self.split.setSizes([380, 700, 340])
-        self.stats_panel.setMinimumWidth(240)
+        self.split.setSizes([380, 1040])
         self.left_split = left
         self.setCentralWidget(self.split)
 
@@ -250,7 +255,12 @@ class MainWindow(QMainWindow):
         geometry = self.settings.value("window/geometry")
         if not (isinstance(geometry, QByteArray) and self.restoreGeometry(geometry) and self._fits_screen()):
             self.fit_to_screen()
-        for key, splitter in (("window/split", self.split), ("window/left", self.left_split)):
+        splitters = (
+            ("window/columns", self.split),
+            ("window/stats", self.stats_split),
+            ("window/left", self.left_split),
+        )
+        for key, splitter in splitters:
             state = self.settings.value(key)
             if isinstance(state, QByteArray):
                 splitter.restoreState(state)
@@ -278,7 +288,8 @@ class MainWindow(QMainWindow):
 
     def save_settings(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())
-        self.settings.setValue("window/split", self.split.saveState())
+        self.settings.setValue("window/columns", self.split.saveState())
+        self.settings.setValue("window/stats", self.stats_split.saveState())
         self.settings.setValue("window/left", self.left_split.saveState())
         self.settings.setValue("run/knobs", self.controls.settings())
         target = self.catalogue.current
@@ -574,11 +585,11 @@ class MainWindow(QMainWindow):
             self.clear_selection()
             return False
         self.selection = key
-        self.details.show_detail(detail)
         if not self.details.isVisible():
             self.details.show()
             total = sum(self.centre_split.sizes()) or self.centre_split.height()
             self.centre_split.setSizes([total * 3 // 5, total - total * 3 // 5])
+        self.details.show_detail(detail)  # once shown: its columns are sized to its real width
         self._sync_highlight(detail)
         self._sync_selection_action()
         return True
