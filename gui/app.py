@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         from .window import MainWindow
 
         window = MainWindow(lab)
-        window.resize(1400, 900)
+        # Sized by the window itself: to the available screen on first launch, then as left.
         window.closed.connect(loop.stop)
         quit_on_signal.attach(window)
         if os.environ.get(EXIT_AFTER_READY) or os.environ.get(REPORT_READY):

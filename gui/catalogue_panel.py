@@ -10,10 +10,13 @@ import html
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
+    QFrame,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
+    QScrollArea,
     QSplitter,
     QTreeWidget,
     QTreeWidgetItem,
@@ -62,6 +65,25 @@ def scenario_source(scenario: Scenario) -> str:
     return "\n".join(lines) + "\n"
 
 
+class WrappingScrollArea(QScrollArea):
+    """A vertical scroll area for word-wrapped text: its content is as tall as the text needs at
+    the area's width (QScrollArea alone squeezes a wrapped label to the viewport and cuts it)."""
+
+    def __init__(self, content: QWidget) -> None:
+        super().__init__(widgetResizable=True, frameShape=QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setWidget(content)
+
+    def fit_content(self) -> None:
+        content = self.widget()
+        if content is not None and content.layout() is not None:
+            content.setMinimumHeight(content.layout().heightForWidth(self.viewport().width()))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
+        self.fit_content()
+        super().resizeEvent(event)
+
+
 class CataloguePanel(QWidget):
     """Tree of demos grouped like the catalogue, with a live filter and a detail pane."""
 
@@ -80,19 +102,29 @@ class CataloguePanel(QWidget):
         self.attribution.setStyleSheet("color: #666; font-style: italic;")
         self.source = QPlainTextEdit(readOnly=True)
         self.source.setFont(mono_font(10))
-        self.source.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)  # no hidden code
+        # Never wrapped: a wrapped line starts at column 0 and reads as wrong Python.  A long
+        # line scrolls sideways instead (the horizontal scroll bar shows there is more).
+        self.source.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self._highlighter = PythonHighlighter(self.source.document())
 
-        detail = QWidget()
-        d = QVBoxLayout(detail)
-        d.setContentsMargins(4, 4, 4, 4)
+        # The lesson scrolls in its own area (a long lesson on a small screen is never cut off);
+        # the user moves the splitters between the list, the lesson and the source.
+        text = QWidget()
+        t = QVBoxLayout(text)
+        t.setContentsMargins(4, 4, 4, 4)
         for w in (self.title, self.lesson, self.attribution):
-            d.addWidget(w)
-        d.addWidget(self.source, 1)
+            t.addWidget(w)
+        t.addStretch(1)
+        self.lesson_scroll = WrappingScrollArea(text)
+        self.lesson_scroll.setMinimumHeight(60)
+        self.source.setMinimumHeight(60)
+        self.tree.setMinimumHeight(60)
         self.split = QSplitter(Qt.Orientation.Vertical)
         self.split.addWidget(self.tree)
-        self.split.addWidget(detail)
-        self.split.setSizes([260, 520])
+        self.split.addWidget(self.lesson_scroll)
+        self.split.addWidget(self.source)
+        self.split.setChildrenCollapsible(False)
+        self.split.setSizes([240, 200, 340])
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.filter)
@@ -136,8 +168,13 @@ class CataloguePanel(QWidget):
             for j in range(group.childCount()):
                 child = group.child(j)
                 target = self.targets[child.data(0, _ROLE)]
-                hay = " ".join([target.id, target.title, target.demo.lesson if target.demo else
-                                target.scenario.lesson if target.scenario else ""]).lower()
+                hay = " ".join(
+                    [
+                        target.id,
+                        target.title,
+                        target.demo.lesson if target.demo else target.scenario.lesson if target.scenario else "",
+                    ]
+                ).lower()
                 hide = bool(needle) and needle not in hay
                 child.setHidden(hide)
                 shown += not hide
@@ -176,4 +213,5 @@ class CataloguePanel(QWidget):
             self.lesson.setText(target.scenario.lesson)
             self.attribution.setVisible(False)
             self.source.setPlainText(scenario_source(target.scenario))
+        self.lesson_scroll.fit_content()
         self.selected.emit(target)

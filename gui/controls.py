@@ -1,9 +1,11 @@
 """The run controls: how many, how fast, the demo's own parameters, Run and Stop.
 
-Limits are deliberately *not* enforced by the spin boxes for the run knobs: the engine's
-``make_config`` is the single judge, so the window refuses a bad setting with exactly the
-sentence the CLI uses.  Demo parameters do use their ``Param`` bounds, as the catalogue
-declares them.
+Limits are deliberately *not* enforced by the spin boxes: the engine's ``make_config`` is
+the single judge, so the window refuses a bad setting with exactly the sentence the CLI
+uses.  A spin box that clamped would silently run something else than was typed (2000
+rows becoming 200), so a demo parameter's field takes any number, and one outside the
+``Param`` bounds the catalogue declares is marked red, with the allowed range, where it
+was typed.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from embedded_site.demos.catalogue import Param
+from embedded_site.demos.catalogue import Param, ParamError
 from engine.config import RunConfig
 from engine.plan import make_config
 
@@ -42,17 +44,37 @@ def _dspin(lo: float, hi: float, value: float, decimals: int, tip: str) -> QDoub
     return s
 
 
+FIELD_LIMIT = 999_999_999  # what a parameter field accepts: far beyond any bound, never clamping a real entry
+INVALID_STYLE = "background:#fde2e1; color:#7a1010;"
+
+
+def allowed_range(param: Param) -> str:
+    return f"{param.minimum}–{param.maximum}{param.unit}"
+
+
 def param_editor(param: Param) -> QSpinBox | QDoubleSpinBox:
-    """A typed field for one demo parameter, bounded as the catalogue says."""
-    tip = f"{param.help} ({param.minimum}–{param.maximum}{param.unit})"
+    """A typed field for one demo parameter; it accepts out-of-range numbers (see the module)."""
+    tip = f"{param.help} ({allowed_range(param)})"
     if param.kind is int:
-        editor: QSpinBox | QDoubleSpinBox = _spin(int(param.minimum), int(param.maximum), int(param.default), tip)
+        editor: QSpinBox | QDoubleSpinBox = _spin(-FIELD_LIMIT, FIELD_LIMIT, int(param.default), tip)
     else:
-        editor = _dspin(float(param.minimum), float(param.maximum), float(param.default), 3, tip)
+        editor = _dspin(-FIELD_LIMIT, FIELD_LIMIT, float(param.default), 3, tip)
         editor.setSingleStep(0.1)
     if param.unit:
         editor.setSuffix(param.unit)
+    # As wide as the bounds need, not as wide as FIELD_LIMIT would make it.
+    widest = max((editor.textFromValue(v) for v in (param.minimum, param.maximum, param.default)), key=len)
+    editor.setFixedWidth(editor.fontMetrics().horizontalAdvance(widest + param.unit + "00") + 28)
     return editor
+
+
+def param_problem(param: Param, value: float) -> str | None:
+    """Why ``value`` cannot be run for ``param`` (the catalogue's own sentence), or None."""
+    try:
+        param.parse(value)
+    except ParamError as exc:
+        return str(exc)
+    return None
 
 
 class RunControls(QWidget):
@@ -69,14 +91,18 @@ class RunControls(QWidget):
         self.requests = _spin(0, 9_999_999, 50, "how many requests in total")
         self.duration = _dspin(0.0, 99_999.0, 5.0, 1, "how long the run lasts")
         self.duration.setSuffix(" s")
-        self.open_loop = QCheckBox("open loop at", toolTip="send at a fixed rate whatever the server does "
-                                   "(latency then counts from when each request was due)")
+        self.open_loop = QCheckBox(
+            "open loop at",
+            toolTip="send at a fixed rate whatever the server does "
+            "(latency then counts from when each request was due)",
+        )
         self.rate = _dspin(0.0, 1_000_000.0, 100.0, 1, "arrival rate of the open loop")
         self.rate.setSuffix(" req/s")
         self.params_box = QWidget()
         self.params_layout = QHBoxLayout(self.params_box)
         self.params_layout.setContentsMargins(0, 0, 0, 0)
         self.param_editors: dict[str, QSpinBox | QDoubleSpinBox] = {}
+        self.param_flags: dict[str, QLabel] = {}  # per parameter: the allowed range, shown when out of it
         self.scenario_note = QLabel("a scenario sets its own streams")
         self.scenario_note.setStyleSheet("color:#666; font-style:italic;")
 
@@ -85,8 +111,15 @@ class RunControls(QWidget):
         self.knobs = QWidget()
         k = QHBoxLayout(self.knobs)
         k.setContentsMargins(0, 0, 0, 0)
-        for w in (QLabel("Concurrency"), self.concurrency, self.requests, self.duration, self.amount_kind,
-                  self.open_loop, self.rate):
+        for w in (
+            QLabel("Concurrency"),
+            self.concurrency,
+            self.requests,
+            self.duration,
+            self.amount_kind,
+            self.open_loop,
+            self.rate,
+        ):
             k.addWidget(w)
         lay.addWidget(self.knobs)
         lay.addWidget(self.scenario_note)
@@ -117,17 +150,43 @@ class RunControls(QWidget):
             if item.widget() is not None:
                 item.widget().deleteLater()
         self.param_editors.clear()
+        self.param_flags.clear()
         is_scenario = target.scenario is not None
         self.knobs.setVisible(not is_scenario)
         self.scenario_note.setVisible(is_scenario)
         if target.demo is not None:
             for param in target.demo.params:
                 editor = param_editor(param)
+                flag = QLabel(f"allowed {allowed_range(param)}", styleSheet="color:#b00000; font-weight:600;")
+                flag.hide()
+                editor.valueChanged.connect(lambda _v, p=param: self._flag(p))
                 editor.valueChanged.connect(self.changed)
                 self.param_editors[param.name] = editor
+                self.param_flags[param.name] = flag
                 self.params_layout.addWidget(QLabel(param.name, toolTip=param.help))
                 self.params_layout.addWidget(editor)
+                self.params_layout.addWidget(flag)
         self.changed.emit()
+
+    def _flag(self, param: Param) -> None:
+        """Mark the parameter's field red, with its allowed range, while its value is out of it."""
+        editor, flag = self.param_editors[param.name], self.param_flags[param.name]
+        problem = param_problem(param, editor.value())
+        editor.setStyleSheet(INVALID_STYLE if problem else "")
+        editor.setToolTip(f"{problem}" if problem else f"{param.help} ({allowed_range(param)})")
+        flag.setToolTip(problem or "")
+        flag.setVisible(problem is not None)
+
+    def invalid_params(self) -> dict[str, str]:
+        """The parameters whose field holds a value that cannot run, with the reason."""
+        demo = self.target.demo if self.target is not None else None
+        found = {}
+        for param in demo.params if demo is not None else ():
+            editor = self.param_editors.get(param.name)
+            problem = param_problem(param, editor.value()) if editor is not None else None
+            if problem:
+                found[param.name] = problem
+        return found
 
     def params(self) -> dict[str, Any]:
         return {name: editor.value() for name, editor in self.param_editors.items()}
@@ -154,6 +213,30 @@ class RunControls(QWidget):
             self.rate.setValue(float(values.get("rate", self.rate.value())))
         except (TypeError, ValueError):
             pass
+
+    def apply_config(self, config: RunConfig) -> None:
+        """Show the settings a run was made with (a single demo's stream; a scenario has its own)."""
+        if len(config.streams) != 1 or self.target is None or self.target.scenario is not None:
+            return
+        stream = config.streams[0]
+        self.blockSignals(True)  # one ``changed`` at the end, not one per field
+        try:
+            self.concurrency.setValue(stream.concurrency)
+            self.amount_kind.setCurrentText(REQUESTS if stream.requests is not None else DURATION)
+            if stream.requests is not None:
+                self.requests.setValue(stream.requests)
+            if stream.duration_s is not None:
+                self.duration.setValue(stream.duration_s)
+            self.open_loop.setChecked(stream.rate is not None)
+            if stream.rate is not None:
+                self.rate.setValue(stream.rate)
+            for name, value in stream.params.items():
+                editor = self.param_editors.get(name)
+                if editor is not None:
+                    editor.setValue(value)
+        finally:
+            self.blockSignals(False)
+        self.changed.emit()
 
     def config(self) -> RunConfig:
         """A checked RunConfig for the current target; raises ConfigError with a one-line message."""

@@ -34,6 +34,13 @@ def _configure(w: window_module.MainWindow, target: str, requests: int = 0, conc
         w.controls.param_editors[name].setValue(value)
 
 
+async def _select_longest(w: window_module.MainWindow) -> None:
+    """Select the run's slowest request, as a click on its bar would."""
+    bar = max(w.model.bars, key=lambda b: b.end_ns - b.start_ns)
+    w.select_request((bar.client_id, None))
+    await asyncio.sleep(0.3)
+
+
 def _save(w: window_module.MainWindow, out: Path, name: str) -> None:
     QApplication.processEvents()
     screen = w.screen()
@@ -54,6 +61,16 @@ async def shoot(w: window_module.MainWindow, out: Path, extra: bool = False) -> 
         w.start_run()
         await _wait_run(w)
         _save(w, out, "failed-requests.png")
+        await _select_longest(w)
+        _save(w, out, "details-exception.png")
+        w.clear_selection()
+    _configure(w, "orm-n-plus-one", 20, 5, rows=8)
+    w.view_tabs.setCurrentIndex(0)
+    w.start_run()
+    await _wait_run(w)
+    await _select_longest(w)
+    _save(w, out, "details-pane.png")
+    w.clear_selection()
     _configure(w, "async-sleep", 50, 50, delay=0.5)
     w.view_tabs.setCurrentIndex(0)
     w.start_run()
@@ -83,7 +100,7 @@ def main(argv: list[str]) -> int:
 
     def show(self: window_module.MainWindow) -> None:
         shown(self)
-        self.resize(1400, 900)
+        self.fit_to_screen()  # as a first launch: 1400x900 on a 1600x1000 screen, less on a smaller one
         self.screenshot_task = asyncio.get_event_loop().create_task(shoot(self, out, extra))  # held: tasks are weak
 
     window_module.MainWindow.show = show  # type: ignore[method-assign]

@@ -16,6 +16,7 @@ from PySide6.QtGui import (
     QFont,
     QHelpEvent,
     QImage,
+    QKeyEvent,
     QMouseEvent,
     QPainter,
     QPaintEvent,
@@ -24,11 +25,12 @@ from PySide6.QtGui import (
     QTransform,
     QWheelEvent,
 )
-from PySide6.QtWidgets import QGridLayout, QLabel, QToolTip, QWidget
+from PySide6.QtWidgets import QLabel, QToolTip, QWidget
 
 from engine.phases import PHASE_HELP, PHASES, Phase, RequestBar
 
 from . import theme
+from .flow_layout import FlowLayout
 from .time_axis import TimeAxis, format_ms, nice_step
 from .timeline_model import BAR_HEIGHT, FAILED, TimelineModel
 
@@ -37,6 +39,8 @@ AXIS_H = 20
 FOOTER_H = 20  # the requests view's one-line summary sits under the bars, never over them
 LANE_GUTTER = 200
 BAR_GUTTER = 10
+SELECTION_COLOUR = QColor("#111111")  # no phase is this dark, so the outline never reads as one
+CLICK_SLOP_PX = 4  # a press and release this close together is a click, not a drag
 
 
 def _cosmetic(colour: QColor, width: int = 0) -> QPen:
@@ -67,6 +71,10 @@ class TimelineCanvas(QWidget):
     """Bars per request (rows packed so height = concurrency) or spans per server thread."""
 
     mode_changed = Signal(str)
+    # A click that did not drag: the RequestBar under it (requests view), (lane, Phase) (threads
+    # view), or None (nothing there).
+    clicked = Signal(object)
+    escape = Signal()  # Esc reached the canvas (no enabled shortcut took it)
 
     def __init__(self, axis: TimeAxis, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -75,6 +83,9 @@ class TimelineCanvas(QWidget):
         self.mode = REQUESTS
         self.v_offset = 0.0
         self._drag: tuple[float, float, float, float] | None = None
+        self._press: tuple[float, float] | None = None
+        # The selected request, outlined: per view, (row or lane, start ms, end ms) rectangles.
+        self.highlight: dict[str, list[tuple[int, float, float]]] = {REQUESTS: [], THREADS: []}
         self.setMouseTracking(True)
         self.setMinimumHeight(220)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -192,6 +203,7 @@ class TimelineCanvas(QWidget):
                 p.setPen(QPen(theme.BLOCKED_EDGE, 1, Qt.PenStyle.DashLine))
                 p.drawLine(band.topLeft(), band.bottomLeft())
                 p.drawLine(band.topRight(), band.bottomRight())
+        self._paint_selection(p, area, sx, rh)
         if not model.complete:
             x = area.left() + (model.span_ms - self.axis.t0) * sx
             p.setPen(QPen(QColor("#444"), 1, Qt.PenStyle.DashLine))
@@ -277,6 +289,28 @@ class TimelineCanvas(QWidget):
         self._cache_pos = (layers.log_end, failed.log_end)
         p.drawImage(0, 0, image)
 
+    def set_highlight(self, requests: list[tuple[int, float, float]], threads: list[tuple[int, float, float]]) -> None:
+        """Outline the selected request: its bar's row and times, and its spans' lanes and times."""
+        self.highlight = {REQUESTS: list(requests), THREADS: list(threads)}
+        self.update()
+
+    def _paint_selection(self, p: QPainter, area: QRectF, sx: float, rh: float) -> None:
+        """A dark outline (at least a few pixels wide, so a 0.1 ms span can be found) and a tick
+        above it at the top of the data area, so a selection far down the rows is still seen."""
+        boxes = self.highlight.get(self.mode) or []
+        if not boxes:
+            return
+        p.setPen(QPen(SELECTION_COLOUR, 2))
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        for row, t0, t1 in boxes:
+            if t1 < self.axis.t0 or t0 > self.axis.t1:
+                continue
+            x0 = area.left() + (t0 - self.axis.t0) * sx
+            w = max(4.0, (t1 - t0) * sx)
+            y = area.top() + row * rh - self.v_offset
+            p.drawRect(QRectF(x0 - 1, y - 1, w + 2, rh * BAR_HEIGHT + 2))
+            p.drawLine(QPointF(x0, area.top()), QPointF(x0 + w, area.top()))
+
     def _paint_lane_labels(self, p: QPainter, area: QRectF, rh: float) -> None:
         model = self.model
         assert model is not None
@@ -318,6 +352,7 @@ class TimelineCanvas(QWidget):
         if event.button() == Qt.MouseButton.LeftButton:
             pos = event.position()
             self._drag = (pos.x(), pos.y(), self.axis.t0, self.v_offset)
+            self._press = (pos.x(), pos.y())
             self.setCursor(Qt.CursorShape.ClosedHandCursor)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt override)
@@ -330,9 +365,32 @@ class TimelineCanvas(QWidget):
         if self.mode == THREADS:
             self._scroll(v0 - (pos.y() - y0) - self.v_offset)
 
-    def mouseReleaseEvent(self, _event: QMouseEvent) -> None:  # noqa: N802 (Qt override)
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt override)
+        press, self._press = self._press, None
         self._drag = None
         self.unsetCursor()
+        pos = event.position()
+        if (event.button() == Qt.MouseButton.LeftButton and press is not None
+                and abs(pos.x() - press[0]) + abs(pos.y() - press[1]) <= CLICK_SLOP_PX):
+            self.clicked.emit(self.hit_at(pos.x(), pos.y()))
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt override)
+        if event.key() == Qt.Key.Key_Escape:
+            self.escape.emit()
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def hit_at(self, x: float, y: float) -> RequestBar | tuple[int, Phase] | None:
+        """What is drawn at widget position (x, y): a request's bar, a (lane, span), or None."""
+        if self.model is None or not self.data_rect().contains(QPointF(x, y)):
+            return None
+        row, _frac = self.row_of(y)
+        t = self.t_of(x)
+        if self.mode == THREADS:
+            span = self.model.lane_span_at(row, t, 2 * self.axis.span / self.data_rect().width())
+            return (row, span) if span is not None else None
+        return self.model.bar_at(row, t)
 
     def mouseDoubleClickEvent(self, _event: QMouseEvent) -> None:  # noqa: N802 (Qt override)
         self.fit()
@@ -343,7 +401,8 @@ class TimelineCanvas(QWidget):
 
     def event(self, event: QEvent) -> bool:
         if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
-            text = self.tooltip_at(event.position().x(), event.position().y())
+            # QHelpEvent carries an integer pos(), not the position() of mouse events.
+            text = self.tooltip_at(event.pos().x(), event.pos().y())
             if text:
                 QToolTip.showText(event.globalPos(), text, self)
             else:
@@ -354,16 +413,12 @@ class TimelineCanvas(QWidget):
 
     def tooltip_at(self, x: float, y: float) -> str:
         """Rich text describing what is drawn at widget position (x, y), or '' if nothing."""
-        if self.model is None or not self.data_rect().contains(QPointF(x, y)):
+        hit = self.hit_at(x, y)
+        if hit is None:
             return ""
-        row, frac = self.row_of(y)
-        t = self.t_of(x)
-        if self.mode == THREADS:
-            slack = 2 * self.axis.span / self.data_rect().width()
-            span = self.model.lane_span_at(row, t, slack)
-            return self._span_tip(span, row) if span is not None else ""
-        bar = self.model.bar_at(row, t)
-        return self._bar_tip(bar) if bar is not None else ""
+        if isinstance(hit, tuple):
+            return self._span_tip(hit[1], hit[0])
+        return self._bar_tip(hit)
 
     def _span_tip(self, span: Phase, lane: int) -> str:
         model = self.model
@@ -485,15 +540,12 @@ class Legend(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        grid = QGridLayout(self)
+        grid = FlowLayout(self)  # wraps onto more lines in a narrow window
         grid.setContentsMargins(4, 2, 4, 2)
-        grid.setHorizontalSpacing(14)
-        grid.setVerticalSpacing(0)
         items = [(ph, theme.colour(ph).name(), PHASE_HELP.get(ph, "")) for ph in PHASES]
         items.append((FAILED, theme.FAILED_COLOUR.name(), "the request failed (error or HTTP 5xx): red outline"))
         items.append(("loop blocked", "#f3c2b3", "shaded: the event loop could not run (a heartbeat was ≥ 20 ms late)"))
-        per_row = (len(items) + 1) // 2
-        for i, (name, colour, help_text) in enumerate(items):
+        for name, colour, help_text in items:
             label = QLabel(f"<span style='color:{colour}; font-size:14px'>■</span> {html.escape(name)}")
             label.setToolTip(help_text)
-            grid.addWidget(label, i // per_row, i % per_row)
+            grid.addWidget(label)

@@ -16,6 +16,7 @@ from typing import Any
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -30,22 +31,27 @@ from embedded_site.tracing.heartbeat import HEARTBEAT_PERIOD_S
 from engine.config import ConfigError, RunConfig
 from engine.lab import Lab, versions
 from engine.record import RunRecord
+from engine.request_detail import RequestKey, key_for_server_only, key_for_span, request_detail
 from engine.stats import RunStats, compute
 
 from . import exporting, help_text, theme
 from .catalogue_panel import CataloguePanel, Target
 from .controls import RunControls
+from .details_pane import DetailsPane
 from .geometry import gc_paused
 from .history import RunHistory
 from .stats_panel import StatsPanel
 from .time_axis import TimeAxis
-from .timeline_model import TimelineModel
+from .timeline_model import LANE_PHASES, TimelineModel
 from .timeline_view import REQUESTS, THREADS, Legend, LoopStrip, TimelineCanvas
 
 ORGANISATION, APPLICATION = "DjangoAsyncExplorer", "Explorer"
 FRAME_MS = 33  # ≤ 30 fps
 GUI_SHARE = 0.05  # refreshing may use at most this share of the loop's time
 FREEZE_WARN_S = 0.5
+CONFIRM_FREEZE_S = 10.0  # a predicted freeze longer than this is asked about first
+DEFAULT_SIZE = (1400, 900)  # first launch, when the screen has room for it
+FRAME_ALLOWANCE = (16, 48)  # the window manager's frame and title bar, unknown before the first show
 LIVE_GROWTH = 1.25  # without a planned length, a live run's view is this much longer than the run
 PROGRESS_S = 0.25  # the progress text changes at most this often (each change lays out the toolbar)
 FINISH_SLICE_S = 0.008  # building a finished model: at most this long between two frames
@@ -62,6 +68,7 @@ class MainWindow(QMainWindow):
         self.model: TimelineModel | None = None
         self.stats: RunStats | None = None
         self.run_task: asyncio.Task[RunRecord | None] | None = None
+        self.freeze_box: QMessageBox | None = None  # the question before a long freeze, while it is up
         self._run_started = 0.0
         self._progress_shown = 0.0
         self.settings = QSettings(ORGANISATION, APPLICATION)
@@ -80,11 +87,18 @@ class MainWindow(QMainWindow):
         self.error.setStyleSheet(theme.ERROR_STYLE)
         self.error.hide()
         self.progress = QLabel("")
-        self.progress.setMinimumWidth(200)
+        self._error_from_settings = True
+        # Which run the timeline shows: the latest, one running, or an earlier one from the list.
+        self.showing = QLabel("No run yet: pick a demo and press Run.")
+        self.showing.setStyleSheet("color:#555;")
+        self.progress.setMinimumWidth(160)
         self.view_tabs = QTabBar()
         self.view_tabs.addTab("Requests")
         self.view_tabs.addTab("Threads")
         self.view_tabs.setToolTip("Requests: one bar per request. Threads: one lane per server thread.")
+        self.details = DetailsPane()
+        self.details.hide()  # shown when a request is selected
+        self.selection: RequestKey | None = None
 
         self._build_layout()
         self._build_actions()
@@ -94,9 +108,11 @@ class MainWindow(QMainWindow):
         self.timer.timeout.connect(self._tick)
 
         self.catalogue.selected.connect(self._on_target)
-        self.controls.changed.connect(self._update_banner)
+        self.controls.changed.connect(self._on_controls_changed)
         self.view_tabs.currentChanged.connect(lambda i: self.canvas.set_mode(THREADS if i else REQUESTS))
-        self.history.chosen.connect(self._show_record)
+        self.history.chosen.connect(self._on_history)
+        self.canvas.clicked.connect(self._on_canvas_click)
+        self.canvas.escape.connect(self.clear_selection)
         self._restore_settings()
 
     # -- layout ---------------------------------------------------------------------------
@@ -117,17 +133,34 @@ class MainWindow(QMainWindow):
         cl.setSpacing(4)
         cl.addWidget(self.error)
         cl.addWidget(self.banner)
-        cl.addWidget(Legend())
-        cl.addWidget(self.view_tabs)
-        cl.addWidget(self.canvas, 1)
-        cl.addWidget(self.strip)
+        timeline = QWidget()
+        tl = QVBoxLayout(timeline)
+        tl.setContentsMargins(0, 0, 0, 0)
+        tl.setSpacing(4)
+        tl.addWidget(self.showing)
+        tl.addWidget(Legend())
+        tl.addWidget(self.view_tabs)
+        tl.addWidget(self.canvas, 1)
+        tl.addWidget(self.strip)
+        cl.addWidget(timeline, 1)
+        self.stats_split = QSplitter(Qt.Orientation.Horizontal)
+        self.stats_split.addWidget(centre)
+        self.stats_split.addWidget(self.stats_panel)
+        self.stats_split.setStretchFactor(0, 1)
+        self.stats_split.setSizes([700, 340])
+        self.stats_panel.setMinimumWidth(240)
+        # The selected request's details under the timeline and the stats, as wide as both (SQL
+        # statements and span names are long); a splitter, so the user sets the share.
+        self.centre_split = QSplitter(Qt.Orientation.Vertical)
+        self.centre_split.addWidget(self.stats_split)
+        self.centre_split.addWidget(self.details)
+        self.centre_split.setStretchFactor(0, 1)
+        self.centre_split.setChildrenCollapsible(False)
         self.split = QSplitter(Qt.Orientation.Horizontal)
         self.split.addWidget(left)
-        self.split.addWidget(centre)
-        self.split.addWidget(self.stats_panel)
+        self.split.addWidget(self.centre_split)
         self.split.setStretchFactor(1, 1)
-        self.split.setSizes([380, 700, 340])
-        self.stats_panel.setMinimumWidth(320)
+        self.split.setSizes([380, 1040])
         self.left_split = left
         self.setCentralWidget(self.split)
 
@@ -141,18 +174,20 @@ class MainWindow(QMainWindow):
         self.stop_action.setEnabled(False)
         self.run_action.triggered.connect(self.start_run)
         self.stop_action.triggered.connect(self.stop_run)
-        bar.addWidget(self.controls)
+        # Run and Stop first: a toolbar narrower than its contents hides its last items.
         bar.addAction(self.run_action)
         bar.addAction(self.stop_action)
-        bar.addWidget(self.progress)
+        bar.addSeparator()
+        bar.addWidget(self.controls)
 
         menu = self.menuBar()
         file_menu = menu.addMenu("&File")
         self.export_actions: list[QAction] = []
         for text, file_filter, suffix, writer in exporting.EXPORTS:
             action = file_menu.addAction(text)
-            action.triggered.connect(lambda _c=False, f=file_filter, s=suffix, w=writer, t=text:
-                                     self._export(t, f, s, w))
+            action.triggered.connect(
+                lambda _c=False, f=file_filter, s=suffix, w=writer, t=text: self._export(t, f, s, w)
+            )
             self.export_actions.append(action)
         png = file_menu.addAction("Export timeline PNG…")
         png.triggered.connect(self._export_png)
@@ -163,18 +198,29 @@ class MainWindow(QMainWindow):
         view.addAction("Requests", QKeySequence("Ctrl+1"), lambda: self.view_tabs.setCurrentIndex(0))
         view.addAction("Threads", QKeySequence("Ctrl+2"), lambda: self.view_tabs.setCurrentIndex(1))
         view.addAction("Fit timeline", QKeySequence("Ctrl+0"), self.canvas.fit)
-        view.addAction("Zoom in", QKeySequence.StandardKey.ZoomIn,
-                       lambda: self.axis.zoom(0.5, (self.axis.t0 + self.axis.t1) / 2))
-        view.addAction("Zoom out", QKeySequence.StandardKey.ZoomOut,
-                       lambda: self.axis.zoom(2.0, (self.axis.t0 + self.axis.t1) / 2))
+        # Esc is Stop while a run goes, and clears the selection otherwise: the two actions are
+        # never enabled together, so the shortcut is never ambiguous.
+        self.clear_selection_action = view.addAction(
+            "Clear selection", QKeySequence(Qt.Key.Key_Escape), self.clear_selection
+        )
+        self.clear_selection_action.setEnabled(False)
+        view.addAction(
+            "Zoom in", QKeySequence.StandardKey.ZoomIn, lambda: self.axis.zoom(0.5, (self.axis.t0 + self.axis.t1) / 2)
+        )
+        view.addAction(
+            "Zoom out", QKeySequence.StandardKey.ZoomOut, lambda: self.axis.zoom(2.0, (self.axis.t0 + self.axis.t1) / 2)
+        )
         view.addSeparator()
         view.addAction("Filter catalogue", QKeySequence.StandardKey.Find, self.catalogue.filter.setFocus)
         help_menu = menu.addMenu("&Help")
-        help_menu.addAction("What am I looking at?", QKeySequence.StandardKey.HelpContents,
-                            lambda: QMessageBox.information(self, "What am I looking at?",
-                                                            help_text.what_am_i_looking_at()))
-        help_menu.addAction("About", lambda: QMessageBox.about(self, "About", help_text.about(
-            versions(self.lab.loop_kind))))
+        help_menu.addAction(
+            "What am I looking at?",
+            QKeySequence.StandardKey.HelpContents,
+            lambda: QMessageBox.information(self, "What am I looking at?", help_text.what_am_i_looking_at()),
+        )
+        help_menu.addAction(
+            "About", lambda: QMessageBox.about(self, "About", help_text.about(versions(self.lab.loop_kind)))
+        )
         self._sync_export_actions()
 
     def _build_status_bar(self) -> None:
@@ -183,8 +229,9 @@ class MainWindow(QMainWindow):
         self.url_label = QLabel(f"Site: <a href='{url}/'>{url}/</a>")
         self.url_label.setToolTip("Open the embedded site's index page in your browser")
         self.url_label.linkActivated.connect(lambda link: QDesktopServices.openUrl(QUrl(link)))
-        ver = (f"Django {found['django']} · Python {found['python']} · Qt {found.get('qt', '?')} · "
-               f"loop: {found['loop']}")
+        ver = f"Django {found['django']} · Python {found['python']} · Qt {found.get('qt', '?')} · loop: {found['loop']}"
+        # The run's progress lives here, always in view (a toolbar hides what does not fit).
+        self.statusBar().addPermanentWidget(self.progress)
         self.statusBar().addPermanentWidget(self.url_label)
         self.statusBar().addPermanentWidget(QLabel(ver))
 
@@ -206,9 +253,14 @@ class MainWindow(QMainWindow):
 
     def _restore_settings(self) -> None:
         geometry = self.settings.value("window/geometry")
-        if isinstance(geometry, QByteArray):
-            self.restoreGeometry(geometry)
-        for key, splitter in (("window/split", self.split), ("window/left", self.left_split)):
+        if not (isinstance(geometry, QByteArray) and self.restoreGeometry(geometry) and self._fits_screen()):
+            self.fit_to_screen()
+        splitters = (
+            ("window/columns", self.split),
+            ("window/stats", self.stats_split),
+            ("window/left", self.left_split),
+        )
+        for key, splitter in splitters:
             state = self.settings.value(key)
             if isinstance(state, QByteArray):
                 splitter.restoreState(state)
@@ -219,9 +271,25 @@ class MainWindow(QMainWindow):
         if not (isinstance(last, str) and self.catalogue.select(last)):
             self.catalogue.select("async-sleep")
 
+    def fit_to_screen(self) -> None:
+        """The first-launch size: DEFAULT_SIZE where there is room, else the available screen
+        (minus room for the frame), centred; never below the window's own minimum."""
+        screen = self.screen() or QApplication.primaryScreen()
+        avail = screen.availableGeometry()
+        fw, fh = FRAME_ALLOWANCE
+        w = max(self.minimumSizeHint().width(), min(DEFAULT_SIZE[0], avail.width() - fw))
+        h = max(self.minimumSizeHint().height(), min(DEFAULT_SIZE[1], avail.height() - fh))
+        self.resize(w, h)
+        self.move(avail.x() + max(0, (avail.width() - w - fw) // 2), avail.y() + max(0, (avail.height() - h - fh) // 2))
+
+    def _fits_screen(self) -> bool:
+        screen = self.screen() or QApplication.primaryScreen()
+        return screen.availableGeometry().contains(self.frameGeometry())
+
     def save_settings(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())
-        self.settings.setValue("window/split", self.split.saveState())
+        self.settings.setValue("window/columns", self.split.saveState())
+        self.settings.setValue("window/stats", self.stats_split.saveState())
         self.settings.setValue("window/left", self.left_split.saveState())
         self.settings.setValue("run/knobs", self.controls.settings())
         target = self.catalogue.current
@@ -246,7 +314,8 @@ class MainWindow(QMainWindow):
             self.banner.setText(
                 f"⚠ This run will block the event loop for about {block:.1f} s. This window shares that loop "
                 "with the server, so it will freeze too: no repaint, no Stop button, exactly like every other "
-                "user of a server whose async view makes a blocking call.")
+                "user of a server whose async view makes a blocking call."
+            )
             self.banner.show()
         else:
             self.banner.hide()
@@ -262,23 +331,78 @@ class MainWindow(QMainWindow):
             self.show_error(str(exc))
             return False
         self.error.hide()
-        self.save_settings()
-        self.run_task = asyncio.get_running_loop().create_task(self._run(config), name="explorer-run")
+        block = self.controls.loop_block_s(config)
+        if block > CONFIRM_FREEZE_S:
+            self._confirm_freeze(config, block)
+            return False
+        self._start(config)
         return True
 
-    def show_error(self, message: str) -> None:
+    def _start(self, config: RunConfig) -> None:
+        self.save_settings()
+        self.run_task = asyncio.get_running_loop().create_task(self._run(config), name="explorer-run")
+
+    def _confirm_freeze(self, config: RunConfig, block_s: float) -> None:
+        """Ask before a run that will freeze the window for long; the run starts only on "Run".
+
+        The box is window-modal but not a nested event loop (``open``, not ``exec``): the
+        server shares this loop and keeps serving while the question is up."""
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            "This run will freeze the window",
+            f"This run will block the event loop for about {block_s:.0f} s. The window shares that "
+            "loop, so it will not repaint or answer, and Stop will not work until the run ends.\n\n"
+            "Run it anyway?",
+            QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        run = box.addButton(f"Run and freeze for {block_s:.0f} s", QMessageBox.ButtonRole.AcceptRole)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.setObjectName("freeze-confirmation")
+
+        def answered(button: object) -> None:
+            self.freeze_box = None
+            if button is run:
+                if self.run_task is None or self.run_task.done():
+                    self._start(config)
+            else:
+                self.statusBar().showMessage("Not run: it would have frozen the window.", 5000)
+
+        box.buttonClicked.connect(answered)
+        self.freeze_box = box
+        box.open()
+
+    def show_error(self, message: str, from_settings: bool = True) -> None:
+        """Show why a run cannot start (or failed); ``from_settings``: the toolbar's settings are
+        the cause, so the message goes away as soon as they are fixed."""
+        self._error_from_settings = from_settings
         self.error.setText(f"Cannot run: {message}")
         self.error.show()
         self.statusBar().showMessage(message, 8000)
 
+    def _on_controls_changed(self) -> None:
+        if self.error.isVisible() and self._error_from_settings:
+            try:
+                self.controls.config()
+            except ConfigError as exc:
+                self.error.setText(f"Cannot run: {exc}")  # still wrong, maybe another way
+            else:
+                self.error.hide()
+        self._update_banner()
+
     async def _run(self, config: RunConfig) -> RunRecord | None:
+        # Run stays disabled until the finished timeline is built: building is part of the run.
         self.run_action.setEnabled(False)
         self.stop_action.setEnabled(True)
         self._sync_export_actions(running=True)
         self.stats_panel.show_stats(None, "Running…")
+        self._progress_shown = 0.0
+        self.progress.setText("  starting…")  # never the previous run's numbers
+        self.showing.setText(f"Running: {config.title or config.target}")
         block = self.controls.loop_block_s(config)
         if block > FREEZE_WARN_S:
             self._update_banner()
+            self.progress.setText(f"  running: the window freezes for about {block:.1f} s…")
             self.repaint()  # paint the warning now: the loop is about to be blocked
             await asyncio.sleep(0.05)
         else:
@@ -286,20 +410,24 @@ class MainWindow(QMainWindow):
         record: RunRecord | None = None
         self._run_started = time.perf_counter()
         try:
-            record = await self.lab.run(config, on_started=self._on_started)
-        except Exception as exc:  # a failed run must not take the window down
-            self.show_error(f"the run failed: {exc!r}")
+            try:
+                record = await self.lab.run(config, on_started=self._on_started)
+            except Exception as exc:  # a failed run must not take the window down
+                self.show_error(f"the run failed: {exc!r}", from_settings=False)
+            finally:
+                self.timer.stop()
+                self.stop_action.setEnabled(False)
+            if record is not None:
+                await self._finish(record)
         finally:
-            self.timer.stop()
             self.run_action.setEnabled(True)
-            self.stop_action.setEnabled(False)
-        if record is not None:
-            await self._finish(record, block)
+            self._sync_selection_action()
         self._sync_export_actions()
         self.run_finished.emit(record)
         return record
 
     def _on_started(self, record: RunRecord) -> None:
+        self.clear_selection()
         self.record = record
         self.model = TimelineModel(record)
         self.canvas.set_model(self.model)
@@ -331,11 +459,12 @@ class MainWindow(QMainWindow):
         cost_ms = (time.perf_counter() - t) * 1000
         self.timer.setInterval(int(max(FRAME_MS, min(1000, cost_ms / GUI_SHARE))))
 
-    async def _finish(self, record: RunRecord, predicted_block_s: float) -> None:
+    async def _finish(self, record: RunRecord) -> None:
         # Let the heartbeat's last sample land before anything takes time: a sleep that began
         # while the run was recorded is still counted when it wakes (the lag is the run's).
-        await asyncio.sleep(2 * HEARTBEAT_PERIOD_S)
         self.progress.setText("  building the timeline…")
+        self.stats_panel.show_stats(None, "Building the timeline…")
+        await asyncio.sleep(2 * HEARTBEAT_PERIOD_S)
         self.stats = compute(record)
         self.history.add(record, self.stats)
         # The finished model is built in slices between frames: the live picture stays up and
@@ -355,17 +484,35 @@ class MainWindow(QMainWindow):
             if not done:
                 await asyncio.sleep(0)
         self._show_record(record, self.stats, model)
-        done, total = len([c for c in record.client if c.done_ns]), len(record.client)
-        self.progress.setText(f"  {done} / {total} requests · {self.stats.wall_s:.2f} s"
-                              + (" · stopped" if record.stopped else ""))
-        blocked_s = self.stats.blocked_ms / 1000
-        if predicted_block_s > FREEZE_WARN_S or blocked_s > FREEZE_WARN_S:
-            self.banner.setText(f"The window was frozen for {blocked_s:.2f} s — this is what your other users "
-                                "felt. (Red shading below: where the event loop was blocked.)")
-            self.banner.show()
 
-    def _show_record(self, record: RunRecord, stats: RunStats | None = None,
-                     model: TimelineModel | None = None) -> None:
+    def _outcome_texts(self, record: RunRecord, stats: RunStats) -> tuple[str, str]:
+        """The progress line and the banner (empty: none) that a finished run leaves up."""
+        done, total = len([c for c in record.client if c.done_ns]), len(record.client)
+        progress = f"  {done} / {total} requests · {stats.wall_s:.2f} s" + (" · stopped" if record.stopped else "")
+        blocked_s = stats.blocked_ms / 1000
+        banner = ""
+        if self.controls.loop_block_s(record.config) > FREEZE_WARN_S or blocked_s > FREEZE_WARN_S:
+            banner = (
+                f"The window was frozen for {blocked_s:.2f} s — this is what your other users "
+                "felt. (Red shading below: where the event loop was blocked.)"
+            )
+        return progress, banner
+
+    def _on_history(self, record: RunRecord) -> None:
+        """An earlier run picked from the list: its timeline with its own demo, settings and banner."""
+        if self.run_task is not None and not self.run_task.done():
+            self.statusBar().showMessage("A run is going: its timeline stays until it is done.", 5000)
+            return
+        if self.catalogue.current is None or self.catalogue.current.id != record.config.target:
+            self.catalogue.filter.clear()
+            self.catalogue.select(record.config.target)
+        self.controls.apply_config(record.config)
+        self._show_record(record)
+
+    def _show_record(
+        self, record: RunRecord, stats: RunStats | None = None, model: TimelineModel | None = None
+    ) -> None:
+        same = self.record is record
         self.record = record
         self.model = model if model is not None else TimelineModel.of_finished(record)
         self.stats = stats or compute(record)
@@ -376,6 +523,23 @@ class MainWindow(QMainWindow):
         note += "\n".join(record.notes)
         self.stats_panel.show_stats(self.stats, note)
         self._sync_export_actions()
+        progress, banner = self._outcome_texts(record, self.stats)
+        self.progress.setText(progress)
+        self.banner.setText(banner)
+        self.banner.setVisible(bool(banner))
+        self.error.hide()
+        latest = self.history.latest() is record
+        when = self.history.when(record)
+        self.showing.setText(
+            ("Showing the latest run" if latest else "⟲ Showing an EARLIER run")
+            + f" ({when}): {record.config.title or record.config.target}"
+            + ("" if latest else " — its own settings are back in the toolbar")
+        )
+        self.showing.setStyleSheet("" if latest else "color:#7a4b00; font-weight:600;")
+        if same and self.selection is not None:
+            self.select_request(self.selection)  # a request picked while the run was live
+        else:
+            self.clear_selection()
 
     def stop_run(self) -> None:
         if self.lab.running:
@@ -393,6 +557,81 @@ class MainWindow(QMainWindow):
                 self.run_task.cancel()
                 await asyncio.gather(self.run_task, return_exceptions=True)
 
+    # -- selection ---------------------------------------------------------------------------
+
+    def _on_canvas_click(self, hit: object) -> None:
+        """A click on the timeline: select the request under it, or clear on empty space."""
+        record, model = self.record, self.model
+        if record is None or model is None or hit is None:
+            self.clear_selection()
+            return
+        key: RequestKey | None
+        if isinstance(hit, tuple):
+            lane, span = hit
+            key = key_for_span(record, model.lane_ids[lane], span.start_ns, span.end_ns)
+        elif hit.client_id is not None:
+            key = (hit.client_id, None)
+        else:
+            key = key_for_server_only(record, hit.start_ns, hit.path)
+        if key is None:
+            self.clear_selection()
+        else:
+            self.select_request(key)
+
+    def select_request(self, key: RequestKey) -> bool:
+        """Show one request of the shown run in the details pane and outline it in both views."""
+        detail = request_detail(self.record, *key) if self.record is not None else None
+        if detail is None:
+            self.clear_selection()
+            return False
+        self.selection = key
+        if not self.details.isVisible():
+            self.details.show()
+            total = sum(self.centre_split.sizes()) or self.centre_split.height()
+            self.centre_split.setSizes([total * 3 // 5, total - total * 3 // 5])
+        self.details.show_detail(detail)  # once shown: its columns are sized to its real width
+        self._sync_highlight(detail)
+        self._sync_selection_action()
+        return True
+
+    def clear_selection(self) -> None:
+        self.selection = None
+        self.details.show_detail(None)
+        self.details.hide()
+        self.canvas.set_highlight([], [])
+        self._sync_selection_action()
+
+    def _sync_selection_action(self) -> None:
+        self.clear_selection_action.setEnabled(self.selection is not None and not self.lab.running)
+
+    def _sync_highlight(self, detail: Any) -> None:
+        """Where the selected request is drawn: its bar (requests view), its spans (threads view)."""
+        model = self.model
+        if model is None:
+            self.canvas.set_highlight([], [])
+            return
+        bars = []
+        root = detail.spans[0] if detail.spans else None
+        for bar in (*model.bars, *model.live_bars):
+            if (
+                bar.client_id == detail.client_id
+                if detail.client_id is not None
+                else bar.client_id is None and root is not None and bar.start_ns == root.start_ns
+            ):
+                bars.append((bar.row, model.ms(bar.start_ns), model.ms(bar.end_ns)))
+                break
+        lane_of = {tid: i for i, tid in enumerate(model.lane_ids)}
+        loop_tid = self.record.loop_thread_id if self.record is not None else None
+        spans = []
+        for node in root.walk()[1:] if root is not None else []:
+            lane = lane_of.get(node.thread_id)
+            if lane is None or node.phase not in LANE_PHASES:
+                continue
+            if node.kind == "hop-wait" and node.thread_id != loop_tid:
+                continue
+            spans.append((lane, model.ms(node.start_ns), model.ms(node.end_ns)))
+        self.canvas.set_highlight(bars, spans)
+
     # -- export ------------------------------------------------------------------------------
 
     def _sync_export_actions(self, running: bool = False) -> None:
@@ -409,8 +648,9 @@ class MainWindow(QMainWindow):
     def _export_png(self) -> None:
         if self.record is None:
             return
-        path = exporting.ask_path(self, "Export timeline PNG", "PNG (*.png)",
-                                  exporting.default_name(self.record, ".png"))
+        path = exporting.ask_path(
+            self, "Export timeline PNG", "PNG (*.png)", exporting.default_name(self.record, ".png")
+        )
         if path is not None:
             self.timeline_pixmap().save(str(path))
             self.statusBar().showMessage(f"Wrote {path}", 6000)
@@ -428,4 +668,3 @@ class MainWindow(QMainWindow):
         self.stop_run()
         event.accept()
         self.closed.emit()
-

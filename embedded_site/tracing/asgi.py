@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from .collector import TraceCollector, current_request, now_ns
+from .errors import traceback_text
 from .spans import ServerRequest
 
 Scope = dict[str, Any]
@@ -88,6 +89,7 @@ class TracedApplication:
             if request.exception_type is None:
                 request.exception_type = type(exc).__name__
                 request.exception = str(exc)[:500]
+                request.traceback = traceback_text(exc)
             raise
         finally:
             if request.end_ns is None:

@@ -58,6 +58,7 @@ class ServerRequest:
     disconnected: bool = False
     cancelled: bool = False
     spans: list[Span] = field(default_factory=list)
+    traceback: str | None = None  # of ``exception``, bounded (see errors.traceback_text)
 
     @property
     def done(self) -> bool:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from .collector import collector, current_request, now_ns
+from .errors import traceback_text
 from .spans import VIEW
 
 
@@ -25,6 +26,7 @@ def _note_exception(exc: BaseException) -> None:
     elif request.exception_type is None:
         request.exception_type = type(exc).__name__
         request.exception = str(exc)[:500]
+        request.traceback = traceback_text(exc)
 
 
 @contextmanager

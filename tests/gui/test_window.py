@@ -6,9 +6,13 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import httpx
+from PySide6.QtCore import QEvent, QPoint
+from PySide6.QtGui import QHelpEvent
+from PySide6.QtWidgets import QApplication, QToolTip
 
 from engine.phases import AWAIT, VIEW
 
@@ -49,9 +53,12 @@ def test_selecting_a_demo_shows_its_source_and_parameters(window) -> None:
 def test_filter_hides_what_does_not_match(window) -> None:
     window.catalogue.filter.setText("blocking")
     tree = window.catalogue.tree
-    visible = [tree.topLevelItem(i).child(j).data(0, 256)
-               for i in range(tree.topLevelItemCount()) for j in range(tree.topLevelItem(i).childCount())
-               if not tree.topLevelItem(i).child(j).isHidden()]
+    visible = [
+        tree.topLevelItem(i).child(j).data(0, 256)
+        for i in range(tree.topLevelItemCount())
+        for j in range(tree.topLevelItem(i).childCount())
+        if not tree.topLevelItem(i).child(j).isHidden()
+    ]
     assert "one-blocking-call" in visible and "async-sleep" not in visible
 
 
@@ -69,13 +76,26 @@ def test_a_run_of_20_requests_gives_20_bars_with_view_and_await(window, gui_lab)
     assert window.stats is not None and window.stats.completed == 20
     assert window.stats_panel.verdict.text()
     assert window.history.count() >= 1
-    tip = window.canvas.tooltip_at(*_point_on_bar(window))
+    tip = hover(window.canvas, *_point_on_bar(window))
     assert "request #" in tip and "await" in tip
 
 
-def _point_on_bar(window) -> tuple[float, float]:
+def hover(widget, x: float, y: float) -> str:
+    """Rest the mouse at (x, y) as Qt does: a real ToolTip QHelpEvent through ``event()``;
+    returns the tooltip then shown ('' if none)."""
+    QToolTip.hideText()  # hides after a short delay: wait for it, so a stale tip is not read
+    deadline = time.monotonic() + 5
+    while QToolTip.isVisible() and time.monotonic() < deadline:
+        QApplication.processEvents()
+        time.sleep(0.01)
+    pos = QPoint(int(x), int(y))
+    QApplication.sendEvent(widget, QHelpEvent(QEvent.Type.ToolTip, pos, widget.mapToGlobal(pos)))
+    return QToolTip.text() if QToolTip.isVisible() else ""
+
+
+def _point_on_bar(window, index: int = 0) -> tuple[float, float]:
     canvas = window.canvas
-    bar = window.model.bars[0]
+    bar = window.model.bars[index]
     area = canvas.data_rect()
     t = window.model.ms((bar.start_ns + bar.end_ns) // 2)
     x = area.left() + (t - canvas.axis.t0) / canvas.axis.span * area.width()
@@ -87,8 +107,9 @@ def test_live_timeline_grows_during_the_run(window, gui_lab) -> None:
     _, loop = gui_lab
     _configure(window, "async-sleep", 30, 5, delay=0.15)
     assert call_in_loop(loop, window.start_run)
-    assert run_until(loop, lambda: window.model is not None and not window.model.complete
-                     and 0 < len(window.model.bars) < 30, 30)
+    assert run_until(
+        loop, lambda: window.model is not None and not window.model.complete and 0 < len(window.model.bars) < 30, 30
+    )
     assert window.timer.isActive()
     assert run_until(loop, lambda: window.run_task.done(), 60)
     assert not window.timer.isActive()  # repaint timer only while running
@@ -168,10 +189,16 @@ def test_closing_the_window_mid_run_exits_cleanly(tmp_path) -> None:
         print("exit", code, "threads", left, flush=True)
         sys.exit(code)
     """)
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(tmp_path),
-           "HOME": str(tmp_path), "PYTHONDEVMODE": "1"}
-    done = subprocess.run([sys.executable, "-c", script, str(ROOT)], capture_output=True, text=True, timeout=90,
-                          env=env, cwd=ROOT)
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "XDG_CONFIG_HOME": str(tmp_path),
+        "HOME": str(tmp_path),
+        "PYTHONDEVMODE": "1",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(ROOT)], capture_output=True, text=True, timeout=90, env=env, cwd=ROOT
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "running: True" in done.stdout
     assert "exit 0 threads []" in done.stdout, done.stdout + done.stderr[-2000:]
