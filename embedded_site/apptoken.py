@@ -16,6 +16,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 
 HEADER = "X-Explorer-Token"
 FORM_FIELD = "explorer_token"
+_META_KEY = "HTTP_" + HEADER.upper().replace("-", "_")
 _SALT = "embedded_site.apptoken"
 
 
@@ -26,7 +27,7 @@ def app_token() -> str:
 
 def carries_app_token(request: HttpRequest) -> bool:
     """Whether the request presents the token, in the header or (from the index page) a form field."""
-    given = request.headers.get(HEADER)
+    given = request.META.get(_META_KEY)
     if given is None and request.method == "POST" and request.content_type == "application/x-www-form-urlencoded":
         given = request.POST.get(FORM_FIELD)
     return given is not None and constant_time_compare(given, app_token())
