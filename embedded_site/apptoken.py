@@ -20,9 +20,9 @@ _META_KEY = "HTTP_" + HEADER.upper().replace("-", "_")
 _SALT = "embedded_site.apptoken"
 
 
-def app_token() -> str:
-    """This installation's token (Django must be set up: it is derived from SECRET_KEY)."""
-    return salted_hmac(_SALT, "the explorer's own load driver", algorithm="sha256").hexdigest()
+def app_token(secret_key: str | None = None) -> str:
+    """The token of the installation with this secret key (by default, Django's SECRET_KEY)."""
+    return salted_hmac(_SALT, "the explorer's own load driver", secret=secret_key, algorithm="sha256").hexdigest()
 
 
 def carries_app_token(request: HttpRequest) -> bool:
