@@ -16,17 +16,18 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 
 HEADER = "X-Explorer-Token"
 FORM_FIELD = "explorer_token"
+_META_KEY = "HTTP_" + HEADER.upper().replace("-", "_")
 _SALT = "embedded_site.apptoken"
 
 
-def app_token() -> str:
-    """This installation's token (Django must be set up: it is derived from SECRET_KEY)."""
-    return salted_hmac(_SALT, "the explorer's own load driver", algorithm="sha256").hexdigest()
+def app_token(secret_key: str | None = None) -> str:
+    """The token of the installation with this secret key (by default, Django's SECRET_KEY)."""
+    return salted_hmac(_SALT, "the explorer's own load driver", secret=secret_key, algorithm="sha256").hexdigest()
 
 
 def carries_app_token(request: HttpRequest) -> bool:
     """Whether the request presents the token, in the header or (from the index page) a form field."""
-    given = request.headers.get(HEADER)
+    given = request.META.get(_META_KEY)
     if given is None and request.method == "POST" and request.content_type == "application/x-www-form-urlencoded":
         given = request.POST.get(FORM_FIELD)
     return given is not None and constant_time_compare(given, app_token())

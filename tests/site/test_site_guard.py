@@ -227,15 +227,17 @@ def test_a_port_in_the_host_header_is_never_contacted(lab_runner, demo_id, name)
 
 @pytest.mark.parametrize("demo_id", WRITERS)
 def test_the_cli_runs_a_writing_demo_with_its_method_and_token(tmp_path, demo_id) -> None:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "EXPLORER_DATA_DIR": str(tmp_path)}
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "main.py"), "run", demo_id, "-c", "2", "-n", "4", "--loop", "asyncio", "--json"],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        env=env,
-        stdin=subprocess.DEVNULL,
-    )
+    data = tmp_path / "data"
+    files = {flag: tmp_path / f"out{flag}" for flag in ("--record", "--trace", "--csv")}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "EXPLORER_DATA_DIR": str(data)}
+    command = [sys.executable, str(ROOT / "main.py"), "run", demo_id, "-c", "2", "-n", "4", "--loop", "asyncio"]
+    command += ["--json", *(str(part) for pair in files.items() for part in pair)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=180, env=env, stdin=subprocess.DEVNULL)
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
     assert summary["statuses"] == {"200": 4}, summary
+    # The token opens the writing demos: it must not end up in a file someone might share.
+    secret = app_token((data / "secret_key").read_text().strip())
+    for path in files.values():
+        assert secret not in path.read_text(), path.name
+    assert secret not in result.stdout + result.stderr
