@@ -201,8 +201,11 @@ def why_not_ours(db_file: Path) -> str | None:
             if migrated and not FIRST_TABLES <= ours:
                 return "is missing the lab's tables"
     except sqlite3.DatabaseError as exc:
-        if getattr(exc, "sqlite_errorcode", 0) & 0xFF in _SQLITE_NOT_OURS:
+        code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+        if code in _SQLITE_NOT_OURS:
             return "is not a readable SQLite database"
+        if code == sqlite3.SQLITE_ERROR:  # the queries above are fixed: their tables differ from Django's
+            return f"belongs to another application ({exc})"
         raise SiteSetupError(f"cannot open the database {db_file} ({exc})") from None
     return None
 

@@ -126,7 +126,9 @@ def _foreign_with_none_of_ours(path: Path) -> None:
         db.execute("INSERT INTO invoices (total) VALUES (12.5)")
 
 
-@pytest.mark.parametrize("kind", ["random-bytes", "half-a-file", "foreign-demos_author", "foreign-app", "a-directory"])
+@pytest.mark.parametrize(
+    "kind", ["random-bytes", "half-a-file", "foreign-demos_author", "foreign-app", "foreign-migrations", "a-directory"]
+)
 def test_an_unusable_database_is_kept_aside_and_rebuilt(tmp_path: Path, good_database: bytes, kind: str) -> None:
     data_dir = tmp_path / "data"
     data_dir.mkdir()
@@ -139,6 +141,9 @@ def test_an_unusable_database_is_kept_aside_and_rebuilt(tmp_path: Path, good_dat
         _foreign_with_conflicting_author_table(db_file)
     elif kind == "foreign-app":
         _foreign_with_none_of_ours(db_file)
+    elif kind == "foreign-migrations":  # a table of Django's name, not of Django's making
+        with sqlite3.connect(db_file) as db:
+            db.execute("CREATE TABLE django_migrations (version TEXT)")
     else:
         db_file.mkdir()
         (db_file / "inside").write_bytes(b"kept")
