@@ -99,6 +99,7 @@ def _on_the_qt_loop(case: type[unittest.TestCase]) -> type[unittest.TestCase]:
 # Threaded: all pass) and the task-level modules (test_tasks, test_taskgroups, where the
 # loop barely matters) are left out for time.
 POLICY_MODULES: dict[str, set[str] | None] = {
+    "test_events": {"HandleTests"},  # test_handle_source_traceback makes its loop by the policy
     "test_streams": None,
     "test_locks": None,
     "test_queues": None,
