@@ -109,10 +109,25 @@ def _fail(message: str) -> int:
 
 
 def main(argv: Sequence[str]) -> int:
+    """Run one command; a SIGINT/SIGTERM while it is still starting up is one line, not a traceback."""
+    from .interrupt import Interrupted, defer_signals, exit_status, signal_name
+
+    defer_signals()
+    try:
+        return _command(argv)
+    except Interrupted as exc:
+        print(f"interrupted ({signal_name(exc.signum)}) while starting: nothing was run", file=sys.stderr)
+        return exit_status(exc.signum)
+
+
+def _command(argv: Sequence[str]) -> int:
     args = _parser().parse_args(argv)
     from embedded_site.bootstrap import setup_django
 
+    from .interrupt import raise_pending
+
     setup_django()
+    raise_pending()
     if args.command == "list":
         return _list(args.json)
     if args.command == "serve":
@@ -164,10 +179,12 @@ def _list(as_json: bool) -> int:
 
 def _serve(port: int, loop_kind: str) -> int:
     from . import loops
+    from .interrupt import raise_pending
     from .lab import Lab
     from .server import ServerError
 
     Lab.prepare()
+    raise_pending()
 
     async def serve() -> None:
         lab = Lab(port=port, loop_kind=loop_kind)
@@ -204,9 +221,9 @@ def _run(args: argparse.Namespace) -> int:
         exports = check_destinations([("--trace", args.trace), ("--csv", args.csv), ("--record", args.record)])
     except (ConfigError, DestinationError) as exc:
         return _fail(str(exc))
-    interrupt.raise_on_signals()
     try:
         Lab.prepare()
+        interrupt.raise_pending()
         record, signum = _measure(config, args.port, args.loop)
     except (interrupt.Interrupted, KeyboardInterrupt) as exc:
         signum = exc.signum if isinstance(exc, interrupt.Interrupted) else signal.SIGINT
@@ -219,6 +236,14 @@ def _run(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     try:
         _report(record, args.json, to_stderr=any(e.to_stdout for e in exports))
+    except (interrupt.Interrupted, KeyboardInterrupt) as exc:
+        signum = exc.signum if isinstance(exc, interrupt.Interrupted) else signal.SIGINT
+        print(
+            f"interrupted ({interrupt.signal_name(signum)}) before the summary: nothing printed or written",
+            file=sys.stderr,
+        )
+        return interrupt.exit_status(signum)
+    try:
         _export(record, exports)
     except (interrupt.Interrupted, KeyboardInterrupt) as exc:
         signum = exc.signum if isinstance(exc, interrupt.Interrupted) else signal.SIGINT
@@ -266,6 +291,7 @@ def _measure(config: Any, port: int, loop_kind: str) -> tuple[Any, int | None]:
 
         # The loop owns the signals until it closes (closing hands them back to Python).
         interrupt.on_loop_signals(asyncio.get_running_loop(), on_signal)
+        interrupt.raise_pending()  # one that came while the loop was being built
         try:
             await lab.start()
             return await lab.run(config)
