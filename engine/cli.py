@@ -289,10 +289,12 @@ def _measure(config: Any, port: int, loop_kind: str) -> tuple[Any, int | None]:
             lab.current.interrupted = True
             lab.stop_run()
 
-        # The loop owns the signals until it closes (closing hands them back to Python).
-        interrupt.on_loop_signals(asyncio.get_running_loop(), on_signal)
-        interrupt.raise_pending()  # one that came while the loop was being built
+        # The loop owns the signals while the lab is up; then they are only noted again, so
+        # that the loop's own closing is not cut short by one.
+        loop = asyncio.get_running_loop()
+        interrupt.on_loop_signals(loop, on_signal)
         try:
+            interrupt.raise_pending()  # one that came while the loop was being built
             await lab.start()
             return await lab.run(config)
         except asyncio.CancelledError:
@@ -300,15 +302,23 @@ def _measure(config: Any, port: int, loop_kind: str) -> tuple[Any, int | None]:
                 raise
             raise interrupt.Interrupted(first[0]) from None
         finally:
-            await lab.close()
+            try:
+                await lab.close()
+            finally:
+                interrupt.off_loop_signals(loop)
 
     first: list[int] = []
     try:
         record = loops.run(measure(), loop_kind, handle_signals=False)
     except ServerError as exc:
         raise _Refused(str(exc)) from None
-    finally:
-        interrupt.raise_on_signals()
+    late = interrupt.take_pending()  # came while the loop was closing
+    if late is not None:
+        if first:
+            interrupt.exit_now(late, f"interrupted again ({interrupt.signal_name(late)}): exiting at once")
+        first.append(late)
+        record.interrupted = True
+    interrupt.raise_on_signals()
     if record.interrupted:
         record.extra["signal"] = interrupt.signal_name(first[0])
         finished = sum(1 for c in record.client if c.done_ns is not None and c.error != CANCELLED)

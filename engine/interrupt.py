@@ -65,6 +65,11 @@ def defer_signals() -> None:
         signal.signal(signum, handler)
 
 
+def take_pending() -> int | None:
+    """The signal noted by ``defer_signals``, if one came; it is forgotten."""
+    return _pending.pop() if _pending else None
+
+
 def raise_pending() -> None:
     """Raise ``Interrupted`` for a signal noted by ``defer_signals``, if one came."""
     if _pending:
@@ -97,8 +102,17 @@ def exit_now(signum: int, message: str) -> None:
 
 
 def on_loop_signals(loop: object, handler: Callable[[int], None]) -> None:
-    """Route SIGINT/SIGTERM to ``handler(signum)`` on ``loop`` until it closes (main thread only)."""
+    """Route SIGINT/SIGTERM to ``handler(signum)`` on ``loop`` (main thread only)."""
     if threading.current_thread() is not threading.main_thread():
         return
     for signum in SIGNALS:
         loop.add_signal_handler(signum, handler, signum)  # type: ignore[attr-defined]
+
+
+def off_loop_signals(loop: object) -> None:
+    """Take SIGINT/SIGTERM back from ``loop``: from now on they are noted (``defer_signals``)."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for signum in SIGNALS:
+        loop.remove_signal_handler(signum)  # type: ignore[attr-defined]
+    defer_signals()
