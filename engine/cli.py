@@ -1,7 +1,9 @@
 """The terminal front end: ``python main.py list | serve | run``.
 
 Every setting is checked before a server starts; a bad one ends the command with a
-one-line message and exit status 2.
+one-line message and exit status 2.  A run that starts keeps what it measures: a signal
+stops it early with a summary and its exports (exit 130/143), a dead load driver makes it
+incomplete (exit 1); see ``engine.interrupt`` and ``engine.outfile``.
 """
 
 from __future__ import annotations
