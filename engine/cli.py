@@ -330,7 +330,7 @@ def _measure(config: Any, port: int, loop_kind: str) -> tuple[Any, int | None]:
             f"interrupted by {interrupt.signal_name(first[0])} after {finished}"
             + (f" of {planned}" if planned is not None else "")
             + " requests: the figures cover what finished"
-            + (f"; {cancelled} in flight were cancelled (counted as errors)" if cancelled else "")
+            + (f"; {cancelled} in flight were cancelled by the stop" if cancelled else "")
         )
     return record, (first[0] if first else None)
 
