@@ -403,16 +403,6 @@ def summary_json(record: Any, stats: Any) -> dict[str, Any]:
     }
 
 
-def _run_end_lines(record: Any) -> list[str]:
-    """The run did not do all it was asked: say so before any figure is read."""
-    lines = []
-    if record.interrupted:
-        lines.append(f"  INTERRUPTED ({record.extra.get('signal', 'a signal')}): a partial run, stopped early")
-    if record.incomplete:
-        lines.append(f"  INCOMPLETE: {record.incomplete}")
-    return lines
-
-
 def text_summary(record: Any, st: Any) -> str:
     lat, lag, v = st.latency_ms, st.loop_lag_ms, record.versions
     lines = [
@@ -439,3 +429,13 @@ def text_summary(record: Any, st: Any) -> str:
         lines.append(f"  SQL           {st.sql}")
     lines.extend(f"  note: {n}" for n in record.notes)
     return "\n".join(lines)
+
+
+def _run_end_lines(record: Any) -> list[str]:
+    """The run did not do all it was asked: say so before any figure is read."""
+    lines = []
+    if record.interrupted:
+        lines.append(f"  INTERRUPTED ({record.extra.get('signal', 'a signal')}): a partial run, stopped early")
+    if record.incomplete:
+        lines.append(f"  INCOMPLETE: {record.incomplete}")
+    return lines
