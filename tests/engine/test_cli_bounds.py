@@ -174,3 +174,8 @@ def test_an_export_through_a_symlink_writes_where_it_points(tmp_path):
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "link.csv").is_symlink()
     assert target.read_text().startswith("id,demo,url")
+
+
+def test_a_run_that_would_stall_the_loop_past_the_time_limit_is_refused():
+    line = refused("run", "blocking-sleep", "--rate", "10", "-d", "61", "-p", "delay=1")
+    assert "would block the event loop for 610 s" in line
