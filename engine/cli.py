@@ -1,7 +1,9 @@
 """The terminal front end: ``python main.py list | serve | run``.
 
 Every setting is checked before a server starts; a bad one ends the command with a
-one-line message and exit status 2.
+one-line message and exit status 2.  A run that starts keeps what it measures: a signal
+stops it early with a summary and its exports (exit 130/143), a dead load driver makes it
+incomplete (exit 1); see ``engine.interrupt`` and ``engine.outfile``.
 """
 
 from __future__ import annotations
@@ -109,10 +111,25 @@ def _fail(message: str) -> int:
 
 
 def main(argv: Sequence[str]) -> int:
+    """Run one command; a SIGINT/SIGTERM while it is still starting up is one line, not a traceback."""
+    from .interrupt import Interrupted, defer_signals, exit_status, signal_name
+
+    defer_signals()
+    try:
+        return _command(argv)
+    except Interrupted as exc:
+        print(f"interrupted ({signal_name(exc.signum)}) while starting: nothing was run", file=sys.stderr)
+        return exit_status(exc.signum)
+
+
+def _command(argv: Sequence[str]) -> int:
     args = _parser().parse_args(argv)
     from embedded_site.bootstrap import setup_django
 
+    from .interrupt import raise_pending
+
     setup_django()
+    raise_pending()
     if args.command == "list":
         return _list(args.json)
     if args.command == "serve":
@@ -164,10 +181,12 @@ def _list(as_json: bool) -> int:
 
 def _serve(port: int, loop_kind: str) -> int:
     from . import loops
+    from .interrupt import raise_pending
     from .lab import Lab
     from .server import ServerError
 
     Lab.prepare()
+    raise_pending()
 
     async def serve() -> None:
         lab = Lab(port=port, loop_kind=loop_kind)
@@ -204,9 +223,9 @@ def _run(args: argparse.Namespace) -> int:
         exports = check_destinations([("--trace", args.trace), ("--csv", args.csv), ("--record", args.record)])
     except (ConfigError, DestinationError) as exc:
         return _fail(str(exc))
-    interrupt.raise_on_signals()
     try:
         Lab.prepare()
+        interrupt.raise_pending()
         record, signum = _measure(config, args.port, args.loop)
     except (interrupt.Interrupted, KeyboardInterrupt) as exc:
         signum = exc.signum if isinstance(exc, interrupt.Interrupted) else signal.SIGINT
@@ -219,6 +238,14 @@ def _run(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     try:
         _report(record, args.json, to_stderr=any(e.to_stdout for e in exports))
+    except (interrupt.Interrupted, KeyboardInterrupt) as exc:
+        signum = exc.signum if isinstance(exc, interrupt.Interrupted) else signal.SIGINT
+        print(
+            f"interrupted ({interrupt.signal_name(signum)}) before the summary: nothing printed or written",
+            file=sys.stderr,
+        )
+        return interrupt.exit_status(signum)
+    try:
         _export(record, exports)
     except (interrupt.Interrupted, KeyboardInterrupt) as exc:
         signum = exc.signum if isinstance(exc, interrupt.Interrupted) else signal.SIGINT
@@ -264,9 +291,12 @@ def _measure(config: Any, port: int, loop_kind: str) -> tuple[Any, int | None]:
             lab.current.interrupted = True
             lab.stop_run()
 
-        # The loop owns the signals until it closes (closing hands them back to Python).
-        interrupt.on_loop_signals(asyncio.get_running_loop(), on_signal)
+        # The loop owns the signals while the lab is up; then they are only noted again, so
+        # that the loop's own closing is not cut short by one.
+        loop = asyncio.get_running_loop()
+        interrupt.on_loop_signals(loop, on_signal)
         try:
+            interrupt.raise_pending()  # one that came while the loop was being built
             await lab.start()
             return await lab.run(config)
         except asyncio.CancelledError:
@@ -274,15 +304,23 @@ def _measure(config: Any, port: int, loop_kind: str) -> tuple[Any, int | None]:
                 raise
             raise interrupt.Interrupted(first[0]) from None
         finally:
-            await lab.close()
+            try:
+                await lab.close()
+            finally:
+                interrupt.off_loop_signals(loop)
 
     first: list[int] = []
     try:
         record = loops.run(measure(), loop_kind, handle_signals=False)
     except ServerError as exc:
         raise _Refused(str(exc)) from None
-    finally:
-        interrupt.raise_on_signals()
+    late = interrupt.take_pending()  # came while the loop was closing
+    if late is not None:
+        if first:
+            interrupt.exit_now(late, f"interrupted again ({interrupt.signal_name(late)}): exiting at once")
+        first.append(late)
+        record.interrupted = True
+    interrupt.raise_on_signals()
     if record.interrupted:
         record.extra["signal"] = interrupt.signal_name(first[0])
         finished = sum(1 for c in record.client if c.done_ns is not None and c.error != CANCELLED)
@@ -292,7 +330,7 @@ def _measure(config: Any, port: int, loop_kind: str) -> tuple[Any, int | None]:
             f"interrupted by {interrupt.signal_name(first[0])} after {finished}"
             + (f" of {planned}" if planned is not None else "")
             + " requests: the figures cover what finished"
-            + (f"; {cancelled} in flight were cancelled (counted as errors)" if cancelled else "")
+            + (f"; {cancelled} in flight were cancelled by the stop" if cancelled else "")
         )
     return record, (first[0] if first else None)
 
@@ -365,16 +403,6 @@ def summary_json(record: Any, stats: Any) -> dict[str, Any]:
     }
 
 
-def _run_end_lines(record: Any) -> list[str]:
-    """The run did not do all it was asked: say so before any figure is read."""
-    lines = []
-    if record.interrupted:
-        lines.append(f"  INTERRUPTED ({record.extra.get('signal', 'a signal')}): a partial run, stopped early")
-    if record.incomplete:
-        lines.append(f"  INCOMPLETE: {record.incomplete}")
-    return lines
-
-
 def text_summary(record: Any, st: Any) -> str:
     lat, lag, v = st.latency_ms, st.loop_lag_ms, record.versions
     lines = [
@@ -401,3 +429,13 @@ def text_summary(record: Any, st: Any) -> str:
         lines.append(f"  SQL           {st.sql}")
     lines.extend(f"  note: {n}" for n in record.notes)
     return "\n".join(lines)
+
+
+def _run_end_lines(record: Any) -> list[str]:
+    """The run did not do all it was asked: say so before any figure is read."""
+    lines = []
+    if record.interrupted:
+        lines.append(f"  INTERRUPTED ({record.extra.get('signal', 'a signal')}): a partial run, stopped early")
+    if record.incomplete:
+        lines.append(f"  INCOMPLETE: {record.incomplete}")
+    return lines

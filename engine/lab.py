@@ -8,6 +8,7 @@ everything else runs on that loop.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import platform
 import sys
 from collections.abc import Callable
@@ -19,7 +20,7 @@ from embedded_site.bootstrap import asgi_application, prepare_database, setup_dj
 from embedded_site.tracing import collector
 from embedded_site.tracing.heartbeat import HEARTBEAT_PERIOD_S
 
-from .config import RunConfig
+from .config import MAX_DURATION_S, RunConfig
 from .driver import ClientProcess, LoadDriver, now_ns
 from .gcpolicy import no_full_collections
 from .plan import catalogue
@@ -47,9 +48,16 @@ def versions(loop_kind: str) -> dict[str, str]:
     return found
 
 
+# However a run was planned, it ends by then: closed loops counted in requests have no
+# schedule to check in advance, and a hung server must not hold a run (or the window) forever.
+# A little past the longest plan, so a 600 s run's last responses can still arrive.
+RUN_TIME_LIMIT_S = MAX_DURATION_S + 10.0
+
+
 class Lab:
     def __init__(self, port: int = 0, loop_kind: str = "qt") -> None:
         self.loop_kind = loop_kind
+        self.run_time_limit_s = RUN_TIME_LIMIT_S
         self.server: EmbeddedServer | None = None
         self.requested_port = port
         self.current: RunRecord | None = None
@@ -136,7 +144,16 @@ class Lab:
                 on_started(record)
             driver.start()
             try:
-                await done.wait()
+                try:
+                    await asyncio.wait_for(done.wait(), self.run_time_limit_s)
+                except TimeoutError:
+                    record.incomplete = (
+                        f"the run reached the {self.run_time_limit_s:g} s limit {_progress(record, driver)}"
+                    )
+                    record.notes.append(f"incomplete: {record.incomplete}")
+                    driver.stop()  # cancels what is in flight; the driver then reports its end
+                    with contextlib.suppress(TimeoutError):  # a frozen driver is killed by close()
+                        await asyncio.wait_for(done.wait(), 10)
                 # Let responses that are still being written by the server settle, and give
                 # the heartbeat one period to report a stall that ended with the last response.
                 await _settle(record)
@@ -150,14 +167,14 @@ class Lab:
                 collector.stop_recording()
                 record.finished_ns = now_ns()
                 record.thread_names = dict(collector.thread_names)
-        if driver.error is not None:
+        if driver.error is not None and record.incomplete is None:
             record.incomplete = f"{driver.error} {_progress(record, driver)}"
             record.notes.append(f"incomplete: {record.incomplete}")
         return record
 
 
 def _progress(record: RunRecord, driver: LoadDriver) -> str:
-    """ "after 40 of 200 requests", or for a timed run how far into it the driver got."""
+    """Where the run got to: "after 40 of 200 requests", or how far into a timed run."""
     completed, planned = driver.completed, record.config.total_requests
     if planned is not None:
         return f"after {completed} of {planned} requests"

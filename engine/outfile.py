@@ -73,6 +73,8 @@ def check_destination(flag: str, value: str) -> Destination:
     if not value or "\0" in value:
         raise DestinationError(f"{flag} needs a file name, got {value!r}")
     path = Path(value).expanduser()
+    if path.is_symlink():  # write where the link points: renaming over it would replace the link
+        path = path.resolve()
     try:
         info = path.stat()
     except (FileNotFoundError, NotADirectoryError):  # the folder is judged below

@@ -12,7 +12,7 @@ from typing import Any
 
 from embedded_site.demos.catalogue import Demo, ParamError, all_demos
 
-from .config import ConfigError, RunConfig, Stream, check_run, check_stream
+from .config import MAX_DURATION_S, ConfigError, RunConfig, Stream, check_run, check_stream
 from .scenarios import SCENARIOS
 
 
@@ -73,7 +73,19 @@ def make_config(
     )
     config = RunConfig(target, (_checked(demos, stream),), demo.title)
     check_run(config)
+    _check_loop_block(config)
     return config
+
+
+def _check_loop_block(config: RunConfig) -> None:
+    """A run whose demos would hold the event loop longer than a run may last cannot keep its
+    schedule at all (``blocking-sleep --rate 10 -d 60 -p delay=1`` is ten minutes of stall)."""
+    blocked = predicted_loop_block_s(config)
+    if blocked > MAX_DURATION_S:
+        raise ConfigError(
+            f"a run may last at most {MAX_DURATION_S:g} s, and this one would block the event loop "
+            f"for {blocked:,.0f} s (the demo's declared stall times the requests)"
+        )
 
 
 def _checked(demos: Mapping[str, Demo], stream: Stream) -> Stream:

@@ -62,12 +62,12 @@ class RunRecord:
     loop_thread_id: int | None = None
     finished_ns: int | None = None
     stopped: bool = False  # the user pressed Stop: the record is partial but valid
-    notes: list[str] = field(default_factory=list)
-    extra: dict[str, Any] = field(default_factory=dict)
     # Why the run ended before its plan did, when that was not the user's choice (e.g. the
     # load driver died); None for a run that did what it was asked or was stopped.
     incomplete: str | None = None
     interrupted: bool = False  # a SIGINT/SIGTERM ended the run (``stopped`` is set too)
+    notes: list[str] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def finished(self) -> bool:
@@ -88,3 +88,4 @@ class RunRecord:
         if name.startswith("asyncio_"):
             return f"thread pool #{name.removeprefix('asyncio_')}"
         return name
+

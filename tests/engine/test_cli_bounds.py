@@ -164,3 +164,18 @@ def test_a_reader_that_goes_away_does_not_lose_the_exports(tmp_path):
     assert proc.wait(timeout=120) == 0, err
     assert "Traceback" not in err and "Exception ignored" not in err
     assert len((tmp_path / "r.csv").read_text().splitlines()) == 401
+
+
+def test_an_export_through_a_symlink_writes_where_it_points(tmp_path):
+    target = tmp_path / "real.csv"
+    target.write_text("old\n")
+    (tmp_path / "link.csv").symlink_to(target)
+    result = cli("run", "hello", "-n", "2", "--csv", str(tmp_path / "link.csv"), "--loop", "asyncio")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "link.csv").is_symlink()
+    assert target.read_text().startswith("id,demo,url")
+
+
+def test_a_run_that_would_stall_the_loop_past_the_time_limit_is_refused():
+    line = refused("run", "blocking-sleep", "--rate", "10", "-d", "61", "-p", "delay=1")
+    assert "would block the event loop for 610 s" in line

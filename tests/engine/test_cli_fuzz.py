@@ -31,7 +31,7 @@ VALUES: dict[str, list[str]] = {
     "-n": ["1", *HOSTILE_NUMBERS],
     "--duration": ["0.2", "601", "0.01", *HOSTILE_NUMBERS],
     "-d": ["0.3", *HOSTILE_NUMBERS],
-    "--rate": ["20", "5001", "0.05", *HOSTILE_NUMBERS],
+    "--rate": ["20", "5001", "0.09", *HOSTILE_NUMBERS],
     "--param": ["delay=0.05", "delay=nan", "delay=inf", "delay=-1", "delay", "=1", "nap=1", "delay=1e400"],
     "-p": ["delay=0.05", "count=3", "x=", *HOSTILE_TEXT],
     "--loop": ["qt", "asyncio", "qasync", "tk", "", "QT"],
