@@ -49,6 +49,7 @@ ORGANISATION, APPLICATION = "DjangoAsyncExplorer", "Explorer"
 FRAME_MS = 33  # ≤ 30 fps
 GUI_SHARE = 0.05  # refreshing may use at most this share of the loop's time
 FREEZE_WARN_S = 0.5
+CANVAS_MIN_H = 140  # px: axis, a few rows and the footer
 CONFIRM_FREEZE_S = 10.0  # a predicted freeze longer than this is asked about first
 DEFAULT_SIZE = (1400, 900)  # first launch, when the screen has room for it
 FRAME_ALLOWANCE = (16, 48)  # the window manager's frame and title bar, unknown before the first show
@@ -149,6 +150,8 @@ class MainWindow(QMainWindow):
         self.stats_split.setStretchFactor(0, 1)
         self.stats_split.setSizes([700, 340])
         self.stats_panel.setMinimumWidth(240)
+        # On a 768-pixel screen the timeline and the details pane must both fit: bars shrink first.
+        self.canvas.setMinimumHeight(CANVAS_MIN_H)
         # The selected request's details under the timeline and the stats, as wide as both (SQL
         # statements and span names are long); a splitter, so the user sets the share.
         self.centre_split = QSplitter(Qt.Orientation.Vertical)
@@ -588,7 +591,8 @@ class MainWindow(QMainWindow):
         if not self.details.isVisible():
             self.details.show()
             total = sum(self.centre_split.sizes()) or self.centre_split.height()
-            self.centre_split.setSizes([total * 3 // 5, total - total * 3 // 5])
+            top = max(self.stats_split.minimumSizeHint().height(), total * 3 // 5)
+            self.centre_split.setSizes([top, max(0, total - top)])
         self.details.show_detail(detail)  # once shown: its columns are sized to its real width
         self._sync_highlight(detail)
         self._sync_selection_action()
