@@ -92,6 +92,7 @@ class MainWindow(QMainWindow):
         # Which run the timeline shows: the latest, one running, or an earlier one from the list.
         self.showing = QLabel("No run yet: pick a demo and press Run.")
         self.showing.setStyleSheet("color:#555;")
+        self.showing.setWordWrap(True)  # a long title must not widen the window
         self.progress.setMinimumWidth(160)
         self.view_tabs = QTabBar()
         self.view_tabs.addTab("Requests")
@@ -537,6 +538,7 @@ class MainWindow(QMainWindow):
             ("Showing the latest run" if latest else "⟲ Showing an EARLIER run")
             + f" ({when}): {record.config.title or record.config.target}"
             + ("" if latest else " — its own settings are back in the toolbar")
+            + " · click a request to inspect it"
         )
         self.showing.setStyleSheet("" if latest else "color:#7a4b00; font-weight:600;")
         if same and self.selection is not None:
