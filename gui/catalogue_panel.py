@@ -160,6 +160,20 @@ class CataloguePanel(QWidget):
                 self.tree.addTopLevelItem(groups[name])
                 groups[name].setExpanded(True)
 
+    def _share_lesson_and_source(self) -> None:
+        """Give the lesson the height it needs when the source can spare it (a short view
+        leaves room; a long one keeps at least half), so a lesson is read without scrolling."""
+        tree, lesson, source = self.split.sizes()
+        if lesson <= 0:
+            return
+        need = self.lesson_scroll.widget().minimumHeight() + 4
+        lines = self.source.document().blockCount()
+        source_need = (lines + 2) * self.source.fontMetrics().lineSpacing() + 24  # + the scroll bar
+        room = lesson + source
+        want = min(need, max(room - source_need, room // 2))
+        if want > lesson:
+            self.split.setSizes([tree, want, room - want])
+
     def apply_filter(self, text: str) -> None:
         needle = text.strip().lower()
         for i in range(self.tree.topLevelItemCount()):
@@ -214,4 +228,5 @@ class CataloguePanel(QWidget):
             self.attribution.setVisible(False)
             self.source.setPlainText(scenario_source(target.scenario))
         self.lesson_scroll.fit_content()
+        self._share_lesson_and_source()
         self.selected.emit(target)

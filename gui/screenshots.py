@@ -70,6 +70,11 @@ async def shoot(w: window_module.MainWindow, out: Path, extra: bool = False) -> 
     await _wait_run(w)
     await _select_longest(w)
     _save(w, out, "details-pane.png")
+    if extra:
+        w.view_tabs.setCurrentIndex(1)
+        await asyncio.sleep(0.3)
+        _save(w, out, "details-threads.png")
+        w.view_tabs.setCurrentIndex(0)
     w.clear_selection()
     _configure(w, "async-sleep", 50, 50, delay=0.5)
     w.view_tabs.setCurrentIndex(0)

@@ -49,6 +49,7 @@ ORGANISATION, APPLICATION = "DjangoAsyncExplorer", "Explorer"
 FRAME_MS = 33  # ≤ 30 fps
 GUI_SHARE = 0.05  # refreshing may use at most this share of the loop's time
 FREEZE_WARN_S = 0.5
+CANVAS_MIN_H = 140  # px: axis, a few rows and the footer
 CONFIRM_FREEZE_S = 10.0  # a predicted freeze longer than this is asked about first
 DEFAULT_SIZE = (1400, 900)  # first launch, when the screen has room for it
 FRAME_ALLOWANCE = (16, 48)  # the window manager's frame and title bar, unknown before the first show
@@ -91,6 +92,7 @@ class MainWindow(QMainWindow):
         # Which run the timeline shows: the latest, one running, or an earlier one from the list.
         self.showing = QLabel("No run yet: pick a demo and press Run.")
         self.showing.setStyleSheet("color:#555;")
+        self.showing.setWordWrap(True)  # a long title must not widen the window
         self.progress.setMinimumWidth(160)
         self.view_tabs = QTabBar()
         self.view_tabs.addTab("Requests")
@@ -149,6 +151,8 @@ class MainWindow(QMainWindow):
         self.stats_split.setStretchFactor(0, 1)
         self.stats_split.setSizes([700, 340])
         self.stats_panel.setMinimumWidth(240)
+        # On a 768-pixel screen the timeline and the details pane must both fit: bars shrink first.
+        self.canvas.setMinimumHeight(CANVAS_MIN_H)
         # The selected request's details under the timeline and the stats, as wide as both (SQL
         # statements and span names are long); a splitter, so the user sets the share.
         self.centre_split = QSplitter(Qt.Orientation.Vertical)
@@ -534,6 +538,7 @@ class MainWindow(QMainWindow):
             ("Showing the latest run" if latest else "⟲ Showing an EARLIER run")
             + f" ({when}): {record.config.title or record.config.target}"
             + ("" if latest else " — its own settings are back in the toolbar")
+            + " · click a request to inspect it"
         )
         self.showing.setStyleSheet("" if latest else "color:#7a4b00; font-weight:600;")
         if same and self.selection is not None:
@@ -588,7 +593,8 @@ class MainWindow(QMainWindow):
         if not self.details.isVisible():
             self.details.show()
             total = sum(self.centre_split.sizes()) or self.centre_split.height()
-            self.centre_split.setSizes([total * 3 // 5, total - total * 3 // 5])
+            top = max(self.stats_split.minimumSizeHint().height(), total * 3 // 5)
+            self.centre_split.setSizes([top, max(0, total - top)])
         self.details.show_detail(detail)  # once shown: its columns are sized to its real width
         self._sync_highlight(detail)
         self._sync_selection_action()

@@ -130,6 +130,7 @@ def test_usable_at_1024_by_640(window, gui_lab, qtbot) -> None:
         bottom = widget.mapTo(window, widget.rect().bottomRight())
         assert bottom.y() <= window.height() and bottom.x() <= window.width(), widget
     assert window.canvas.height() >= 120
+    assert window.minimumSizeHint().width() <= 1024 and window.minimumSizeHint().height() <= 640
 
 
 def test_the_lesson_scrolls_and_source_lines_are_never_wrapped(window) -> None:

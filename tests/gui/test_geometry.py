@@ -42,8 +42,8 @@ def test_live_refresh_is_incremental_and_finish_agrees() -> None:
     record.client, record.server, record.finished_ns = [], [], None
     model = TimelineModel(record)
     for n in (500, 1000, 2000):
-        record.client.extend(clients[len(record.client) : n])
-        record.server.extend(servers[len(record.server) : n])
+        record.client.extend(clients[len(record.client):n])
+        record.server.extend(servers[len(record.server):n])
         before = len(model.bars)
         model.refresh(clients[n - 1].done_ns + 1)
         assert len(model.bars) - before <= MAX_INGEST  # bounded work per frame

@@ -146,3 +146,17 @@ def test_request_detail_nests_spans_by_time(window, gui_lab) -> None:
     labels = [t.label for t in detail.timings]
     assert "total (client)" in labels and "server total" in labels
     assert request_detail(window.record, 10**9) is None
+
+
+def test_an_upstream_call_no_client_sent_can_be_inspected(window, gui_lab, qtbot) -> None:
+    """A fan-out's upstream calls are requests of their own, with no client id: a click finds them."""
+    _, loop = gui_lab
+    _run(window, loop, "fanout-gather", 1, 1)
+    upstream = [b for b in window.model.bars if b.client_id is None]
+    assert upstream, "the fan-out made no upstream call"
+    bar = max(upstream, key=lambda b: b.end_ns - b.start_ns)
+    qtbot.mouseClick(window.canvas, Qt.MouseButton.LeftButton, pos=_bar_pixel(window, bar))
+    assert window.selection is not None and window.selection[0] is None
+    assert "server-only request" in window.details.summary.text()
+    assert bar.path in window.details.summary.text()
+    assert window.canvas.highlight["requests"][0][0] == bar.row
