@@ -7,40 +7,13 @@ process exits quietly when the app that started it is killed.
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    data = tmp_path / "data"
-    data.mkdir(exist_ok=True)
-    return {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "EXPLORER_DATA_DIR": str(data),
-        "QT_QPA_PLATFORM": "offscreen",
-        **extra,
-    }
-
-
-def _start(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, str(ROOT / "main.py"), *args],
-        cwd=ROOT,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+from tests.engine.mainproc import main_env, start_main
 
 
 def _children(pid: int) -> list[int]:
@@ -59,7 +32,7 @@ def _alive(pid: int) -> bool:
 
 
 def test_serve_stopped_with_requests_in_flight_says_so_in_one_line(tmp_path: Path) -> None:
-    server = _start(["serve", "--port", "0"], _env(tmp_path))
+    server = start_main(["serve", "--port", "0"], main_env(tmp_path))
     clients: list[socket.socket] = []
     try:
         banner = server.stdout.readline()
@@ -87,7 +60,7 @@ def test_load_driver_exits_quietly_when_the_app_is_killed(tmp_path: Path) -> Non
     """``kill -9`` of ``main.py run`` mid-run: its load-driver process (which shares the
     app's stderr) notices its pipe closing, exits within seconds and prints nothing."""
     args = ["run", "async-sleep", "-c", "20", "-n", "400", "--param", "delay=1", "--port", "0", "--loop", "asyncio"]
-    app = _start(args, _env(tmp_path))
+    app = start_main(args, main_env(tmp_path))
     try:
         deadline = time.monotonic() + 60
         while not _children(app.pid) and time.monotonic() < deadline:
@@ -114,8 +87,8 @@ def test_window_quits_on_sigterm_like_file_quit(tmp_path: Path) -> None:
     """SIGTERM to the window closes it through its own Quit path: exit 0, no traceback,
     the window's settings saved (done by its close), its load driver gone."""
     config = tmp_path / "config"
-    env = _env(tmp_path, EXPLORER_REPORT_READY="1", XDG_CONFIG_HOME=str(config))
-    window = _start([], env)
+    env = main_env(tmp_path, EXPLORER_REPORT_READY="1", XDG_CONFIG_HOME=str(config))
+    window = start_main([], env)
     try:
         ready = window.stdout.readline()
         assert ready.startswith("ready ") and ready.split()[-1] == "200", (ready, window.stderr.read())

@@ -8,10 +8,7 @@ two); the last runs ``main.py serve`` as a user does and checks the default cloc
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -20,8 +17,8 @@ import h11
 
 from engine import loops
 from engine.server import BODY_IDLE_TIMEOUT_S, HEADER_TIMEOUT_S, EmbeddedServer
+from tests.engine.mainproc import main_env, start_main
 
-ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT_S = 1.0
 REQUEST_TIMEOUT = b"HTTP/1.1 408 Request Timeout\r\n"
 
@@ -142,16 +139,7 @@ def test_slow_views_and_idle_keep_alive_are_not_timed_out(lab_runner: Any) -> No
 def test_serve_closes_stalled_connections_by_its_default_timeouts(tmp_path: Path) -> None:
     """``main.py serve`` as a user starts it: each kind of stall is closed with 408 once its
     default timeout has passed (10 s), not before and not never."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "EXPLORER_DATA_DIR": str(tmp_path), "QT_QPA_PLATFORM": "offscreen"}
-    server = subprocess.Popen(
-        [sys.executable, str(ROOT / "main.py"), "serve", "--port", "0"],
-        cwd=ROOT,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    server = start_main(["serve", "--port", "0"], main_env(tmp_path))
     try:
         port = int(re.search(r"127\.0\.0\.1:(\d+)/", server.stdout.readline()).group(1))
         stalls = _stalls(port)
