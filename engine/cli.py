@@ -84,7 +84,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--csv", metavar="FILE", help="write one CSV row per request")
     run.add_argument("--record", metavar="FILE", help="write the whole run record as JSON")
     run.epilog = (
-        "A run may send at most 100,000 requests and last at most 600 s in all. Export paths are "
+        "A run may send at most 100,000 requests and last at most 600 s in all (one still going "
+        "at 610 s is stopped and marked incomplete). Export paths are "
         "checked before the run starts and each file is written whole or not at all. FILE '-' "
         "writes that export to standard output (one export at most); the summary (text or "
         "--json) then goes to standard error. Ctrl-C or SIGTERM stops a run and keeps what it "
