@@ -91,7 +91,8 @@ def _parser() -> argparse.ArgumentParser:
         "--json) then goes to standard error. Ctrl-C or SIGTERM stops a run and keeps what it "
         "measured: the summary says 'interrupted', the exports are written, and the exit status "
         "is 130 (SIGINT) or 143 (SIGTERM); a second signal exits at once. Exit status 1: the run "
-        "is incomplete (its load driver died); 2: a bad setting, refused before anything runs."
+        "is incomplete (its load driver died, or the time limit stopped it) or an export could not "
+        "be written; 2: a bad setting, refused before anything runs."
     )
     return parser
 
