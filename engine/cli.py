@@ -84,13 +84,15 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--csv", metavar="FILE", help="write one CSV row per request")
     run.add_argument("--record", metavar="FILE", help="write the whole run record as JSON")
     run.epilog = (
-        "A run may send at most 100,000 requests and last at most 600 s in all. Export paths are "
+        "A run may send at most 100,000 requests and last at most 600 s in all (one still going "
+        "at 610 s is stopped and marked incomplete). Export paths are "
         "checked before the run starts and each file is written whole or not at all. FILE '-' "
         "writes that export to standard output (one export at most); the summary (text or "
         "--json) then goes to standard error. Ctrl-C or SIGTERM stops a run and keeps what it "
         "measured: the summary says 'interrupted', the exports are written, and the exit status "
         "is 130 (SIGINT) or 143 (SIGTERM); a second signal exits at once. Exit status 1: the run "
-        "is incomplete (its load driver died); 2: a bad setting, refused before anything runs."
+        "is incomplete (its load driver died, or the time limit stopped it) or an export could not "
+        "be written; 2: a bad setting, refused before anything runs."
     )
     return parser
 
