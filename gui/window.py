@@ -373,6 +373,7 @@ class MainWindow(QMainWindow):
                 self.statusBar().showMessage("Not run: it would have frozen the window.", 5000)
 
         box.buttonClicked.connect(answered)
+        box.finished.connect(lambda _result: setattr(self, "freeze_box", None))  # closed any other way
         self.freeze_box = box
         box.open()
 
