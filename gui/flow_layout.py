@@ -49,11 +49,17 @@ class FlowLayout(QLayout):
         return QSize(width + m.left() + m.right(), self.heightForWidth(width + m.left() + m.right()))
 
     def minimumSize(self) -> QSize:  # noqa: N802 (Qt override)
+        """As narrow as the widest item; as tall as the lines need at the current width (a
+        splitter reads only this, not heightForWidth, and must not squeeze the lines)."""
         size = QSize()
         for item in self._items:
             size = size.expandedTo(item.minimumSize())
         m = self.contentsMargins()
-        return size + QSize(m.left() + m.right(), m.top() + m.bottom())
+        size += QSize(m.left() + m.right(), m.top() + m.bottom())
+        width = self.geometry().width()
+        if width > 0:
+            size.setHeight(max(size.height(), self.heightForWidth(width)))
+        return size
 
     def _place(self, rect: QRect, move: bool) -> int:
         m: QMargins = self.contentsMargins()

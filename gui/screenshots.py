@@ -21,8 +21,9 @@ async def _wait_run(w: window_module.MainWindow) -> None:
     await asyncio.sleep(0.3)
 
 
-def _configure(w: window_module.MainWindow, target: str, requests: int = 0, concurrency: int = 0,
-               **params: float) -> None:
+def _configure(
+    w: window_module.MainWindow, target: str, requests: int = 0, concurrency: int = 0, **params: float
+) -> None:
     w.catalogue.filter.clear()
     w.catalogue.select(target)
     if requests:

@@ -50,6 +50,7 @@ FRAME_MS = 33  # ≤ 30 fps
 GUI_SHARE = 0.05  # refreshing may use at most this share of the loop's time
 FREEZE_WARN_S = 0.5
 CANVAS_MIN_H = 140  # px: axis, a few rows and the footer
+DETAILS_MIN_H = 120  # px: the summary's head and a few span rows (the rest scrolls)
 CONFIRM_FREEZE_S = 10.0  # a predicted freeze longer than this is asked about first
 DEFAULT_SIZE = (1400, 900)  # first launch, when the screen has room for it
 FRAME_ALLOWANCE = (16, 48)  # the window manager's frame and title bar, unknown before the first show
@@ -146,13 +147,18 @@ class MainWindow(QMainWindow):
         tl.addWidget(self.strip)
         cl.addWidget(timeline, 1)
         self.stats_split = QSplitter(Qt.Orientation.Horizontal)
+        self.timeline_column = centre
         self.stats_split.addWidget(centre)
         self.stats_split.addWidget(self.stats_panel)
-        self.stats_split.setStretchFactor(0, 1)
+        # Every column gives way when the window narrows (the timeline most), so a small window
+        # keeps a usable timeline instead of a full-width catalogue and stats.
+        self.stats_split.setStretchFactor(0, 3)
+        self.stats_split.setStretchFactor(1, 1)
         self.stats_split.setSizes([700, 340])
         self.stats_panel.setMinimumWidth(240)
         # On a 768-pixel screen the timeline and the details pane must both fit: bars shrink first.
         self.canvas.setMinimumHeight(CANVAS_MIN_H)
+        self.details.setMinimumHeight(DETAILS_MIN_H)
         # The selected request's details under the timeline and the stats, as wide as both (SQL
         # statements and span names are long); a splitter, so the user sets the share.
         self.centre_split = QSplitter(Qt.Orientation.Vertical)
@@ -163,7 +169,8 @@ class MainWindow(QMainWindow):
         self.split = QSplitter(Qt.Orientation.Horizontal)
         self.split.addWidget(left)
         self.split.addWidget(self.centre_split)
-        self.split.setStretchFactor(1, 1)
+        self.split.setStretchFactor(0, 1)
+        self.split.setStretchFactor(1, 3)
         self.split.setSizes([380, 1040])
         self.left_split = left
         self.setCentralWidget(self.split)
@@ -284,6 +291,11 @@ class MainWindow(QMainWindow):
         w = max(self.minimumSizeHint().width(), min(DEFAULT_SIZE[0], avail.width() - fw))
         h = max(self.minimumSizeHint().height(), min(DEFAULT_SIZE[1], avail.height() - fh))
         self.resize(w, h)
+        # The columns in proportion to the width: catalogue ~25 %, stats ~27 %, the timeline the rest.
+        left = max(220, min(380, w * 25 // 100))
+        stats = max(240, min(340, w * 27 // 100))
+        self.split.setSizes([left, w - left])
+        self.stats_split.setSizes([w - left - stats, stats])
         self.move(avail.x() + max(0, (avail.width() - w - fw) // 2), avail.y() + max(0, (avail.height() - h - fh) // 2))
 
     def _fits_screen(self) -> bool:
@@ -373,6 +385,7 @@ class MainWindow(QMainWindow):
                 self.statusBar().showMessage("Not run: it would have frozen the window.", 5000)
 
         box.buttonClicked.connect(answered)
+        box.finished.connect(lambda _result: setattr(self, "freeze_box", None))  # closed any other way
         self.freeze_box = box
         box.open()
 
@@ -593,7 +606,11 @@ class MainWindow(QMainWindow):
         if not self.details.isVisible():
             self.details.show()
             total = sum(self.centre_split.sizes()) or self.centre_split.height()
-            top = max(self.stats_split.minimumSizeHint().height(), total * 3 // 5)
+            # What the timeline column needs at its width (wrapped lines included), so opening
+            # the pane never squeezes the timeline under its strip.
+            column = self.timeline_column
+            need = column.layout().minimumHeightForWidth(column.width())
+            top = max(self.stats_split.minimumSizeHint().height(), need, total * 3 // 5)
             self.centre_split.setSizes([top, max(0, total - top)])
         self.details.show_detail(detail)  # once shown: its columns are sized to its real width
         self._sync_highlight(detail)

@@ -38,15 +38,18 @@ def gui_lab(qapp: Any, gui_settings_dir: str) -> Iterator[tuple[Any, asyncio.Abs
     close_loop(loop)
 
 
-def run_until(loop: asyncio.AbstractEventLoop, predicate: Callable[[], bool], timeout: float = 30.0) -> bool:
-    """Drive the loop (and so Qt) until ``predicate()`` holds or ``timeout`` seconds pass."""
+def run_until(
+    loop: asyncio.AbstractEventLoop, predicate: Callable[[], bool], timeout: float = 30.0, interval: float = 0.02
+) -> bool:
+    """Drive the loop (and so Qt) until ``predicate()`` holds or ``timeout`` seconds pass;
+    ``interval`` 0 checks at every turn of the loop (for a state that lasts only a few turns)."""
 
     async def poll() -> bool:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if predicate():
                 return True
-            await asyncio.sleep(0.02)
+            await asyncio.sleep(interval)
         return predicate()
 
     return loop.run_until_complete(poll())

@@ -130,6 +130,13 @@ def test_usable_at_1024_by_640(window, gui_lab, qtbot) -> None:
         bottom = widget.mapTo(window, widget.rect().bottomRight())
         assert bottom.y() <= window.height() and bottom.x() <= window.width(), widget
     assert window.canvas.height() >= 120
+    # Nothing drawn over anything: the canvas ends above the strip, the strip above the pane.
+    canvas_bottom = window.canvas.mapTo(window, window.canvas.rect().bottomLeft()).y()
+    strip_top = window.strip.mapTo(window, window.strip.rect().topLeft()).y()
+    strip_bottom = window.strip.mapTo(window, window.strip.rect().bottomLeft()).y()
+    assert (
+        canvas_bottom < strip_top and strip_bottom < window.details.mapTo(window, window.details.rect().topLeft()).y()
+    )
     assert window.minimumSizeHint().width() <= 1024 and window.minimumSizeHint().height() <= 640
 
 

@@ -62,11 +62,24 @@ def test_clicking_a_bar_shows_its_sql_and_esc_clears(window, gui_lab, qtbot) -> 
         (bar.row, window.model.ms(bar.start_ns), window.model.ms(bar.end_ns))
     ]
     assert window.canvas.highlight["threads"]
+    assert _outlined(window, bar)  # and it is drawn: a dark outline at the bar's left edge
 
     qtbot.keyClick(window.canvas, Qt.Key.Key_Escape)
     assert window.selection is None
     assert not pane.isVisible()
     assert window.canvas.highlight == {"requests": [], "threads": []}
+    assert not _outlined(window, bar)
+
+
+def _outlined(window, bar) -> bool:
+    """Whether the painted canvas shows the selection's dark outline at ``bar``'s left edge."""
+    canvas = window.canvas
+    image = canvas.grab().toImage()
+    area = canvas.data_rect()
+    x = area.left() + (window.model.ms(bar.start_ns) - canvas.axis.t0) / canvas.axis.span * area.width()
+    y = area.top() + (bar.row + 0.4) * canvas.row_height() - canvas.v_offset
+    dpr = image.devicePixelRatio()
+    return any(image.pixelColor(round((x + dx) * dpr), round(y * dpr)).lightness() < 40 for dx in range(-3, 2))
 
 
 def _descendant_texts(item) -> list[str]:

@@ -5,27 +5,10 @@ Real runs on the embedded site; the history list is picked with a real click.
 
 from __future__ import annotations
 
-import asyncio
-import time
-
 from PySide6.QtCore import Qt
 
 from .conftest import call_in_loop, run_until
 from .test_window import _configure
-
-
-def _watch(loop, predicate, timeout: float = 60.0) -> bool:
-    """Check ``predicate`` at every turn of the loop (a state may last only a few turns)."""
-
-    async def poll() -> bool:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if predicate():
-                return True
-            await asyncio.sleep(0)
-        return predicate()
-
-    return loop.run_until_complete(poll())
 
 
 def _run(window, loop, target: str, requests: int, concurrency: int, **params: float) -> None:
@@ -42,7 +25,7 @@ def test_progress_resets_at_run_and_is_not_left_up_during_a_freeze(window, gui_l
     assert call_in_loop(loop, window.start_run)
     seen: list[str] = []
     # Every progress text from Run to the end of the run: none is the previous run's.
-    assert _watch(loop, lambda: seen.append(window.progress.text()) or window.run_task.done(), 60)
+    assert run_until(loop, lambda: seen.append(window.progress.text()) or window.run_task.done(), 60, interval=0)
     assert seen and all("7 / 7" not in text for text in seen)
     assert any("freezes for about 0.8 s" in text for text in seen)
 
@@ -58,7 +41,7 @@ def test_building_the_timeline_is_its_own_state(window, gui_lab) -> None:
             states.append((window.run_action.isEnabled(), window.stats_panel.verdict.text()))
         return window.run_task.done()
 
-    assert _watch(loop, building, 60)
+    assert run_until(loop, building, 60, interval=0)
     assert states, "the building state was never shown"
     assert all(not enabled for enabled, _ in states)  # Run stays disabled while building
     assert all(verdict == "Building the timeline…" for _, verdict in states)
