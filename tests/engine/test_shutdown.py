@@ -13,6 +13,8 @@ import socket
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.engine.mainproc import main_env, start_main
 
 
@@ -83,9 +85,10 @@ def test_load_driver_exits_quietly_when_the_app_is_killed(tmp_path: Path) -> Non
     assert err == ""
 
 
-def test_window_quits_on_sigterm_like_file_quit(tmp_path: Path) -> None:
-    """SIGTERM to the window closes it through its own Quit path: exit 0, no traceback,
-    the window's settings saved (done by its close), its load driver gone."""
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_window_quits_on_a_signal_like_file_quit(signum: int, tmp_path: Path) -> None:
+    """SIGTERM (or Ctrl-C) to the window closes it through its own Quit path: exit 0, no
+    traceback, the window's settings saved (done by its close), its load driver gone."""
     config = tmp_path / "config"
     env = main_env(tmp_path, EXPLORER_REPORT_READY="1", XDG_CONFIG_HOME=str(config))
     window = start_main([], env)
@@ -95,12 +98,12 @@ def test_window_quits_on_sigterm_like_file_quit(tmp_path: Path) -> None:
         children = _children(window.pid)
         assert children  # the load driver's process, started with the lab
         sent = time.monotonic()
-        window.send_signal(signal.SIGTERM)
+        window.send_signal(signum)
         out, err = window.communicate(timeout=60)
         took = time.monotonic() - sent
     finally:
         window.kill()
-    print(f"window exited {window.returncode} {took:.2f} s after SIGTERM; stderr {err!r}")
+    print(f"window exited {window.returncode} {took:.2f} s after signal {signum}; stderr {err!r}")
     assert window.returncode == 0, err
     assert "Traceback" not in err
     assert list(config.rglob("*.conf")), "closing the window saves its settings; it was not closed"
