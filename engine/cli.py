@@ -213,6 +213,11 @@ def summary_json(record: Any, stats: Any) -> dict[str, Any]:
     }
 
 
+def listed_findings(findings: list[dict[str, Any]]) -> list[str]:
+    """The findings under the headline (the first one is the headline itself)."""
+    return [f"{f['sentence'][:1].upper()}{f['sentence'][1:]} [{f['severity']}]" for f in findings[1:]]
+
+
 def text_summary(record: Any, st: Any) -> str:
     lat, lag, v = st.latency_ms, st.loop_lag_ms, record.versions
     lines = [
@@ -220,6 +225,7 @@ def text_summary(record: Any, st: Any) -> str:
         f"  Django {v.get('django')}, Python {v.get('python')}, loop {record.loop}, {record.url}",
         "",
         f"  {st.verdict}",
+        *(f"    - {line}" for line in listed_findings(st.findings)),
         "",
         f"  requests      {st.completed}/{st.requests} finished, {st.errors} errors, statuses {st.statuses}",
         f"  wall time     {st.wall_s:.3f} s    throughput {st.throughput_rps:.1f} req/s",

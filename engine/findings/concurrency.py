@@ -1,0 +1,82 @@
+"""How many requests really ran at once: views doing their work (hop waits cut out), beside
+requests in flight.  Time spent queueing for a thread is not concurrency, so the old
+"speed-up" (server time over wall time) is evidence here, never the measure.
+
+The words come in wide bands and always with the numbers, so a run does not flip between
+"fully" and "partly" around a hair-trigger threshold.
+"""
+
+from __future__ import annotations
+
+from . import Finding, rule
+from .facts import Facts
+from .measure import fmt_ms, max_overlap, mean_overlap
+
+FULL = 0.8  # mean at once over possible at once, at or above: "fully concurrent"
+SERIAL = 1.25  # mean at once below this: "one at a time"
+VIEWS_MATTER = 0.3  # views running for less of the run than this: Django's own work is the story
+
+
+def words(mean: float, possible: int) -> str:
+    if mean < SERIAL:
+        return "one at a time"
+    if mean >= FULL * possible:
+        return "fully concurrent"
+    return "partly concurrent"
+
+
+@rule("concurrency")
+def concurrency(facts: Facts) -> Finding | None:
+    st = facts.stats
+    if facts.n == 0 or facts.open_loop:
+        return None
+    possible = max(1, min(facts.n, st.max_in_flight))
+    evidence: dict[str, float | int | str] = {
+        "in_flight": st.max_in_flight,
+        "possible": possible,
+        "speedup": st.speedup,
+        "view_share": round(facts.view_share, 3),
+        "view_cover": round(facts.view_cover, 3),
+    }
+    if possible == 1:
+        return Finding(
+            "one-at-a-time-client",
+            "info",
+            f"one request at a time (p50 {fmt_ms(st.latency_ms['p50'])})",
+            evidence,
+            primary=True,
+        )
+    if facts.view_active and facts.view_cover >= VIEWS_MATTER:
+        mean, most, peak = st.views_at_once_mean, st.views_at_once, st.views_at_once_max
+        evidence |= {
+            "views_at_once": most,
+            "views_at_once_max": peak,
+            "views_at_once_mean": mean,
+            "ratio_of_possible": round(mean / possible, 3),
+        }
+        briefly = f", {peak} for an instant" if peak > most else ""
+        return Finding(
+            "views-at-once",
+            "info",
+            f"{words(mean, possible)}: up to {most} views ran at once (on average {mean:.1f} while any ran{briefly}) "
+            f"with up to {st.max_in_flight} requests in flight",
+            evidence,
+            primary=True,
+        )
+    inside = [(s.arrival_ns, s.end_ns) for s in facts.server]
+    mean, most = mean_overlap(inside), max_overlap(inside)
+    evidence |= {
+        "inside_at_once": most,
+        "inside_at_once_mean": round(mean, 2),
+        "ratio_of_possible": round(mean / possible, 3),
+        "server_ms": st.mean_server_ms,
+    }
+    return Finding(
+        "django-bound",
+        "info",
+        f"{st.throughput_rps:,.0f} req/s, each {fmt_ms(st.mean_server_ms)} inside Django of which the view was "
+        f"{facts.view_share:.0%} (the rest is Django's own work: routing, middleware, its thread hops); up to "
+        f"{most} requests were inside Django at once (on average {mean:.1f})",
+        evidence,
+        primary=True,
+    )
