@@ -31,6 +31,10 @@ IDLE_S = 0.1  # ticker and watchdog period while nothing is recorded
 SAMPLE_S = 0.005  # how often a late loop's stack is read
 LATE_NS = 20_000_000  # later than this, the loop counts as blocked (as the heartbeat's threshold)
 PROJECT = str(Path(__file__).resolve().parent.parent) + "/"  # .../embedded_site/
+ROOT = str(Path(PROJECT).parent) + "/"  # the repository: engine/ and main.py
+# Where a loop thread that is not running anyone's code sits: its own wait for events.
+IDLE_FRAMES = {("selectors.py", "select"), ("qtloop.py", "run_forever"), ("qasync/__init__.py", "run_forever")}
+WAITING = "waiting in the event loop's own poll"
 _CALL = re.compile(r"([A-Za-z_][\w.]*)\s*\(")
 
 
@@ -57,6 +61,8 @@ def _short(filename: str) -> str:
     """A path as a reader recognises it: relative to embedded_site/ or to site-packages."""
     if filename.startswith(PROJECT):
         return filename[len(PROJECT) :]
+    if filename.startswith(ROOT) and "/.venv/" not in filename:
+        return filename[len(ROOT) :]
     for marker in ("site-packages/", "/lib/python"):
         at = filename.rfind(marker)
         if at >= 0:
@@ -81,18 +87,25 @@ def place(frame: FrameType | None) -> str:
     if frame is None:
         return "unknown"
     innermost = frame
+    code = frame.f_code
+    if any(code.co_filename.endswith(f) and code.co_name == n for f, n in IDLE_FRAMES):
+        return f"{WAITING} ({code.co_qualname}, {_short(code.co_filename)}:{frame.f_lineno})"
     site = None
+    outside = None  # the first frame outside the standard library, when no project frame comes
     f: FrameType | None = frame
     while f is not None:
-        if f.f_code.co_filename.startswith(PROJECT) and "/tracing/" not in f.f_code.co_filename:
+        filename = f.f_code.co_filename
+        if filename.startswith(PROJECT) and "/tracing/" not in filename:
             site = f
             break
+        if outside is None and "site-packages/" in filename:
+            outside = f
         f = f.f_back
+    site = site or outside
     here = f"{_short(site.f_code.co_filename)}:{site.f_lineno} in {site.f_code.co_name}" if site else None
     if site is innermost:
         called = _called_on(innermost)
-        what = called or innermost.f_code.co_name
-        return f"{what}, {here}"
+        return f"{called}, {here}" if called else here  # type: ignore[return-value]
     code = innermost.f_code
     what = f"{code.co_qualname} ({_short(code.co_filename)}:{innermost.f_lineno})"
     return f"{what}, {here}" if here else what
@@ -142,7 +155,7 @@ class Watchdog:
                 samples += 1
                 self._stopping.wait(SAMPLE_S)
             end = self.ticked_ns if self.ticked_ns >= due else now_ns()
-            self.collector.stalls.append(Stall(due, end, samples, places.most_common(3)))
+            self.collector.stalls.append(Stall(due, end, samples, places.most_common(8)))
 
 
 def start_watchdog(collector: TraceCollector, beside: asyncio.Future | None = None) -> Watchdog:

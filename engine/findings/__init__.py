@@ -37,9 +37,10 @@ class Finding:
         return {"id": self.id, "severity": self.severity, "sentence": self.sentence, "evidence": dict(self.evidence)}
 
     @property
-    def rank(self) -> tuple[bool, bool, int, float]:
+    def rank(self) -> tuple[int, bool, int, float]:
         level = SEVERITIES.index(self.severity)
-        return (level >= SEVERITIES.index("warning"), self.primary, level, self.weight)
+        alarming = level if level >= SEVERITIES.index("warning") else -1
+        return (alarming, self.primary, level, self.weight)
 
 
 Rule = Callable[[Facts], "Finding | list[Finding] | None"]
@@ -54,6 +55,7 @@ RULE_MODULES = (
     "sql_serialised",
     "write_lock",
     "threads_started",
+    "thread_hops",
     "open_loop",
     "cancelled",
     "streaming",

@@ -41,6 +41,7 @@ def cancelled(facts: Facts) -> list[Finding] | None:
             "disconnect_seen": disconnected,
             "views_cancelled": views_cancelled,
             "views_ran_on": ran_on,
+            "cancelled_share": round(views_cancelled / len(gave_up), 3),
         }
         if views_cancelled:
             sentence = (

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from . import Finding, rule
 from .facts import Facts
-from .measure import fmt_ms, max_overlap, mean_overlap
+from .measure import fmt_ms, level_exceeded, max_overlap, mean_overlap, total
 
 FULL = 0.8  # mean at once over possible at once, at or above: "fully concurrent"
 SERIAL = 1.25  # mean at once below this: "one at a time"
@@ -59,6 +59,20 @@ def concurrency(facts: Facts) -> Finding | None:
             "views-at-once",
             "info",
             f"{words(mean, possible)}: up to {most} views ran at once (on average {mean:.1f} while any ran{briefly}) "
+            f"with up to {st.max_in_flight} requests in flight",
+            evidence,
+            primary=True,
+        )
+    bodies = [(s.response_start_ns, s.end_ns) for s in facts.server if s.response_start_ns is not None]
+    if bodies and total(bodies) >= 0.5 * facts.server_ns:
+        # A streamed body: the view returned at once, the time went into sending the response.
+        mean, most = mean_overlap(bodies), level_exceeded(bodies, 0.05)
+        evidence |= {"streams_at_once": most, "streams_at_once_mean": round(mean, 2)}
+        evidence["ratio_of_possible"] = round(mean / possible, 3)
+        return Finding(
+            "streams-at-once",
+            "info",
+            f"{words(mean, possible)}: up to {most} responses were being streamed at once (on average {mean:.1f}) "
             f"with up to {st.max_in_flight} requests in flight",
             evidence,
             primary=True,

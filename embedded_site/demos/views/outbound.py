@@ -10,7 +10,7 @@ from django.http import HttpRequest, JsonResponse
 
 from ...tracing import span
 from ...tracing.spans import AWAIT
-from ..catalogue import OUTBOUND, Param, demo
+from ..catalogue import OUTBOUND, Param, demo, stat
 
 WIDTH = Param("width", 5, 1, 20, "upstream calls per request", " calls")
 UPSTREAM_DELAY = Param("delay", 0.2, 0.0, 5.0, "seconds the upstream takes to answer each call", " s")
@@ -53,6 +53,7 @@ async def call_upstream(request: HttpRequest, number: int, delay: float) -> dict
     ),
     params=(WIDTH, UPSTREAM_DELAY),
     twin="fanout-gather",
+    checks=(stat("latency_ms.p50", ">=", 1000, "five 0.2 s calls in a row: p50 ≥ 1 s"),),
 )
 async def fanout_sequential(request: HttpRequest, width: int, delay: float) -> JsonResponse:
     answers = [await call_upstream(request, n, delay) for n in range(1, width + 1)]
@@ -73,6 +74,7 @@ async def fanout_sequential(request: HttpRequest, width: int, delay: float) -> J
     ),
     params=(WIDTH, UPSTREAM_DELAY),
     twin="fanout-sequential",
+    checks=(stat("latency_ms.p50", "<", 700, "five 0.2 s calls at once: p50 < 0.7 s"),),
 )
 async def fanout_gather(request: HttpRequest, width: int, delay: float) -> JsonResponse:
     answers = await asyncio.gather(*(call_upstream(request, n, delay) for n in range(1, width + 1)))

@@ -6,7 +6,7 @@ from asgiref.sync import sync_to_async
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from ..catalogue import TEMPLATES, Param, demo
+from ..catalogue import TEMPLATES, Param, demo, evidence, found, not_found, stat
 from ..models import Book
 
 ROWS = Param("rows", 200, 1, 1000, "book rows in the rendered table", " rows")
@@ -24,6 +24,10 @@ ROWS = Param("rows", 200, 1, 1000, "book rows in the rendered table", " rows")
     ),
     params=(ROWS,),
     blocks_loop=lambda p: p["rows"] * 0.00005,
+    checks=(
+        found("loop-blocked", "the render blocks the loop"),
+        evidence("loop-blocked", "culprit", "contains", "in template_render", "the culprit is the render() line"),
+    ),
 )
 async def template_render(request: HttpRequest, rows: int) -> HttpResponse:
     books = [book async for book in Book.objects.select_related("author")[:rows]]
@@ -42,6 +46,10 @@ async def template_render(request: HttpRequest, rows: int) -> HttpResponse:
     ),
     params=(ROWS,),
     twin="template-render",
+    checks=(
+        found("gil-contention", "rendering in threads still holds the GIL: the loop was late"),
+        stat("blocked_share", ">=", 0.25, "loop blocked ≥ 25 % of the run"),
+    ),
 )
 async def template_render_thread(request: HttpRequest, rows: int) -> HttpResponse:
     books = [book async for book in Book.objects.select_related("author")[:rows]]
@@ -61,6 +69,10 @@ async def template_render_thread(request: HttpRequest, rows: int) -> HttpRespons
     params=(ROWS,),
     expect_status=500,
     twin="template-lazy-queryset-fixed",
+    checks=(
+        found("all-failed", "every request fails"),
+        evidence("all-failed", "exception", "==", "SynchronousOnlyOperation", "with SynchronousOnlyOperation"),
+    ),
 )
 async def template_lazy_queryset(request: HttpRequest, rows: int) -> HttpResponse:
     books = Book.objects.select_related("author")[:rows]  # not evaluated yet
@@ -78,6 +90,13 @@ async def template_lazy_queryset(request: HttpRequest, rows: int) -> HttpRespons
     ),
     params=(ROWS,),
     twin="template-lazy-queryset",
+    checks=(
+        stat("errors", "==", 0, "no request fails"),
+        not_found("sql-one-after-another", "the template makes no queries of its own"),
+        evidence(
+            "loop-blocked", "culprit", "contains", "in template_lazy_queryset_fixed", "render() still blocks the loop"
+        ),
+    ),
 )
 async def template_lazy_queryset_fixed(request: HttpRequest, rows: int) -> HttpResponse:
     books = [book async for book in Book.objects.select_related("author")[:rows]]
