@@ -42,6 +42,7 @@ class RunStats:
     cancelled: int = 0  # requests ended by Stop: not failures, not counted in ``errors``
     blocked_share: float = 0.0  # blocked_ms over the run's wall time (never more than 1)
     stalls: int = 0  # separate stretches of a blocked loop
+    longest_stall_ms: float = 0.0
     views_at_once: int = 0  # views doing their work at once (hop waits cut out), not counting instants: see p95
     views_at_once_max: int = 0  # the most at one instant
     views_at_once_mean: float = 0.0  # views doing their work, on average while any was
@@ -147,6 +148,7 @@ def _numbers(facts: Facts) -> RunStats:
         cancelled=cancelled,
         blocked_share=round(min(1.0, blocked_ns / wall_ns), 3) if clients else 0.0,
         stalls=len(facts.blocked),
+        longest_stall_ms=round(max((e - s for s, e in facts.blocked), default=0) / 1e6, 1),
         views_at_once=level_exceeded(views, 0.05),
         views_at_once_max=max_overlap(views),
         views_at_once_mean=round(total(views) / max(1, total(union(views))), 2),

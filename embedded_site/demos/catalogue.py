@@ -42,7 +42,13 @@ class Check:
     ``finding`` names a finding id (``engine.findings``) and ``key`` one of its evidence
     numbers; with no ``finding``, ``key`` is a ``RunStats`` field (dotted for a dict entry,
     ``loop_lag_ms.p99``).  ``op`` is one of ``present``, ``absent`` (the finding), ``<``,
-    ``<=``, ``>``, ``>=``, ``==`` or ``contains`` (a text), compared with ``bound``.
+    ``<=``, ``>``, ``>=``, ``==`` (with ``bound``, or with ``other``: the key of another
+    number of the same finding), or ``contains`` / ``lacks`` (a text; ``lacks`` also holds
+    when the finding is absent).
+
+    A claim should hold on a loaded machine too: "the loop was never held in this view's
+    code" (a culprit that ``lacks`` the view) rather than "lag below N ms", which a busy
+    machine breaks on its own.
     """
 
     text: str
@@ -50,6 +56,7 @@ class Check:
     key: str | None = None
     op: str = "present"
     bound: float | int | str | None = None
+    other: str | None = None
 
 
 def found(finding_id: str, text: str) -> Check:
@@ -58,6 +65,14 @@ def found(finding_id: str, text: str) -> Check:
 
 def not_found(finding_id: str, text: str) -> Check:
     return Check(text, finding_id, op="absent")
+
+
+def compared(finding_id: str, key: str, op: str, other_key: str, text: str) -> Check:
+    return Check(text, finding_id, key, op, None, other_key)
+
+
+def lacks(finding_id: str, key: str, text_part: str, text: str) -> Check:
+    return Check(text, finding_id, key, "lacks", text_part)
 
 
 def stat(key: str, op: str, bound: float | int | str, text: str) -> Check:

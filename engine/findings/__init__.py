@@ -59,6 +59,7 @@ RULE_MODULES = (
     "open_loop",
     "cancelled",
     "streaming",
+    "awaits",
     "saturation",
     "per_demo",
 )

@@ -42,6 +42,8 @@ def _shown(value: Any) -> str:
 
 def check(claim: Check, stats: Any) -> Outcome:
     findings = {f["id"]: f for f in stats.findings}
+    if claim.op == "lacks" and claim.finding is not None and claim.finding not in findings:
+        return Outcome(claim, True, f"no {claim.finding} finding")
     if claim.finding is not None and claim.op in ("present", "absent"):
         there = claim.finding in findings
         ok = there if claim.op == "present" else not there
@@ -55,13 +57,21 @@ def check(claim: Check, stats: Any) -> Outcome:
         value = _stat(stats, claim.key or "")
     if value is None:
         return Outcome(claim, False, f"{claim.key} not measured")
-    if claim.op == "contains":
-        return Outcome(claim, str(claim.bound) in str(value), _shown(value))
+    if claim.op in ("contains", "lacks"):
+        there = str(claim.bound) in str(value)
+        return Outcome(claim, there if claim.op == "contains" else not there, _shown(value))
+    bound, against = claim.bound, ""
+    if claim.other is not None:  # another number of the same finding (or of the stats)
+        key = claim.other
+        other = findings[claim.finding]["evidence"].get(key) if claim.finding else _stat(stats, key)
+        if other is None:
+            return Outcome(claim, False, f"{key} not measured")
+        bound, against = other, f" against {_shown(other)}"
     try:
-        ok = bool(_COMPARE[claim.op](value, claim.bound))
+        ok = bool(_COMPARE[claim.op](value, bound))
     except (KeyError, TypeError):
-        return Outcome(claim, False, f"cannot compare {_shown(value)} {claim.op} {claim.bound}")
-    return Outcome(claim, ok, f"measured {_shown(value)}")
+        return Outcome(claim, False, f"cannot compare {_shown(value)} {claim.op} {bound}")
+    return Outcome(claim, ok, f"measured {_shown(value)}{against}")
 
 
 def check_all(claims: Iterable[Check], stats: Any) -> list[Outcome]:

@@ -58,7 +58,8 @@ def concurrency(facts: Facts) -> Finding | None:
         return Finding(
             "views-at-once",
             "info",
-            f"{words(mean, possible)}: up to {most} views ran at once (on average {mean:.1f} while any ran{briefly}) "
+            f"{words(mean, possible)}: up to {most} view{'s' if most != 1 else ''} ran at once "
+            f"(on average {mean:.1f} while any ran{briefly}) "
             f"with up to {st.max_in_flight} requests in flight",
             evidence,
             primary=True,

@@ -24,7 +24,13 @@ def pool_queueing(facts: Facts) -> Finding | None:
         threads.setdefault(s.thread_id, []).append((s.start_ns, s.end_ns))
     busy = sum(total(union(spans)) for spans in threads.values())
     pool = len(threads)
-    waited = [s for s in waits if s.duration_ns >= WAITED_NS]
+    # Queueing: a call whose thread was still running an earlier call when it was submitted.
+    previous_end: dict[int, int] = {}  # a run's start -> when the run before it on its thread ended
+    for spans in threads.values():
+        spans.sort()
+        for (_, end), (start, _) in zip(spans, spans[1:]):
+            previous_end[start] = end
+    waited = [s for s in waits if s.duration_ns >= WAITED_NS and previous_end.get(s.end_ns, 0) > s.start_ns]
     evidence = {
         "calls": len(runs),
         "waited": len(waited),

@@ -42,6 +42,7 @@ def write_lock(facts: Facts) -> Finding | None:
         "write_p50_ms": round(percentile(durations, 50), 2),
         "write_min_ms": round(min(durations), 2),
         "write_max_ms": round(max(durations), 2),
+        "on_loop": sum(1 for s, _ in writes if s.thread_id == facts.loop_thread_id),
     }
     share = evidence["lock_wait_share"]
     if evidence["writes_at_once"] <= 1:

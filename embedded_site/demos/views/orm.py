@@ -56,7 +56,7 @@ async def orm_async_read(request: HttpRequest, rows: int) -> JsonResponse:
     checks=(
         evidence("write-lock", "writes_at_once", ">=", 2, "writes of different requests met at SQLite's lock"),
         evidence("write-lock", "lock_wait_share", ">=", 0.1, "≥ 10 % of the time in writes was waiting"),
-        stat("blocked_share", "<", 0.5, "the loop was not what they queued on (blocked < 50 %)"),
+        evidence("write-lock", "on_loop", "==", 0, "no write ran on the event loop's thread"),
     ),
 )
 async def orm_async_write(request: HttpRequest) -> JsonResponse:
