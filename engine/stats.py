@@ -47,6 +47,7 @@ class RunStats:
     views_at_once_max: int = 0  # the most at one instant
     views_at_once_mean: float = 0.0  # views doing their work, on average while any was
     findings: list[dict[str, Any]] = field(default_factory=list)  # [{id, severity, sentence, evidence}]
+    target: str = ""  # the demo or scenario run, whose checks apply
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -152,4 +153,5 @@ def _numbers(facts: Facts) -> RunStats:
         views_at_once=level_exceeded(views, 0.05),
         views_at_once_max=max_overlap(views),
         views_at_once_mean=round(total(views) / max(1, total(union(views))), 2),
+        target=record.config.target,
     )
