@@ -74,7 +74,7 @@ def _short(filename: str) -> str:
 def _called_on(frame: FrameType) -> str | None:
     """The first call on the frame's current line (``time.sleep`` for ``time.sleep(delay)``):
     a C function such as time.sleep has no frame of its own, its caller's line names it."""
-    line = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
+    line = linecache.getline(frame.f_code.co_filename, frame.f_lineno or 0).strip()
     if line.startswith(("with ", "async with ")):
         return None
     match = _CALL.search(line.split("#", 1)[0])
@@ -150,7 +150,11 @@ class Watchdog:
             samples = 0
             while self.ticked_ns < due and not self._stopping.is_set():
                 frame = frames().get(self.thread_id)
-                places[place(frame)] += 1
+                try:
+                    where = place(frame)
+                except Exception as exc:  # a frame caught mid-change must not end the watchdog
+                    where = f"unknown ({type(exc).__name__})"
+                places[where] += 1
                 del frame
                 samples += 1
                 self._stopping.wait(SAMPLE_S)
