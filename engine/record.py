@@ -85,4 +85,3 @@ class RunRecord:
         if name.startswith("asyncio_"):
             return f"thread pool #{name.removeprefix('asyncio_')}"
         return name
-

@@ -6,13 +6,13 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from embedded_site.tracing.spans import HOP_WAIT, NEW_THREAD, SQL
+from embedded_site.tracing.spans import Span
 
 from .findings import find
 from .findings.facts import BLOCKED_THRESHOLD_NS, Facts, gather
-from .findings.measure import level_exceeded, max_overlap, mean_overlap, percentile, total, union
+from .findings.measure import max_overlap, mean_overlap, percentile, percentiles
 from .findings.verdict import headline
-from .record import ClientRequest, RunRecord, ServerRequest
+from .record import ClientRequest, RunRecord
 
 __all__ = ["BLOCKED_THRESHOLD_NS", "RunStats", "compute", "max_overlap", "mean_overlap", "percentile"]
 
@@ -34,7 +34,7 @@ class RunStats:
     speedup: float
     mean_server_ms: float
     threads_started: int  # worker threads Django started for this run's requests
-    view_concurrency: float  # views' total time over the time any view ran: 1.0 = one at a time
+    view_concurrency: float  # views' working time over the time any view worked: 1.0 = one at a time
     view_ms: float  # the views' total time
     sql: dict[str, Any] = field(default_factory=dict)
     per_demo: dict[str, dict[str, float]] = field(default_factory=dict)  # only when a run mixes demos
@@ -53,40 +53,39 @@ class RunStats:
         return asdict(self)
 
 
-def _sql_serialisation(server: list[ServerRequest]) -> dict[str, Any]:
+def _sql_serialisation(several: list[tuple[list[Span], list[Span]]]) -> dict[str, Any]:
     """For requests with several SQL queries: did their queries ever overlap in time?"""
-    multi = [[s for s in r.spans if s.kind == SQL] for r in server]
-    multi = [spans for spans in multi if len(spans) >= 2]
-    if not multi:
+    if not several:
         return {}
     overlapping = 0
     ratios = []
     # Were the queries *asked for* together (e.g. asyncio.gather)?  Then their thread hops
     # were waiting at the same time, even if the queries themselves ran one by one.
     issued_together = 0
-    for request in server:
-        waits = sorted((s for s in request.spans if s.kind == HOP_WAIT), key=lambda s: s.start_ns)
+    for spans, waits in several:
+        waits = sorted(waits, key=lambda s: s.start_ns)
         if any(b.start_ns < a.end_ns for a, b in zip(waits, waits[1:])):
             issued_together += 1
-    for spans in multi:
-        spans.sort(key=lambda s: s.start_ns)
+        spans = sorted(spans, key=lambda s: s.start_ns)
         if any(b.start_ns < a.end_ns for a, b in zip(spans, spans[1:])):
             overlapping += 1
         mean = sum(s.duration_ns for s in spans) / len(spans)
         if mean > 0:
             ratios.append((spans[-1].end_ns - spans[0].start_ns) / mean)
     return {
-        "requests_with_several_queries": len(multi),
-        "queries_per_request": round(sum(len(s) for s in multi) / len(multi), 1),
+        "requests_with_several_queries": len(several),
+        "queries_per_request": round(sum(len(s) for s, _ in several) / len(several), 1),
         "requests_with_overlap": overlapping,
         "requests_issuing_together": issued_together,
         "span_over_one_query": round(sum(ratios) / len(ratios), 1) if ratios else 0.0,
-        "threads_per_request": round(sum(len({s.thread_id for s in spans}) for spans in multi) / len(multi), 2),
+        "threads_per_request": round(sum(len({s.thread_id for s in spans}) for spans, _ in several) / len(several), 2),
     }
 
 
 def _per_demo(clients: list[ClientRequest]) -> dict[str, dict[str, float]]:
     """Latency by demo, for scenarios that mix several (first-seen order)."""
+    if len({c.demo for c in clients}) < 2:
+        return {}
     by_demo: dict[str, list[float]] = {}
     for c in clients:
         by_demo.setdefault(c.demo, []).append(c.latency_ns / 1e6)  # type: ignore[operator]
@@ -112,19 +111,21 @@ def _numbers(facts: Facts) -> RunStats:
     record, clients, server = facts.record, facts.clients, facts.server
     by_client = facts.by_client
     cancelled = len(facts.stopped_clients)
-    errors = sum(1 for c in clients if not c.ok) - cancelled
+    errors = len(facts.failed) - cancelled
     statuses = Counter(str(c.status) if c.status is not None else "no response" for c in clients)
     exceptions = Counter(s.exception_type for s in server if s.exception_type)
     wall_ns = facts.wall_ns if clients else 1
     latencies = [c.latency_ns / 1e6 for c in clients]  # type: ignore[operator]
     matched = [by_client[c.id] for c in clients if c.id in by_client and by_client[c.id].end_ns is not None]
     server_ns = [s.end_ns - s.arrival_ns for s in matched]  # type: ignore[operator]
-    threads = {span.thread_id for spans in facts.spans.values() for span in spans} | {s.thread_id for s in server}
-    views = facts.view_active
-    threads_started = sum(1 for span in facts.spans.get(HOP_WAIT, ()) if span.name.endswith(NEW_THREAD))
+    threads = {s.thread_id for s in server}
+    for spans in facts.spans.values():
+        threads.update([span.thread_id for span in spans])
+    views = facts.views
+    threads_started = len(facts.new_thread_waits)
     lags = [s.lag_ns / 1e6 for s in list(record.lag)]
+    p50, p95, p99 = percentiles(latencies, (50, 95, 99))
     blocked_ns = facts.blocked_ns
-    view_spans = [(sp.start_ns, sp.end_ns) for sp in facts.spans.get("view", ())]
     return RunStats(
         requests=len(record.client),
         completed=len(clients),
@@ -133,7 +134,7 @@ def _numbers(facts: Facts) -> RunStats:
         exceptions=dict(exceptions.most_common()),
         wall_s=round(wall_ns / 1e9, 4),
         throughput_rps=round((len(clients) - cancelled) / (wall_ns / 1e9), 1) if clients else 0.0,
-        latency_ms={f"p{q}": round(percentile(latencies, q), 2) for q in (50, 95, 99)}
+        latency_ms={"p50": round(p50, 2), "p95": round(p95, 2), "p99": round(p99, 2)}
         | {"max": round(max(latencies, default=0.0), 2)},
         max_in_flight=max_overlap([(c.sent_ns, c.done_ns) for c in clients]),  # type: ignore[misc]
         distinct_server_threads=len(threads),
@@ -142,16 +143,16 @@ def _numbers(facts: Facts) -> RunStats:
         speedup=round(sum(server_ns) / wall_ns, 2),
         mean_server_ms=round(sum(server_ns) / len(server_ns) / 1e6, 2) if server_ns else 0.0,
         threads_started=threads_started,
-        view_concurrency=round(mean_overlap(view_spans), 2),
-        view_ms=round(total(view_spans) / 1e6, 1),
-        sql=_sql_serialisation(server),
+        view_concurrency=round(views.mean, 2),
+        view_ms=round(sum(sp.end_ns - sp.start_ns for sp in facts.spans.get("view", ())) / 1e6, 1),
+        sql=_sql_serialisation(facts.several_sql),
         per_demo=_per_demo(clients),
         cancelled=cancelled,
         blocked_share=round(min(1.0, blocked_ns / wall_ns), 3) if clients else 0.0,
         stalls=len(facts.blocked),
         longest_stall_ms=round(max((e - s for s, e in facts.blocked), default=0) / 1e6, 1),
-        views_at_once=level_exceeded(views, 0.05),
-        views_at_once_max=max_overlap(views),
-        views_at_once_mean=round(total(views) / max(1, total(union(views))), 2),
+        views_at_once=views.level_exceeded(0.05),
+        views_at_once_max=views.most,
+        views_at_once_mean=round(views.mean, 2),
         target=record.config.target,
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from . import Finding, rule
 from .facts import Facts
-from .measure import fmt_ms, level_exceeded, max_overlap, mean_overlap, total
+from .measure import Overlap, fmt_ms, total
 
 FULL = 0.8  # mean at once over possible at once, at or above: "fully concurrent"
 SERIAL = 1.25  # mean at once below this: "one at a time"
@@ -67,7 +67,8 @@ def concurrency(facts: Facts) -> Finding | None:
     bodies = [(s.response_start_ns, s.end_ns) for s in facts.server if s.response_start_ns is not None]
     if bodies and total(bodies) >= 0.5 * facts.server_ns:
         # A streamed body: the view returned at once, the time went into sending the response.
-        mean, most = mean_overlap(bodies), level_exceeded(bodies, 0.05)
+        streams = Overlap(bodies)
+        mean, most = streams.mean, streams.level_exceeded(0.05)
         evidence |= {"streams_at_once": most, "streams_at_once_mean": round(mean, 2)}
         evidence["ratio_of_possible"] = round(mean / possible, 3)
         return Finding(
@@ -79,7 +80,8 @@ def concurrency(facts: Facts) -> Finding | None:
             primary=True,
         )
     inside = [(s.arrival_ns, s.end_ns) for s in facts.server]
-    mean, most = mean_overlap(inside), max_overlap(inside)
+    overlap = Overlap(inside)
+    mean, most = overlap.mean, overlap.most
     evidence |= {
         "inside_at_once": most,
         "inside_at_once_mean": round(mean, 2),

@@ -6,15 +6,14 @@ here once, and each rule works on the lists it needs.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from embedded_site.tracing.spans import HOP_WAIT, VIEW, ServerRequest, Span
+from embedded_site.tracing.spans import AWAIT, HOP_WAIT, NEW_THREAD, SQL, VIEW, ServerRequest, Span
 
 from ..record import ClientRequest, RunRecord
-from .measure import Interval, clip, fmt_s, subtract, total, union
+from .measure import Interval, Overlap, clip, fmt_s, subtract, total, union
 
 BLOCKED_THRESHOLD_NS = 20_000_000  # a heartbeat this late means the loop was blocked
 STOPPED = "stopped before it finished"  # engine.clientproc.CANCELLED, the client's word for Stop
@@ -33,6 +32,7 @@ class Facts:
     spans: dict[str, list[Span]]  # by kind
     span_request: dict[str, list[ServerRequest]]  # the request of each span, same order
     view_active: list[Interval]  # view spans with their hop waits cut out: a view doing its work
+    several_sql: list[tuple[list[Span], list[Span]]]  # (SQL spans, hop waits) of requests with 2+ queries
     blocked: list[Interval]  # the loop blocked (late heartbeats), merged and clipped to the run
     stopped_clients: list[ClientRequest] = field(default_factory=list)
     timed_out_clients: list[ClientRequest] = field(default_factory=list)
@@ -70,13 +70,28 @@ class Facts:
     def view_share(self) -> float:
         """How much of the time inside the server the views spent doing their work: near 0
         for hello (Django's own work dominates), near 1 for a view that sleeps."""
-        return total(self.view_active) / self.server_ns if self.server_ns else 0.0
+        return self.views.total / self.server_ns if self.server_ns else 0.0
+
+    @cached_property
+    def failed(self) -> list[ClientRequest]:
+        """Requests without a good answer (an error, or a status of 400 or more), Stop's included."""
+        return [c for c in self.clients if c.error is not None or c.status is None or c.status >= 400]
+
+    @cached_property
+    def new_thread_waits(self) -> list[Span]:
+        """Hop waits that included starting the thread (asgiref's executor for the request)."""
+        return [s for s in self.spans.get(HOP_WAIT, ()) if s.name.endswith(NEW_THREAD)]
+
+    @cached_property
+    def views(self) -> Overlap:
+        """How the views doing their work overlapped (hop waits cut out)."""
+        return Overlap(self.view_active)
 
     @cached_property
     def view_cover(self) -> float:
         """The share of the run during which some view was doing its work: the views are what
         the run is about when it is high (a sleeping view), not when it is low (hello)."""
-        return total(union(self.view_active)) / self.wall_ns
+        return self.views.covered / self.wall_ns
 
     @property
     def lead(self) -> str:
@@ -96,28 +111,40 @@ def gather(record: RunRecord) -> Facts:
     else:
         begin = record.started_ns
         end = record.finished_ns or begin
-    spans: dict[str, list[Span]] = defaultdict(list)
-    owners: dict[str, list[ServerRequest]] = defaultdict(list)
+    spans: dict[str, list[Span]] = {}
+    owners: dict[str, list[ServerRequest]] = {SQL: [], AWAIT: []}
     view_active: list[Interval] = []
+    several_sql: list[tuple[list[Span], list[Span]]] = []
+    get = spans.get
     for request in server:
-        views = None
-        waits = None
+        views = waits = sqls = None
         for span in request.spans:
             kind = span.kind
-            spans[kind].append(span)
-            owners[kind].append(request)
+            same = get(kind)
+            if same is None:
+                same = spans[kind] = []
+            same.append(span)
             if kind == VIEW:
                 views = views or []
                 views.append(span)
             elif kind == HOP_WAIT:
                 waits = waits or []
-                waits.append((span.start_ns, span.end_ns))
+                waits.append(span)
+            elif kind == SQL:
+                owners[SQL].append(request)
+                sqls = sqls or []
+                sqls.append(span)
+            elif kind == AWAIT:
+                owners[AWAIT].append(request)
         if views:
-            holes = union(waits) if waits else []
-            for view in views:
-                view_active.extend(
-                    subtract((view.start_ns, view.end_ns), holes) if holes else [(view.start_ns, view.end_ns)]
-                )
+            if waits:
+                holes = sorted([(w.start_ns, w.end_ns) for w in waits])
+                for view in views:
+                    view_active.extend(subtract((view.start_ns, view.end_ns), holes))
+            else:
+                view_active.extend([(view.start_ns, view.end_ns) for view in views])
+        if sqls and len(sqls) >= 2:
+            several_sql.append((sqls, waits or []))
     late = [(s.t_ns - s.lag_ns, s.t_ns) for s in list(record.lag) if s.lag_ns >= BLOCKED_THRESHOLD_NS]
     return Facts(
         record=record,
@@ -130,6 +157,7 @@ def gather(record: RunRecord) -> Facts:
         spans=spans,
         span_request=owners,
         view_active=view_active,
+        several_sql=several_sql,
         blocked=clip(union(late), begin, end),
         stopped_clients=[c for c in clients if c.error == STOPPED],
         timed_out_clients=[c for c in clients if c.error is not None and c.error.startswith(TIMED_OUT)],

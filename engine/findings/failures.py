@@ -13,7 +13,7 @@ from .facts import Facts
 @rule("failures")
 def failures(facts: Facts) -> Finding | None:
     cancelled = {id(c) for c in facts.stopped_clients} | {id(c) for c in facts.timed_out_clients}
-    failed = [c for c in facts.clients if not c.ok and id(c) not in cancelled]
+    failed = [c for c in facts.failed if id(c) not in cancelled]
     if not failed:
         return None
     n = facts.n - len(facts.stopped_clients)

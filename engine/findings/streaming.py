@@ -11,7 +11,8 @@ STREAMED = 0.5  # first byte before half the response time: the body came in pie
 
 @rule("streaming")
 def streaming(facts: Facts) -> Finding | None:
-    timed = [c for c in facts.clients if c.ok and c.first_byte_ns is not None]
+    failed = {id(c) for c in facts.failed}
+    timed = [c for c in facts.clients if c.first_byte_ns is not None and id(c) not in failed]
     if not timed:
         return None
     first = [(c.first_byte_ns - c.sent_ns) / 1e6 for c in timed]  # type: ignore[operator]

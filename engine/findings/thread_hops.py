@@ -15,7 +15,7 @@ def thread_hops(facts: Facts) -> Finding | None:
     waits = facts.spans.get(HOP_WAIT, ())
     if not waits or not facts.server:
         return None
-    waited = sum(s.duration_ns for s in waits)
+    waited = sum([s.end_ns for s in waits]) - sum([s.start_ns for s in waits])
     per_request = len(waits) / len(facts.server)
     evidence = {
         "hops": len(waits),

@@ -3,8 +3,6 @@ and what waiting for them cost."""
 
 from __future__ import annotations
 
-from embedded_site.tracing.spans import HOP_WAIT, NEW_THREAD
-
 from . import Finding, rule
 from .facts import Facts
 from .measure import fmt_ms
@@ -12,10 +10,10 @@ from .measure import fmt_ms
 
 @rule("threads-started")
 def threads_started(facts: Facts) -> Finding | None:
-    starts = [s for s in facts.spans.get(HOP_WAIT, ()) if s.name.endswith(NEW_THREAD)]
+    starts = facts.new_thread_waits
     if not starts or not facts.n:
         return None
-    waited = sum(s.duration_ns for s in starts)
+    waited = sum([s.end_ns for s in starts]) - sum([s.start_ns for s in starts])
     share = waited / facts.server_ns if facts.server_ns else 0.0
     mean_ms = waited / len(starts) / 1e6
     evidence = {
