@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import json
 import os
 
 from engine.stats import compute
@@ -68,3 +69,19 @@ def test_client_disconnect_shows_django_cancelling_the_view(lab_runner):
     gave_up = _findings(stats)["client-gave-up"]["evidence"]
     assert gave_up["timed_out"] == 5 and gave_up["views_cancelled"] == 5
     assert "Django cancelled the view of 5 of them" in stats.verdict
+
+
+def test_the_cli_prints_findings_in_json_and_lists_them_in_text():
+    from .test_cli import cli
+
+    result = cli("run", "blocking-sleep", "-c", "2", "--param", "delay=0.2", "--loop", "asyncio", "--json")
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["findings"][0]["sentence"] in doc["verdict"]
+    blocked = next(f for f in doc["findings"] if f["id"] == "loop-blocked")
+    assert set(blocked) == {"id", "severity", "sentence", "evidence"}
+    assert "in blocking_sleep" in blocked["evidence"]["culprit"]
+    text = cli("run", "sync-to-async-threadpool", "-c", "8", "--param", "delay=0.2", "--loop", "asyncio")
+    assert text.returncode == 0, text.stderr
+    listed = [line for line in text.stdout.splitlines() if line.startswith("    - ")]
+    assert listed and all(line.endswith(("[info]", "[notice]", "[warning]", "[problem]")) for line in listed)
