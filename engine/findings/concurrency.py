@@ -92,7 +92,8 @@ def concurrency(facts: Facts) -> Finding | None:
         "django-bound",
         "info",
         f"{st.throughput_rps:,.0f} req/s, each {fmt_ms(st.mean_server_ms)} inside Django of which the view was "
-        f"{facts.view_share:.0%} (the rest is Django's own work: routing, middleware, its thread hops); up to "
+        f"{facts.view_share:.0%} (the rest is Django around it: routing, middleware, its thread hops, "
+        f"waiting for the loop); up to "
         f"{most} requests were inside Django at once (on average {mean:.1f})",
         evidence,
         primary=True,
