@@ -71,7 +71,14 @@ def loop_blocked(facts: Facts) -> Finding | None:
         at = f" with the loop thread {where}, not running a request's code"
     else:
         at = f" in {where}" if where else ""
-    views_serial = facts.view_cover >= 0.3 and facts.stats.views_at_once_mean < 1.25
+    # "Their views ran one at a time" only says something when users were waiting on views that
+    # could have overlapped: a closed loop with several in flight, views filling most of the run.
+    views_serial = (
+        not facts.open_loop
+        and facts.stats.max_in_flight > 1
+        and facts.view_cover >= 0.5
+        and facts.stats.views_at_once_mean < 1.25
+    )
     waited = ", so requests waited for each other" + (" (their views ran one at a time)" if views_serial else "")
     if longest >= 0.5 * blocked_ns:
         sentence = (

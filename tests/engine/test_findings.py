@@ -206,3 +206,25 @@ def test_a_check_reports_what_it_measured():
     assert not missing.ok and missing.line == "✗ blocked (no loop-blocked finding)"
     lacks = check(Check("not in the view", "loop-blocked", "culprit", "lacks", "hello"), stats)
     assert lacks.ok
+
+
+def test_an_open_loop_stall_does_not_say_the_views_ran_one_at_a_time():
+    # hello at 100/s with one blocking view of 1 s in the middle: the 4 ms views queued
+    # behind one stall; that is not views running one at a time.
+    streams = (Stream("hello", rate=100.0, duration_s=3.0), Stream("blocking-sleep", requests=1, start_s=1.0))
+    record = _run("open-loop-stall", streams)
+    for i in range(300):
+        late = 1000 if 100 <= i < 200 else 0
+        _request(
+            record,
+            i * 10,
+            i * 10 + 4 + late,
+            _span("view", "hello", i * 10 + late, i * 10 + late + 1),
+            demo="hello",
+            intended=i * 10,
+        )
+    _request(record, 1000, 2000, _span("view", "blocking", 1000, 2000), demo="blocking-sleep", stream=1)
+    record.lag.append(LagSample(2000 * MS, 1000 * MS))
+    stats = compute(record)
+    assert "blocked for 1.00 s at once" in stats.verdict
+    assert "one at a time" not in stats.verdict
