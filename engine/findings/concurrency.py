@@ -12,15 +12,19 @@ from . import Finding, rule
 from .facts import Facts
 from .measure import Overlap, fmt_ms, total
 
-FULL = 0.8  # mean at once over possible at once, at or above: "fully concurrent"
+FULL = 0.9  # at once for the most part (see Overlap.level_exceeded) over possible: "fully concurrent"
 SERIAL = 1.25  # mean at once below this: "one at a time"
 VIEWS_MATTER = 0.3  # views running for less of the run than this: Django's own work is the story
 
 
-def words(mean: float, possible: int) -> str:
+def words(mean: float, possible: int, most: int | None = None) -> str:
+    """Bands wide enough that a run does not flip between words from one run to the next:
+    "fully" needs (nearly) every possible request at once for more than an instant (``most``,
+    a whole number, so staggered arrivals on a busy machine do not move it), "one at a time"
+    a mean close to one."""
     if mean < SERIAL:
         return "one at a time"
-    if mean >= FULL * possible:
+    if (most if most is not None else mean) >= FULL * possible:
         return "fully concurrent"
     return "partly concurrent"
 
@@ -53,12 +57,13 @@ def concurrency(facts: Facts) -> Finding | None:
             "views_at_once_max": peak,
             "views_at_once_mean": mean,
             "ratio_of_possible": round(mean / possible, 3),
+            "at_once_ratio": round(most / possible, 3),
         }
         briefly = f", {peak} for an instant" if peak > most else ""
         return Finding(
             "views-at-once",
             "info",
-            f"{words(mean, possible)}: up to {most} view{'s' if most != 1 else ''} ran at once "
+            f"{words(mean, possible, most)}: up to {most} view{'s' if most != 1 else ''} ran at once "
             f"(on average {mean:.1f} while any ran{briefly}) "
             f"with up to {st.max_in_flight} requests in flight",
             evidence,
@@ -71,10 +76,12 @@ def concurrency(facts: Facts) -> Finding | None:
         mean, most = streams.mean, streams.level_exceeded(0.05)
         evidence |= {"streams_at_once": most, "streams_at_once_mean": round(mean, 2)}
         evidence["ratio_of_possible"] = round(mean / possible, 3)
+        evidence["at_once_ratio"] = round(most / possible, 3)
         return Finding(
             "streams-at-once",
             "info",
-            f"{words(mean, possible)}: up to {most} responses were being streamed at once (on average {mean:.1f}) "
+            f"{words(mean, possible, most)}: up to {most} responses were being streamed at once "
+            f"(on average {mean:.1f}) "
             f"with up to {st.max_in_flight} requests in flight",
             evidence,
             primary=True,

@@ -187,7 +187,9 @@ def test_incomplete_run():
 def test_wording_comes_in_wide_bands():
     # hello measured 5.8-6.2 of 10 at once from run to run: the same words every time.
     assert {words(m, 10) for m in (5.8, 6.0, 6.2)} == {"partly concurrent"}
-    assert words(1.1, 10) == "one at a time" and words(8.0, 10) == "fully concurrent"
+    assert words(1.1, 10) == "one at a time" and words(7.8, 10, most=10) == "fully concurrent"
+    # 50 sleeping views that arrived staggered on a busy machine: all 50 at once is what counts.
+    assert words(39.1, 50, most=50) == "fully concurrent"
 
 
 def test_interval_helpers():

@@ -30,7 +30,7 @@ from ..catalogue import STREAMING, Param, demo, evidence, found
     ),
     checks=(
         found("streamed", "the first byte long before the last"),
-        evidence("streams-at-once", "ratio_of_possible", ">=", 0.8, "streams open at once ≥ 0.8 × in flight"),
+        evidence("streams-at-once", "at_once_ratio", ">=", 0.9, "streams open at once ≥ 0.9 × in flight"),
     ),
 )
 async def streaming(request: HttpRequest, chunks: int, interval: float) -> StreamingHttpResponse:
