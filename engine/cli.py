@@ -405,6 +405,11 @@ def summary_json(record: Any, stats: Any) -> dict[str, Any]:
     }
 
 
+def listed_findings(findings: list[dict[str, Any]]) -> list[str]:
+    """The findings under the headline (the first one is the headline itself)."""
+    return [f"{f['sentence'][:1].upper()}{f['sentence'][1:]} [{f['severity']}]" for f in findings[1:]]
+
+
 def text_summary(record: Any, st: Any) -> str:
     lat, lag, v = st.latency_ms, st.loop_lag_ms, record.versions
     lines = [
@@ -413,6 +418,7 @@ def text_summary(record: Any, st: Any) -> str:
         *_run_end_lines(record),
         "",
         f"  {st.verdict}",
+        *(f"    - {line}" for line in listed_findings(st.findings)),
         "",
         f"  requests      {st.completed}/{max(st.requests, record.config.total_requests or 0)} finished, "
         f"{st.errors} errors, statuses {st.statuses}",

@@ -127,6 +127,7 @@ class Lab:
             started_ns=now_ns(),
             server=collector.requests,
             lag=collector.lag,
+            stalls=collector.stalls,
             thread_names=collector.thread_names,
             loop_thread_id=collector.loop_thread_id,
         )

@@ -58,6 +58,7 @@ class RunRecord:
     client: list[ClientRequest] = field(default_factory=list)
     server: list[ServerRequest] = field(default_factory=list)
     lag: list[LagSample] = field(default_factory=list)
+    stalls: list[Any] = field(default_factory=list)  # embedded_site.tracing.watchdog.Stall, what held the loop
     thread_names: dict[int, str] = field(default_factory=dict)
     loop_thread_id: int | None = None
     finished_ns: int | None = None
@@ -88,4 +89,3 @@ class RunRecord:
         if name.startswith("asyncio_"):
             return f"thread pool #{name.removeprefix('asyncio_')}"
         return name
-

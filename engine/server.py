@@ -24,6 +24,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from embedded_site.tracing import collector
 from embedded_site.tracing.heartbeat import run_heartbeat
+from embedded_site.tracing.watchdog import start_watchdog
 
 HOST = "127.0.0.1"
 
@@ -240,6 +241,7 @@ class EmbeddedServer:
                 raise ServerError(f"the server stopped while starting: {exc!r}")
             await asyncio.sleep(0.002)
         self._heartbeat_task = loop.create_task(run_heartbeat(collector), name="explorer-heartbeat")
+        start_watchdog(collector, beside=self._heartbeat_task)  # names what blocks the loop; ends with the heartbeat
 
     async def stop(self) -> None:
         """Stop accepting, let in-flight requests finish (3 s at most), then return."""

@@ -36,6 +36,55 @@ VIEW_MODULES = (
 )
 
 
+@dataclass(frozen=True)
+class Check:
+    """A claim the demo's lesson makes, as what its default run must measure.
+
+    Declarative, so the window can show it with the number it was checked against:
+    ``finding`` names a finding id (``engine.findings``) and ``key`` one of its evidence
+    numbers; with no ``finding``, ``key`` is a ``RunStats`` field (dotted for a dict entry,
+    ``loop_lag_ms.p99``).  ``op`` is one of ``present``, ``absent`` (the finding), ``<``,
+    ``<=``, ``>``, ``>=``, ``==`` (with ``bound``, or with ``other``: the key of another
+    number of the same finding), or ``contains`` / ``lacks`` (a text; ``lacks`` also holds
+    when the finding is absent).
+
+    A claim should hold on a loaded machine too: "the loop was never held in this view's
+    code" (a culprit that ``lacks`` the view) rather than "lag below N ms", which a busy
+    machine breaks on its own.
+    """
+
+    text: str
+    finding: str | None = None
+    key: str | None = None
+    op: str = "present"
+    bound: float | int | str | None = None
+    other: str | None = None
+
+
+def found(finding_id: str, text: str) -> Check:
+    return Check(text, finding_id)
+
+
+def not_found(finding_id: str, text: str) -> Check:
+    return Check(text, finding_id, op="absent")
+
+
+def compared(finding_id: str, key: str, op: str, other_key: str, text: str) -> Check:
+    return Check(text, finding_id, key, op, None, other_key)
+
+
+def lacks(finding_id: str, key: str, text_part: str, text: str) -> Check:
+    return Check(text, finding_id, key, "lacks", text_part)
+
+
+def stat(key: str, op: str, bound: float | int | str, text: str) -> Check:
+    return Check(text, None, key, op, bound)
+
+
+def evidence(finding_id: str, key: str, op: str, bound: float | int | str, text: str) -> Check:
+    return Check(text, finding_id, key, op, bound)
+
+
 class ParamError(ValueError):
     """A demo parameter is missing its bounds or is not a number."""
 
@@ -90,6 +139,8 @@ class Demo:
     blocks_loop: Callable[[Mapping[str, Any]], float] | None = None
     attribution: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+    # What the default run must show for the lesson to be true (tests/engine/test_claims.py).
+    checks: tuple[Check, ...] = ()
 
     @property
     def path(self) -> str:

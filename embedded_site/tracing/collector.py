@@ -34,6 +34,7 @@ class TraceCollector:
         self.recording_until_ns: int | None = None
         self.requests: list[ServerRequest] = []
         self.lag: list[LagSample] = []
+        self.stalls: list = []  # watchdog.Stall: what held the loop while it was late
         self.thread_names: dict[int, str] = {}
         self.loop_thread_id: int | None = None
         self._next_id = 0
@@ -43,6 +44,7 @@ class TraceCollector:
         """Start a fresh recording (a new run): earlier requests and lag are dropped."""
         self.requests = []
         self.lag = []
+        self.stalls = []
 
     def start_recording(self) -> None:
         self.recording_since_ns = now_ns()

@@ -10,11 +10,15 @@ from engine.stats import compute, max_overlap, mean_overlap, percentile
 MS = 1_000_000
 
 
-def _record(target: str, intervals: list[tuple[int, int]], lag: list[tuple[int, int]] = (), sql=None) -> RunRecord:
+def _record(
+    target: str, intervals: list[tuple[int, int]], lag: list[tuple[int, int]] = (), sql=None, views: bool = False
+) -> RunRecord:
     record = RunRecord(RunConfig(target, (Stream(target, requests=len(intervals)),)), {}, "asyncio", "", 0)
     for i, (start, end) in enumerate(intervals, start=1):
-        record.client.append(ClientRequest(i, 0, target, "", start * MS, start * MS, start * MS + 1, end * MS, 200, 10))
+        record.client.append(ClientRequest(i, 0, target, "", start * MS, start * MS, end * MS - 1, end * MS, 200, 10))
         server = ServerRequest(i, i, "GET", "/", "", start * MS, 1, end_ns=end * MS, status=200)
+        if views:
+            server.spans.append(Span("view", target, start * MS, end * MS, 1))
         for q_start, q_end in sql or []:
             server.spans.append(Span("sql", "SELECT 1", (start + q_start) * MS, (start + q_end) * MS, 7))
             # asyncio.gather: every query's thread hop was submitted at the start.
@@ -36,9 +40,9 @@ def test_percentile_and_overlap():
 
 
 def test_fully_concurrent_verdict():
-    stats = compute(_record("async-sleep", [(0, 1000)] * 20))
+    stats = compute(_record("async-sleep", [(0, 1000)] * 20, views=True))
     assert stats.wall_s == 1.0 and stats.max_in_flight == 20 and stats.speedup == 20.0
-    assert stats.verdict.startswith("20 × async-sleep took 1.00 s: fully concurrent")
+    assert stats.verdict.startswith("20 × async-sleep took 1.00 s: fully concurrent: up to 20 views ran at once")
 
 
 def test_serial_verdict_when_the_loop_was_blocked():
@@ -59,7 +63,8 @@ def test_serialised_sql_verdict():
     stats = compute(_record("orm-gather-serialised", [(0, 60)], sql=queries))
     assert stats.sql["requests_with_overlap"] == 0
     assert stats.sql["span_over_one_query"] == 5.0
-    assert stats.verdict.startswith("5 ORM queries gathered in one view took 5.0× one query: serialised")
+    assert stats.verdict.startswith("1 × orm-gather-serialised took 0.06 s: 5 ORM queries gathered in one view")
+    assert "took 5.0× one query: serialised" in stats.verdict
 
 
 def test_all_failed_verdict_names_the_exception():
@@ -97,7 +102,9 @@ def test_a_mixed_run_compares_its_demos():
     stats = compute(record)
     assert stats.per_demo["fanout-sequential"]["p50_ms"] == 1000
     assert stats.per_demo["fanout-gather"]["p50_ms"] == 200
-    assert "fanout-sequential p50 1000 ms; fanout-gather p50 200 ms" in stats.verdict
+    listed = {f["id"]: f["sentence"] for f in stats.findings}
+    assert listed["per-demo"] == "fanout-sequential p50 1000 ms; fanout-gather p50 200 ms"
+    assert stats.verdict.startswith("4 requests of fanout-race took 1.00 s")
 
 
 def test_requests_that_arrived_together_but_blocked_in_turn_are_serial():

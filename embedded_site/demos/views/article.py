@@ -8,7 +8,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 
-from ..catalogue import ARTICLE, Param, demo
+from ..catalogue import ARTICLE, Param, demo, evidence, found, stat
 from ..models import Book
 
 ARTICLE_TITLE = "深入浅出 Django 异步编程"
@@ -28,6 +28,10 @@ ATTRIBUTION = f"Snippet from the blog post “{ARTICLE_TITLE}”, run as written
     expect_status=500,
     twin="article-async-all-fixed",
     attribution=ATTRIBUTION,
+    checks=(
+        found("all-failed", "every request fails"),
+        evidence("all-failed", "exception", "==", "AttributeError", "with AttributeError"),
+    ),
 )
 async def article_async_all(request: HttpRequest) -> JsonResponse:
     data = await Book.objects.async_all()
@@ -45,6 +49,7 @@ async def article_async_all(request: HttpRequest) -> JsonResponse:
     ),
     params=(Param("rows", 20, 1, 1000, "rows to fetch", " rows"),),
     twin="article-async-all",
+    checks=(stat("errors", "==", 0, "no request fails"),),
 )
 async def article_async_all_fixed(request: HttpRequest, rows: int) -> JsonResponse:
     data = [book async for book in Book.objects.all()[:rows]]
@@ -64,6 +69,10 @@ async def article_async_all_fixed(request: HttpRequest, rows: int) -> JsonRespon
     expect_status=500,
     twin="article-await-render-fixed",
     attribution=ATTRIBUTION,
+    checks=(
+        found("all-failed", "every request fails"),
+        evidence("all-failed", "exception", "==", "TypeError", "with TypeError"),
+    ),
 )
 async def article_await_render(request: HttpRequest) -> HttpResponse:
     content = await render_to_string("demos/article.html", {"some_data": "data"})
@@ -81,6 +90,7 @@ async def article_await_render(request: HttpRequest) -> HttpResponse:
         "to keep the loop free; see the Templates group."
     ),
     twin="article-await-render",
+    checks=(stat("errors", "==", 0, "no request fails"),),
 )
 async def article_await_render_fixed(request: HttpRequest) -> HttpResponse:
     content = render_to_string("demos/article.html", {"some_data": "data"})

@@ -13,7 +13,7 @@ from django.http import HttpRequest, JsonResponse
 
 from ...tracing import span
 from ...tracing.spans import AWAIT, BLOCKING, CPU
-from ..catalogue import VIEWS, Param, demo
+from ..catalogue import VIEWS, Param, demo, evidence, found, lacks, stat
 from ..tasks import summarise_reviews
 
 logger = logging.getLogger(__name__)
@@ -29,6 +29,10 @@ DELAY = Param("delay", 0.5, 0.0, 10.0, "seconds each request waits", " s")
         "The smallest async view: it returns JSON without awaiting anything. Its timeline "
         "is almost all server overhead (routing, middleware, response), which makes it the "
         "yardstick for throughput and for what the explorer's own tracing costs."
+    ),
+    checks=(
+        found("django-bound", "the time goes to Django's own work, not the view"),
+        stat("errors", "==", 0, "no request fails"),
     ),
 )
 async def hello(request: HttpRequest) -> JsonResponse:
@@ -48,6 +52,10 @@ async def hello(request: HttpRequest) -> JsonResponse:
         "database connections) are sync code, run through sync_to_async."
     ),
     params=(DELAY,),
+    checks=(
+        evidence("views-at-once", "at_once_ratio", ">=", 0.9, "views at once ≥ 0.9 × requests in flight"),
+        evidence("threads-started", "per_request", ">=", 1, "Django still starts a thread per request"),
+    ),
 )
 async def async_sleep(request: HttpRequest, delay: float) -> JsonResponse:
     with span(AWAIT, f"asyncio.sleep({delay})"):
@@ -66,6 +74,11 @@ async def async_sleep(request: HttpRequest, delay: float) -> JsonResponse:
         "Watch the thread lanes, and the thread hop before each view."
     ),
     params=(DELAY,),
+    checks=(
+        evidence("views-at-once", "at_once_ratio", ">=", 0.9, "views at once ≥ 0.9 × requests in flight"),
+        stat("distinct_server_threads", ">=", 10, "one thread per request (≥ 10 threads)"),
+        lacks("loop-blocked", "culprit", "in sync_sleep", "the loop was never held in the view"),
+    ),
 )
 def sync_sleep(request: HttpRequest, delay: float) -> JsonResponse:
     with span(BLOCKING, f"time.sleep({delay})"):
@@ -80,11 +93,19 @@ def sync_sleep(request: HttpRequest, delay: float) -> JsonResponse:
     lesson=(
         "The classic mistake: a blocking call inside async def. The view runs on the event "
         "loop's own thread, so nothing else can run until it returns: concurrent requests "
-        "finish one after another, the loop lag jumps to the full delay, and this window "
-        "freezes too, because it shares that loop."
+        "finish one after another, and views that were waiting run back to back, so the loop "
+        "lag grows to the sum of their delays (ten 0.5 s sleeps read as one stall of seconds), "
+        "not just one delay. This window freezes too, because it shares that loop."
     ),
     params=(DELAY,),
     blocks_loop=lambda p: p["delay"],
+    checks=(
+        stat("blocked_share", ">=", 0.8, "loop blocked ≥ 80 % of the run"),
+        stat("views_at_once_mean", "<", 1.25, "views ran one at a time"),
+        evidence("loop-blocked", "culprit", "contains", "basics.py", "the culprit is in demos/views/basics.py"),
+        evidence("loop-blocked", "culprit", "contains", "in blocking_sleep", "…in blocking_sleep"),
+        evidence("loop-blocked", "longest_s", ">=", 1.0, "the longest stall is several delays back to back (≥ 1 s)"),
+    ),
 )
 async def blocking_sleep(request: HttpRequest, delay: float) -> JsonResponse:
     with span(BLOCKING, f"time.sleep({delay})"):
@@ -98,11 +119,19 @@ async def blocking_sleep(request: HttpRequest, delay: float) -> JsonResponse:
     title="sync_to_async(thread_sensitive=False)",
     lesson=(
         "Blocking code moved off the loop with sync_to_async(thread_sensitive=False) runs in "
-        "the loop's default thread pool instead of the request's own sync thread. The loop "
-        "stays responsive, but the pool has a fixed size (min(32, cores + 4)), so beyond that "
-        "many concurrent calls queue: look for the hop-wait growing."
+        "the loop's default thread pool instead of the request's own sync thread. The blocking "
+        "code never holds the loop, but the pool has a fixed size (min(32, cores + 4)), so "
+        "beyond that many concurrent calls queue and fewer views run at once than requests are "
+        "in flight: look for the hop-wait growing."
     ),
     params=(DELAY,),
+    checks=(
+        evidence("pool-queueing", "waited", ">=", 1, "calls queued for a pool thread"),
+        evidence(
+            "views-at-once", "at_once_ratio", "<", 0.9, "not fully concurrent: fewer views at once than in flight"
+        ),
+        lacks("loop-blocked", "culprit", "blocking_io", "the blocking code never held the loop"),
+    ),
 )
 async def sync_to_async_threadpool(request: HttpRequest, delay: float) -> JsonResponse:
     def blocking_io() -> None:
@@ -148,6 +177,11 @@ WORK = Param("work", 200, 1, 5000, "milliseconds of pure-Python CPU work per req
     ),
     params=(WORK,),
     blocks_loop=lambda p: p["work"] / 1000,
+    checks=(
+        stat("blocked_share", ">=", 0.8, "loop blocked ≥ 80 % of the run"),
+        stat("views_at_once_mean", "<", 1.25, "views ran one at a time"),
+        evidence("loop-blocked", "culprit", "contains", "in crunch", "the culprit is crunch()"),
+    ),
 )
 async def cpu_bound_async(request: HttpRequest, work: int) -> JsonResponse:
     with span(CPU, f"crunch ~{work} ms"):
@@ -161,13 +195,21 @@ async def cpu_bound_async(request: HttpRequest, work: int) -> JsonResponse:
     title="CPU work moved to a thread",
     lesson=(
         "The same computation handed to sync_to_async(thread_sensitive=False) runs in the thread "
-        "pool, so the event loop stays responsive (the lag stays small). But it does not run "
-        "any faster: pure-Python code needs the GIL, and only one thread holds it at a time, so "
-        "four concurrent requests take about four times as long as one, each CPU span stretched "
-        "by the others. For real parallel CPU work use processes (or a task queue), or "
-        "libraries that release the GIL."
+        "pool, but the event loop does not stay responsive: pure-Python code holds the GIL, the "
+        "loop thread needs the GIL to run anything, so while the threads compute the loop is "
+        "late for most of the run (lag of hundreds of milliseconds; even starting a pool thread "
+        "from the loop waits for it). Nor does the work run in parallel: one thread holds the "
+        "GIL at a time, so the CPU spans overlap in time but each is stretched by the others, "
+        "and past the pool's size (min(32, cores + 4)) calls queue for a thread. For parallel "
+        "CPU work use processes (or a task queue), or libraries that release the GIL."
     ),
     params=(WORK,),
+    checks=(
+        found("gil-contention", "CPU in threads held the GIL: the loop was late"),
+        evidence("gil-contention", "work_at_once", ">=", 2, "CPU spans overlap in time, so each is stretched"),
+        stat("blocked_share", ">=", 0.25, "loop blocked ≥ 25 % of the run, threads or not"),
+        found("pool-queueing", "more calls than pool threads: some queued"),
+    ),
 )
 async def cpu_bound_thread(request: HttpRequest, work: int) -> JsonResponse:
     def crunch_in_thread() -> int:
@@ -194,6 +236,10 @@ async def cpu_bound_thread(request: HttpRequest, work: int) -> JsonResponse:
     ),
     params=(Param("delay", 3.0, 0.0, 10.0, "seconds the view would wait if nobody interrupted it", " s"),),
     extra={"client_timeout_s": 0.3},
+    checks=(
+        evidence("client-gave-up", "timed_out", ">=", 10, "the client gave up on every request"),
+        evidence("client-gave-up", "cancelled_share", ">=", 0.9, "Django cancelled (nearly) every view"),
+    ),
 )
 async def client_disconnect(request: HttpRequest, delay: float) -> JsonResponse:
     started = time.perf_counter()
@@ -244,6 +290,10 @@ async def trivial_view(request: HttpRequest) -> JsonResponse:
         "switches, async views included. Check your middleware for async_capable = True."
     ),
     twin="hello",
+    checks=(
+        evidence("thread-hops", "hops_per_request", ">=", 3, "a hop more per request than hello's two"),
+        stat("errors", "==", 0, "no request fails"),
+    ),
 )
 async def sync_middleware_penalty(request: HttpRequest) -> JsonResponse:
     # What BaseHandler.load_middleware(is_async=True) builds, once at start-up, for
@@ -274,6 +324,7 @@ async def sync_middleware_penalty(request: HttpRequest) -> JsonResponse:
         "ships only the Immediate and Dummy backends; a worker comes from a third-party package."
     ),
     params=(Param("book", 1, 1, 2000, "id of the book whose reviews the task summarises"),),
+    checks=(stat("errors", "==", 0, "no request fails"),),
 )
 async def task_enqueue(request: HttpRequest, book: int) -> JsonResponse:
     result = await summarise_reviews.aenqueue(book_id=book)

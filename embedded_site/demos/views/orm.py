@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models import Avg, Count, F, Sum
 from django.http import HttpRequest, JsonResponse
 
-from ..catalogue import ORM, Param, demo
+from ..catalogue import ORM, Param, demo, evidence, found, not_found, stat
 from ..models import Author, Book, Review
 
 ROWS = Param("rows", 20, 1, 1000, "rows to fetch", " rows")
@@ -29,6 +29,10 @@ ROWS = Param("rows", 20, 1, 1000, "rows to fetch", " rows")
         "request's thread. Look for one thread hop per await, and the SQL on that thread."
     ),
     params=(ROWS,),
+    checks=(
+        evidence("sql-one-after-another", "queries_per_request", ">=", 4, "four queries per request"),
+        evidence("sql-one-after-another", "threads_per_request", "==", 1, "each request's SQL on one thread"),
+    ),
 )
 async def orm_async_read(request: HttpRequest, rows: int) -> JsonResponse:
     total = await Book.objects.acount()
@@ -50,6 +54,11 @@ async def orm_async_read(request: HttpRequest, rows: int) -> JsonResponse:
         "and one statement in autocommit mode. The view deletes the book it created, so "
         "repeated runs leave the table as they found it. SQLite takes one writer at a time, so "
         "under load these requests queue on the database lock, not on the event loop."
+    ),
+    checks=(
+        evidence("write-lock", "writes_at_once", ">=", 2, "writes of different requests met at SQLite's lock"),
+        evidence("write-lock", "lock_wait_share", ">=", 0.1, "≥ 10 % of the time in writes was waiting"),
+        evidence("write-lock", "on_loop", "==", 0, "no write ran on the event loop's thread"),
     ),
 )
 async def orm_async_write(request: HttpRequest) -> JsonResponse:
@@ -113,6 +122,10 @@ def delete_write_demo_leftovers() -> int:
         "many requests at once, not from gathering queries inside one."
     ),
     params=(Param("queries", 5, 1, 20, "ORM queries gathered at once", " queries"),),
+    checks=(
+        found("sql-serialised", "gathered queries ran one after another"),
+        evidence("sql-serialised", "requests_with_overlap", "==", 0, "no request's queries ever overlapped"),
+    ),
 )
 async def orm_gather_serialised(request: HttpRequest, queries: int) -> JsonResponse:
     # Each aggregate joins 6,000 reviews to their books: a few milliseconds of real work.
@@ -139,6 +152,10 @@ async def orm_gather_serialised(request: HttpRequest, queries: int) -> JsonRespo
     ),
     expect_status=500,
     twin="orm-async-read",
+    checks=(
+        found("all-failed", "every request fails"),
+        evidence("all-failed", "exception", "==", "SynchronousOnlyOperation", "with SynchronousOnlyOperation"),
+    ),
 )
 async def orm_sync_in_async(request: HttpRequest) -> JsonResponse:
     books = list(Book.objects.all()[:10])  # sync query on the event loop: Django raises
@@ -175,6 +192,10 @@ def swap_prices(first_id: int, second_id: int) -> tuple[Decimal, Decimal]:
         "sync_to_async, so every statement runs on the same thread inside one atomic block. "
         "(`with transaction.atomic():` directly in async def raises SynchronousOnlyOperation.)"
     ),
+    checks=(
+        stat("errors", "==", 0, "no request fails"),
+        evidence("sql-one-after-another", "threads_per_request", "==", 1, "the whole transaction on one thread"),
+    ),
 )
 async def orm_transaction(request: HttpRequest) -> JsonResponse:
     first_price, second_price = await sync_to_async(swap_prices)(1, 2)
@@ -193,6 +214,7 @@ async def orm_transaction(request: HttpRequest) -> JsonResponse:
     ),
     params=(ROWS,),
     twin="orm-select-related",
+    checks=(evidence("sql-one-after-another", "queries_per_request", ">=", 21, "N + 1 queries (≥ 21 for 20 rows)"),),
 )
 async def orm_n_plus_one(request: HttpRequest, rows: int) -> JsonResponse:
     books = [book async for book in Book.objects.all()[:rows]]
@@ -214,6 +236,10 @@ async def orm_n_plus_one(request: HttpRequest, rows: int) -> JsonResponse:
     ),
     params=(ROWS,),
     twin="orm-n-plus-one",
+    checks=(
+        not_found("sql-one-after-another", "one query per request"),
+        stat("errors", "==", 0, "no request fails"),
+    ),
 )
 async def orm_select_related(request: HttpRequest, rows: int) -> JsonResponse:
     lines = [
@@ -236,6 +262,10 @@ async def orm_select_related(request: HttpRequest, rows: int) -> JsonResponse:
     params=(
         Param("page", 1, 1, 1000, "page number (past the last page shows the last page)"),
         Param("per_page", 20, 1, 100, "books per page"),
+    ),
+    checks=(
+        stat("errors", "==", 0, "no request fails"),
+        evidence("sql-one-after-another", "queries_per_request", ">=", 2, "a count and a page query"),
     ),
 )
 async def orm_async_paginator(request: HttpRequest, page: int, per_page: int) -> JsonResponse:

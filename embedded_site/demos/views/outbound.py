@@ -10,7 +10,7 @@ from django.http import HttpRequest, JsonResponse
 
 from ...tracing import span
 from ...tracing.spans import AWAIT
-from ..catalogue import OUTBOUND, Param, demo
+from ..catalogue import OUTBOUND, Param, demo, evidence, stat
 
 WIDTH = Param("width", 5, 1, 20, "upstream calls per request", " calls")
 UPSTREAM_DELAY = Param("delay", 0.2, 0.0, 5.0, "seconds the upstream takes to answer each call", " s")
@@ -67,6 +67,10 @@ async def call_upstream(request: HttpRequest, number: int, delay: float) -> dict
     ),
     params=(WIDTH, UPSTREAM_DELAY),
     twin="fanout-gather",
+    checks=(
+        stat("latency_ms.p50", ">=", 1000, "five 0.2 s calls in a row: p50 ≥ their sum, 1 s"),
+        evidence("awaits", "overlap_mean", "<", 1.5, "a request's calls ran one after another"),
+    ),
 )
 async def fanout_sequential(request: HttpRequest, width: int, delay: float) -> JsonResponse:
     answers = [await call_upstream(request, n, delay) for n in range(1, width + 1)]
@@ -79,14 +83,19 @@ async def fanout_sequential(request: HttpRequest, width: int, delay: float) -> J
     title="Calling an API several times at once with asyncio.gather",
     lesson=(
         "Start all the calls, then wait for them together: asyncio.gather runs the awaits "
-        "concurrently on the one loop thread, so the request takes about as long as the slowest "
-        "call instead of the sum. This is where async views really pay off: network I/O, with "
+        "concurrently on the one loop thread, so the calls overlap instead of following each "
+        "other, and the request pays for the slowest call rather than the sum (here each call "
+        "is slower than its delay: the upstream is this same server, answering all of them "
+        "at once). This is where async views really pay off: network I/O, with "
         "an async client such as httpx.AsyncClient, made once and shared: building one loads "
         "the CA bundle, ~30 ms of blocking work on the loop. (ORM awaits are different; see "
         "orm-gather-serialised.)"
     ),
     params=(WIDTH, UPSTREAM_DELAY),
     twin="fanout-sequential",
+    checks=(
+        evidence("awaits", "overlap_mean", ">=", 3, "a request's calls overlapped (≥ 3 at once on average)"),
+    ),
 )
 async def fanout_gather(request: HttpRequest, width: int, delay: float) -> JsonResponse:
     answers = await asyncio.gather(*(call_upstream(request, n, delay) for n in range(1, width + 1)))

@@ -9,7 +9,7 @@ from django.http import HttpRequest, StreamingHttpResponse
 
 from ...tracing import span
 from ...tracing.spans import AWAIT
-from ..catalogue import STREAMING, Param, demo
+from ..catalogue import STREAMING, Param, demo, evidence, found
 
 
 @demo(
@@ -27,6 +27,10 @@ from ..catalogue import STREAMING, Param, demo
     params=(
         Param("chunks", 5, 1, 100, "chunks in the body", " chunks"),
         Param("interval", 0.2, 0.0, 2.0, "seconds between chunks", " s"),
+    ),
+    checks=(
+        found("streamed", "the first byte long before the last"),
+        evidence("streams-at-once", "at_once_ratio", ">=", 0.9, "streams open at once ≥ 0.9 × in flight"),
     ),
 )
 async def streaming(request: HttpRequest, chunks: int, interval: float) -> StreamingHttpResponse:

@@ -6,7 +6,7 @@ from asgiref.sync import sync_to_async
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from ..catalogue import TEMPLATES, Param, demo
+from ..catalogue import TEMPLATES, Param, demo, evidence, found, not_found, stat
 from ..models import Book
 
 ROWS = Param("rows", 200, 1, 1000, "book rows in the rendered table", " rows")
@@ -19,11 +19,17 @@ ROWS = Param("rows", 200, 1, 1000, "book rows in the rendered table", " rows")
     lesson=(
         "Django's template engine is synchronous: render() called from an async view runs on "
         "the event loop's thread and holds it for the whole render. For a small page that is a "
-        "millisecond and fine; for a big table it is loop time nobody else gets. Watch the "
-        "template span on the loop thread and the lag as rows grow."
+        "millisecond and fine; for a big table it is loop time nobody else gets, and the renders "
+        "of concurrent requests run back to back: at 200 rows the loop is blocked for most of "
+        "the run. Watch the template span on the loop thread and the lag as rows grow."
     ),
     params=(ROWS,),
     blocks_loop=lambda p: p["rows"] * 0.00005,
+    checks=(
+        found("loop-blocked", "the render blocks the loop"),
+        stat("blocked_share", ">=", 0.5, "renders back to back: loop blocked ≥ 50 % of the run"),
+        evidence("loop-blocked", "culprit", "contains", "in template_render", "the culprit is the render() line"),
+    ),
 )
 async def template_render(request: HttpRequest, rows: int) -> HttpResponse:
     books = [book async for book in Book.objects.select_related("author")[:rows]]
@@ -35,13 +41,21 @@ async def template_render(request: HttpRequest, rows: int) -> HttpResponse:
     group=TEMPLATES,
     title="Rendering a template in a thread",
     lesson=(
-        "The same render moved off the loop with sync_to_async: it runs on the request's sync "
-        "thread, so the loop stays free while a big page renders, at the cost of one thread "
-        "hop. Rendering still needs the GIL, so this keeps the loop responsive rather than "
-        "making rendering faster. Worth it for heavy templates, not for small ones."
+        "The same render moved off the loop with sync_to_async runs on the request's sync "
+        "thread, at the cost of a thread hop. It does not free the loop: rendering is pure "
+        "Python and needs the GIL, which the loop thread needs too, so the loop is still late "
+        "for most of the run and each render is stretched by the others. What the thread buys "
+        "is turn-taking: renders trade the GIL every few milliseconds instead of each holding "
+        "the loop to its end (the template spans of different requests overlap, each "
+        "stretched). For heavy pages render less, or cache: a thread is not a CPU."
     ),
     params=(ROWS,),
     twin="template-render",
+    checks=(
+        found("gil-contention", "rendering in threads still holds the GIL: the loop was late"),
+        stat("blocked_share", ">=", 0.25, "loop blocked ≥ 25 % of the run"),
+        evidence("gil-contention", "work_at_once", ">=", 1.5, "renders of different requests took turns (overlapped)"),
+    ),
 )
 async def template_render_thread(request: HttpRequest, rows: int) -> HttpResponse:
     books = [book async for book in Book.objects.select_related("author")[:rows]]
@@ -61,6 +75,10 @@ async def template_render_thread(request: HttpRequest, rows: int) -> HttpRespons
     params=(ROWS,),
     expect_status=500,
     twin="template-lazy-queryset-fixed",
+    checks=(
+        found("all-failed", "every request fails"),
+        evidence("all-failed", "exception", "==", "SynchronousOnlyOperation", "with SynchronousOnlyOperation"),
+    ),
 )
 async def template_lazy_queryset(request: HttpRequest, rows: int) -> HttpResponse:
     books = Book.objects.select_related("author")[:rows]  # not evaluated yet
@@ -78,6 +96,13 @@ async def template_lazy_queryset(request: HttpRequest, rows: int) -> HttpRespons
     ),
     params=(ROWS,),
     twin="template-lazy-queryset",
+    checks=(
+        stat("errors", "==", 0, "no request fails"),
+        not_found("sql-one-after-another", "the template makes no queries of its own"),
+        evidence(
+            "loop-blocked", "culprit", "contains", "in template_lazy_queryset_fixed", "render() still blocks the loop"
+        ),
+    ),
 )
 async def template_lazy_queryset_fixed(request: HttpRequest, rows: int) -> HttpResponse:
     books = [book async for book in Book.objects.select_related("author")[:rows]]

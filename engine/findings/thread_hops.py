@@ -1,0 +1,32 @@
+"""Thread hops: every ``sync_to_async`` call a request made (Django's own signal handlers,
+a sync middleware, the async ORM), and how long the hops waited for their thread."""
+
+from __future__ import annotations
+
+from embedded_site.tracing.spans import HOP_WAIT
+
+from . import Finding, rule
+from .facts import Facts
+from .measure import fmt_ms
+
+
+@rule("thread-hops")
+def thread_hops(facts: Facts) -> Finding | None:
+    waits = facts.spans.get(HOP_WAIT, ())
+    if not waits or not facts.server:
+        return None
+    waited = sum([s.end_ns for s in waits]) - sum([s.start_ns for s in waits])
+    per_request = len(waits) / len(facts.server)
+    evidence = {
+        "hops": len(waits),
+        "hops_per_request": round(per_request, 2),
+        "wait_mean_ms": round(waited / len(waits) / 1e6, 3),
+        "wait_share_of_server_time": round(waited / facts.server_ns, 3) if facts.server_ns else 0.0,
+    }
+    return Finding(
+        "thread-hops",
+        "info",
+        f"{per_request:.3g} thread hops per request (sync_to_async), each waiting {fmt_ms(evidence['wait_mean_ms'])} "
+        f"on average for its thread",
+        evidence,
+    )
