@@ -59,6 +59,12 @@ def synthetic_record(n: int, concurrency: int = 100, seed: int = 1) -> RunRecord
         record.client.append(ClientRequest(i, 0, "bench", "http://bench/demo/bench/", start, start, t, end + 50_000,
                                            status))
         clocks[user] = end + 50_000
+    # In the order the requests were made (as a real record is): by start, ids renumbered.
+    pairs = sorted(zip(record.client, record.server), key=lambda cs: cs[0].intended_ns)
+    for i, (c, s) in enumerate(pairs):
+        c.id = s.id = s.client_id = i
+    record.client = [c for c, _s in pairs]
+    record.server = sorted((s for _c, s in pairs), key=lambda s: s.arrival_ns)
     last = max(clocks)
     record.lag = [LagSample(t, rnd.randrange(0, 3_000_000)) for t in range(t0, last, 4_000_000)]
     record.finished_ns = last

@@ -9,9 +9,8 @@ from typing import Any
 
 from embedded_site.tracing.spans import HOP_WAIT, NEW_THREAD, SQL, VIEW
 
+from .phases import BLOCKED_THRESHOLD_NS  # a heartbeat this late means the loop was blocked
 from .record import ClientRequest, RunRecord, ServerRequest
-
-BLOCKED_THRESHOLD_NS = 20_000_000  # a heartbeat this late means the loop was blocked
 
 
 @dataclass

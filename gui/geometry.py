@@ -89,13 +89,13 @@ class _Sorted:
         h = self.height
         for c in range(first, last + 1):
             if chunks[c] is None:
-                chunks[c] = [QRectF(x0, row, x1 - x0, h) for row, x0, x1 in self.spans[c * CHUNK:(c + 1) * CHUNK]]
+                chunks[c] = [QRectF(x0, row, x1 - x0, h) for row, x0, x1 in self.spans[c * CHUNK : (c + 1) * CHUNK]]
         if first == last:
-            return chunks[first][lo - first * CHUNK:hi - first * CHUNK]  # type: ignore[index]
-        out = chunks[first][lo - first * CHUNK:]  # type: ignore[index]
+            return chunks[first][lo - first * CHUNK : hi - first * CHUNK]  # type: ignore[index]
+        out = chunks[first][lo - first * CHUNK :]  # type: ignore[index]
         for c in range(first + 1, last):
             out.extend(chunks[c])  # type: ignore[arg-type]
-        out.extend(chunks[last][:hi - last * CHUNK])  # type: ignore[index]
+        out.extend(chunks[last][: hi - last * CHUNK])  # type: ignore[index]
         return out
 
 
@@ -125,8 +125,16 @@ def merge(spans: list[tuple[float, float, float]], eps: float) -> list[tuple[flo
     return out
 
 
-def _merge_into(out: list[QRectF], opened: dict[tuple[str, float], QRectF], eps: float, height: float,
-                key: str, row: float, x0: float, x1: float) -> None:
+def _merge_into(
+    out: list[QRectF],
+    opened: dict[tuple[str, float], QRectF],
+    eps: float,
+    height: float,
+    key: str,
+    row: float,
+    x0: float,
+    x1: float,
+) -> None:
     """Add a span to a merged level: ``out`` is its key's rectangles, ``opened`` the last one per (key, row)."""
     x1 = max(x1, x0 + eps)
     cur = opened.get((key, row))
@@ -142,6 +150,82 @@ def _merge_into(out: list[QRectF], opened: dict[tuple[str, float], QRectF], eps:
     out.append(rect)
     if cur is None or x0 > cur.left():
         opened[(key, row)] = rect
+
+
+Segment = tuple[float, str, float, float]  # (row, key, x0, x1): what one row shows, disjoint within a row
+
+
+def majority(segments: list[Segment], eps: float) -> dict[str, list[tuple[float, float, float]]]:
+    """One "pixel" level: each ``eps``-wide cell of a row takes the key that covers most of it
+    (a tiny phase is not widened over its neighbours; a column shows what the time was mostly
+    spent on).  ``segments`` are sorted by (row, x0) and disjoint within a row; the result is
+    (row, x0, x1) spans per key, neighbouring cells of one key fused."""
+    runs: list[tuple[float, str, int, int]] = []  # (row, key, first cell, end cell)
+    push = runs.append
+    run_row, run_key, run_c0, run_c1 = None, "", 0, 0
+    cell_row, cell, acc = None, 0, {}
+    for row, key, x0, x1 in segments:
+        b0 = int(x0 // eps)
+        b1 = int(-(-x1 // eps)) - 1
+        if b1 < b0:
+            b1 = b0
+        if cell_row is not None and (b0 != cell or row != cell_row):
+            # The open cell is complete: it goes to the key covering most of it.
+            top = max(acc, key=acc.__getitem__) if len(acc) > 1 else next(iter(acc))
+            if run_row == cell_row and run_key == top and run_c1 == cell:
+                run_c1 = cell + 1
+            else:
+                if run_row is not None:
+                    push((run_row, run_key, run_c0, run_c1))
+                run_row, run_key, run_c0, run_c1 = cell_row, top, cell, cell + 1
+            acc = {}
+        cell_row, cell = row, b0
+        if b1 == b0:
+            acc[key] = acc.get(key, 0.0) + (x1 - x0)
+            continue
+        acc[key] = acc.get(key, 0.0) + ((b0 + 1) * eps - x0)
+        top = max(acc, key=acc.__getitem__) if len(acc) > 1 else key
+        # The first cell closes here; the cells it covers whole are its own.
+        if run_row == row and run_key == top and run_c1 == b0:
+            run_c1 = b0 + 1
+        else:
+            if run_row is not None:
+                push((run_row, run_key, run_c0, run_c1))
+            run_row, run_key, run_c0, run_c1 = row, top, b0, b0 + 1
+        if b1 > b0 + 1:
+            if run_key == key:
+                run_c1 = b1
+            else:
+                push((run_row, run_key, run_c0, run_c1))
+                run_key, run_c0, run_c1 = key, b0 + 1, b1
+        cell, acc = b1, {key: x1 - b1 * eps}
+    if cell_row is not None and acc:
+        top = max(acc, key=acc.__getitem__)
+        if run_row == cell_row and run_key == top and run_c1 == cell:
+            run_c1 = cell + 1
+        else:
+            if run_row is not None:
+                push((run_row, run_key, run_c0, run_c1))
+            run_row, run_key, run_c0, run_c1 = cell_row, top, cell, cell + 1
+    if run_row is not None:
+        push((run_row, run_key, run_c0, run_c1))
+    out: dict[str, list[tuple[float, float, float]]] = {}
+    for row, key, c0, c1 in runs:
+        spans = out.get(key)
+        if spans is None:
+            spans = out[key] = []
+        spans.append((row, c0 * eps, c1 * eps))
+    return out
+
+
+def _as_segments(level: dict[str, list[tuple[float, float, float]]]) -> list[Segment]:
+    segs = [(row, key, x0, x1) for key, spans in level.items() for row, x0, x1 in spans]
+    segs.sort(key=_seg_order)
+    return segs
+
+
+def _seg_order(s: Segment) -> tuple[float, float]:
+    return s[0], s[2]
 
 
 class Layers:
@@ -166,13 +250,24 @@ class Layers:
         self.log_base = 0
         self._rebuild: Iterator[None] | None = None  # a re-merge at a coarser resolution, under way
         self._tail: list[tuple[str, float, float, float]] | None = None  # spans added while it runs
+        # Frozen only: what each row shows (see ``majority``); when given, the coarse levels are
+        # made from it, so a pixel column shows the key that covers most of it.
+        self.segments: list[Segment] | None = None
 
     @classmethod
-    def frozen_from(cls, spans: dict[str, list[tuple[float, float, float]]], count: int, height: float) -> Layers:
-        """Layers ready to ``freeze`` straight from (row, x0, x1) spans per key (the lists are taken over)."""
+    def frozen_from(
+        cls,
+        spans: dict[str, list[tuple[float, float, float]]],
+        count: int,
+        height: float,
+        segments: list[Segment] | None = None,
+    ) -> Layers:
+        """Layers ready to ``freeze`` straight from (row, x0, x1) spans per key (the lists are taken over);
+        ``segments``: what each row shows, for majority coarse levels."""
         layers = cls(tuple(spans), height, live=False)
         layers.spans = spans
         layers.count = count
+        layers.segments = segments
         return layers
 
     @property
@@ -192,7 +287,7 @@ class Layers:
         log = self.log
         log.append((key, row, x0, x1))
         if len(log) > LOG_MAX:
-            del log[:LOG_MAX // 2]
+            del log[: LOG_MAX // 2]
             self.log_base += LOG_MAX // 2
         self._add_merged(key, row, x0, x1)
 
@@ -206,12 +301,12 @@ class Layers:
         came; None if some of them are no longer kept (then draw everything again)."""
         if position < self.log_base:
             return None
-        return self.log[position - self.log_base:]
+        return self.log[position - self.log_base :]
 
     def _exact(self, key: str) -> list[QRectF]:
         rects, spans, h = self.rects[key], self.spans[key], self.height
         if len(rects) < len(spans):
-            rects.extend([QRectF(x0, row, x1 - x0, h) for row, x0, x1 in spans[len(rects):]])
+            rects.extend([QRectF(x0, row, x1 - x0, h) for row, x0, x1 in spans[len(rects) :]])
         return rects
 
     def _add_merged(self, key: str, row: float, x0: float, x1: float) -> None:
@@ -244,14 +339,14 @@ class Layers:
         for key in list(self.keys):
             rects, out = self._merged[key], merged.setdefault(key, [])
             for i in range(0, len(rects), step):
-                for r in rects[i:i + step]:
+                for r in rects[i : i + step]:
                     _merge_into(out, opened, eps, h, key, r.top(), r.left(), r.right())
                 yield
         # What was added meanwhile (it went into the level still in use, too).
         while self._tail:
             tail, self._tail = self._tail, []
             for i in range(0, len(tail), step):
-                for key, row, x0, x1 in tail[i:i + step]:
+                for key, row, x0, x1 in tail[i : i + step]:
                     _merge_into(merged.setdefault(key, []), opened, eps, h, key, row, x0, x1)
                 if i + step < len(tail):
                     yield
@@ -277,7 +372,9 @@ class Layers:
             exact[k] = _Sorted(list(v), self.height)
             yield
         coarse: list[tuple[int, float, dict[str, list[tuple[float, float, float]]]]] = []
-        if self.count > FRAME_BUDGET:
+        if self.segments:
+            yield from self._majority_levels(span_ms, coarse)
+        elif self.count > FRAME_BUDGET:
             # Already sorted by x0: a stable sort by row gives (row, x0) order (ties in x0 may
             # keep another x1 order than a full tuple sort, which merging does not see).
             by_row = {k: sorted(s.spans, key=_row) for k, s in exact.items()}
@@ -301,16 +398,54 @@ class Layers:
             yield
         self._levels = [(0.0, exact), *levels]
 
-    def visible(self, t0: float, t1: float) -> tuple[float, list[tuple[str, list[QRectF]]]]:
+    def _majority_levels(self, span_ms: float, coarse: list) -> Iterator[None]:
+        """Coarse levels by majority, from fine to coarse: each level is made from the one finer
+        (fewer inputs each time); the fine ones that hardly merge anything are left out (the exact
+        spans are drawn there)."""
+        assert self.segments is not None
+        segments = sorted(self.segments, key=_seg_order)
+        n = len(segments)
+        yield
+        eps = max(span_ms, 1e-3) / 250 / LEVEL_FACTOR ** (LEVELS - 1)
+        # Levels finer than most segments merge little: start where a quarter of them are narrower.
+        widths = sorted(x1 - x0 for _r, _k, x0, x1 in segments[:: max(1, n // 2000)])
+        q25 = widths[len(widths) // 4] if widths else 0.0
+        levels = LEVELS
+        while levels > 1 and eps * LEVEL_FACTOR <= q25:
+            eps *= LEVEL_FACTOR
+            levels -= 1
+        found = []
+        for _ in range(levels):
+            level = majority(segments, eps)
+            yield
+            total = sum(len(v) for v in level.values())
+            if total <= 0.9 * n or found:
+                found.append((total, eps, level))  # finer levels would be the exact spans over again
+            segments = _as_segments(level)
+            yield
+            eps *= LEVEL_FACTOR
+        coarse.extend(reversed(found))
+
+    def visible(self, t0: float, t1: float, px_ms: float = 0.0) -> tuple[float, list[tuple[str, list[QRectF]]]]:
         """(level resolution in ms, [(key, rectangles)]) to draw for the window [t0, t1] ms in key
-        order: the finest level whose visible rectangles fit the frame budget (bisections only)."""
+        order: the finest level whose visible rectangles fit the frame budget (bisections only).
+
+        ``px_ms`` (ms per pixel): with majority levels, a level finer than a pixel is not used
+        while a coarser one exists, so spans narrower than a pixel never paint over the phase
+        that covers most of it (the exact rectangles are drawn once they are about a pixel wide).
+        """
         if self._levels is None:
             if self.count <= FRAME_BUDGET:
                 return 0.0, [(k, self._exact(k)) for k in self.keys if self.spans[k]]
             return self.live_eps, [(k, self._merged[k]) for k in self.keys if self._merged[k]]
+        levels = self._levels
+        if self.segments is not None and px_ms > 0 and len(levels) > 1 and px_ms > levels[1][0]:
+            # Zoomed out past the finest majority level: skip the levels finer than a pixel.
+            first = next((i for i, (eps, _) in enumerate(levels) if eps >= px_ms * 0.9), len(levels) - 1)
+            levels = levels[first:]
         windows: list[tuple[str, _Sorted, int, int]] = []
         chosen = 0.0
-        for eps, by_key in self._levels:
+        for eps, by_key in levels:
             windows = [(k, by_key[k], *by_key[k].window(t0, t1)) for k in self.keys if k in by_key]
             chosen = eps
             if sum(hi - lo for _k, _s, lo, hi in windows) <= FRAME_BUDGET:

@@ -7,26 +7,30 @@ the per-rectangle work in C++; Python only picks which prebuilt lists are visibl
 
 from __future__ import annotations
 
+import bisect
 import html
 
-from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QLineF, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
     QFont,
+    QFontMetrics,
     QHelpEvent,
     QImage,
+    QKeySequence,
     QMouseEvent,
     QPainter,
     QPaintEvent,
     QPen,
     QPolygonF,
+    QShortcut,
     QTransform,
     QWheelEvent,
 )
 from PySide6.QtWidgets import QGridLayout, QLabel, QToolTip, QWidget
 
-from engine.phases import PHASE_HELP, PHASES, Phase, RequestBar
+from engine.phases import MARKS, PHASE_HELP, PHASES, Phase, RequestBar
 
 from . import theme
 from .time_axis import TimeAxis, format_ms, nice_step
@@ -37,6 +41,9 @@ AXIS_H = 20
 FOOTER_H = 20  # the requests view's one-line summary sits under the bars, never over them
 LANE_GUTTER = 200
 BAR_GUTTER = 10
+BLOCKED_BAND_H = 5  # the hatched band between the time labels and the first row
+STRIP_LABEL_H = 13  # the loop strip's label band above each curve (requests view)
+SEPARATOR_LIMIT = 4000  # ticks between requests are drawn only when about this few bars are in view
 
 
 def _cosmetic(colour: QColor, width: int = 0) -> QPen:
@@ -85,6 +92,10 @@ class TimelineCanvas(QWidget):
         self._cache_key: tuple[object, ...] | None = None
         self._cache_pos = (0, 0)
         self._live_rows = 0  # rows laid out while live: grows in steps ahead of the model's rows
+        self.outlier_shown: RequestBar | None = None  # the outlier "next outlier" (N) last showed
+        next_key = QShortcut(QKeySequence("N"), self)
+        next_key.setContext(Qt.ShortcutContext.WindowShortcut)
+        next_key.activated.connect(self.next_outlier)
         axis.changed.connect(self.update)
 
     # -- geometry ---------------------------------------------------------------------
@@ -122,6 +133,7 @@ class TimelineCanvas(QWidget):
         self.model = model
         self.v_offset = 0.0
         self._live_rows = 0
+        self.outlier_shown = None
         self.update()
 
     def set_mode(self, mode: str) -> None:
@@ -137,6 +149,9 @@ class TimelineCanvas(QWidget):
 
     def row_of(self, y: float) -> tuple[int, float]:
         rh = self.row_height()
+        offset = (y - self.data_rect().top()) / rh
+        if self.mode == THREADS and offset < 1:  # the event loop's lane is pinned at the top
+            return (0 if offset >= 0 else -1), offset - int(offset)
         pos = (y - self.data_rect().top() + self.v_offset) / rh
         return int(pos), pos - int(pos)
 
@@ -150,21 +165,27 @@ class TimelineCanvas(QWidget):
             p.end()
 
     def paint(self, p: QPainter) -> None:
-        """Everything in one pass; split out so the bench and PNG export can paint offscreen."""
+        """Everything in one pass; split out so the bench and PNG export can paint offscreen.
+
+        Order: white, grid, the blocked shading *behind* the bars (a bar keeps its legend
+        colour), the bars, then marks beside or between them (outliers, separators, first bytes)
+        and a hatched band over the time axis where the loop was blocked."""
         area = self.data_rect()
         model = self.model
-        if model is None or model.complete or self.mode != REQUESTS:
+        cached = model is not None and self.mode == REQUESTS and not model.complete
+        sx = area.width() / self.axis.span
+        if not cached:
             p.fillRect(self.rect(), QColor("white"))
             draw_time_grid(p, self.axis, area, labels=True)
+            if model is not None:
+                self._paint_blocked_behind(p, model, area, sx)
         if model is None:
             p.setPen(theme.AXIS_TEXT)
             p.drawText(area, Qt.AlignmentFlag.AlignCenter,
                        "Press Run (Ctrl+R): the requests appear here live, one bar each.")
             return
-        sx = area.width() / self.axis.span
         rh = self.row_height()
         transform = QTransform(sx, 0, 0, rh, area.left() - self.axis.t0 * sx, area.top() - self.v_offset)
-        cached = self.mode == REQUESTS and not model.complete
         if cached:
             self._paint_cached(p, model, area, transform, rh)
         else:
@@ -173,7 +194,10 @@ class TimelineCanvas(QWidget):
         p.setClipRect(area)
         p.setTransform(transform)
         if not cached:
-            self._paint_finished_bars(p, model, sx, rh)
+            if self.mode == THREADS and self.v_offset > 0:
+                self._paint_pinned_lanes(p, model, area, transform, sx, rh)
+            else:
+                self._paint_finished_bars(p, model, sx, rh)
         if self.mode == REQUESTS:
             for key, rects in model.live_rects:
                 c = theme.colour(key)
@@ -182,34 +206,65 @@ class TimelineCanvas(QWidget):
                 p.drawRects(rects)
             if not cached:
                 self._paint_failed(p, model.failed_layer.visible(self.axis.t0, self.axis.t1)[1])
+            self._paint_children(p, model, sx)
+            self._paint_separators(p, model, sx)
+            self._paint_first_bytes(p, model, sx)
         p.resetTransform()
-        # Over the bars, not under them: a blocked loop is the one thing that must not hide.
-        for a, b in model.blocked:
-            if b >= self.axis.t0 and a <= self.axis.t1:
-                band = QRectF(area.left() + (a - self.axis.t0) * sx, area.top(), max(1.0, (b - a) * sx),
-                              area.height())
-                p.fillRect(band, theme.BLOCKED_SHADE)
-                p.setPen(QPen(theme.BLOCKED_EDGE, 1, Qt.PenStyle.DashLine))
-                p.drawLine(band.topLeft(), band.bottomLeft())
-                p.drawLine(band.topRight(), band.bottomRight())
+        if self.mode == REQUESTS:
+            self._paint_outliers(p, model, area, sx, rh)
         if not model.complete:
             x = area.left() + (model.span_ms - self.axis.t0) * sx
             p.setPen(QPen(QColor("#444"), 1, Qt.PenStyle.DashLine))
             p.drawLine(QPointF(x, area.top()), QPointF(x, area.bottom()))
         p.restore()
+        self._paint_blocked_band(p, model, area, sx)
         if self.mode == THREADS:
             self._paint_lane_labels(p, area, rh)
         elif model.rows:
-            text = (f"{model.request_count} requests · {model.rows} rows (height = overlap) · "
+            outliers = f" · {len(model.outliers)} outliers (N: next)" if model.outliers else ""
+            text = (f"{model.request_count} requests · {model.rows} rows (height = overlap){outliers} · "
                     "wheel: zoom · drag: pan · double-click: fit")
             p.setPen(theme.AXIS_TEXT)
             p.setFont(QFont(p.font().family(), 8))
             p.drawText(QRectF(area.left(), area.bottom() + 2, area.width(), FOOTER_H - 2),
                        Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
 
+    def _blocked_visible(self, model: TimelineModel, area: QRectF, sx: float) -> list[QRectF]:
+        """The blocked intervals in view, as x ranges over the full height of ``area``."""
+        t0, t1 = self.axis.t0, self.axis.t1
+        return [QRectF(area.left() + (a - t0) * sx, area.top(), max(1.0, (b - a) * sx), area.height())
+                for a, b in model.blocked if b >= t0 and a <= t1]
+
+    def _paint_blocked_behind(self, p: QPainter, model: TimelineModel, area: QRectF, sx: float) -> None:
+        """A light tint and dashed edges on the background only: the bars are drawn over them."""
+        p.save()
+        p.setClipRect(area)
+        for band in self._blocked_visible(model, area, sx):
+            p.fillRect(band, theme.BLOCKED_SHADE)
+            p.setPen(QPen(theme.BLOCKED_EDGE, 1, Qt.PenStyle.DashLine))
+            p.drawLine(band.topLeft(), band.bottomLeft())
+            p.drawLine(band.topRight(), band.bottomRight())
+        p.restore()
+
+    def _paint_blocked_band(self, p: QPainter, model: TimelineModel, area: QRectF, sx: float) -> None:
+        """A hatched band between the time labels and the first row, outside the bars, that no bar
+        can hide: where the event loop could not run."""
+        bands = self._blocked_visible(model, area, sx)
+        if not bands:
+            return
+        p.save()
+        p.setClipRect(QRectF(area.left(), 0, area.width(), area.top()))
+        p.setPen(Qt.PenStyle.NoPen)
+        for band in bands:
+            strip = QRectF(band.left(), area.top() - BLOCKED_BAND_H, band.width(), BLOCKED_BAND_H)
+            p.fillRect(strip, QColor(255, 255, 255))
+            p.fillRect(strip, QBrush(theme.BLOCKED_BAND, Qt.BrushStyle.BDiagPattern))
+            p.fillRect(QRectF(strip.left(), strip.bottom() - 1, strip.width(), 1), theme.BLOCKED_BAND)
+        p.restore()
+
     def _paint_finished_bars(self, p: QPainter, model: TimelineModel, sx: float, rh: float) -> None:
         layers = model.lane_layers if self.mode == THREADS else model.bar_layers
-        eps, batches = layers.visible(self.axis.t0, self.axis.t1)
+        eps, batches = layers.visible(self.axis.t0, self.axis.t1, 1.0 / sx)
         # An outline of the fill colour keeps sub-pixel spans visible; when every rectangle
         # is already about a pixel wide and tall it only costs time, so it is left out.
         outline = eps * sx < 0.7 or rh * BAR_HEIGHT < 1.5
@@ -218,6 +273,134 @@ class TimelineCanvas(QWidget):
             p.setPen(_cosmetic(c) if outline else Qt.PenStyle.NoPen)
             p.setBrush(c)
             p.drawRects(rects)
+
+    def _paint_pinned_lanes(self, p: QPainter, model: TimelineModel, area: QRectF, transform: QTransform,
+                            sx: float, rh: float) -> None:
+        """Threads view scrolled: the lanes under the pinned one scroll, the event loop's stays on top."""
+        p.save()
+        p.resetTransform()
+        below = QRectF(area.left(), area.top() + rh, area.width(), area.height() - rh)
+        p.setClipRect(below, Qt.ClipOperation.IntersectClip)
+        p.setTransform(transform)
+        self._paint_finished_bars(p, model, sx, rh)
+        p.restore()
+        p.save()
+        p.resetTransform()
+        p.fillRect(QRectF(area.left(), area.top(), area.width(), rh), QColor("white"))
+        p.setClipRect(QRectF(area.left(), area.top(), area.width(), rh))
+        p.setTransform(QTransform(transform.m11(), 0, 0, rh, transform.dx(), area.top()))
+        eps, batches = model.lane_layers.visible(self.axis.t0, self.axis.t1, 1.0 / sx)
+        outline = eps * sx < 0.7
+        for key, rects in batches:
+            loop_rects = [r for r in rects if r.top() < 1]
+            if loop_rects:
+                c = theme.colour(key)
+                p.setPen(_cosmetic(c) if outline else Qt.PenStyle.NoPen)
+                p.setBrush(c)
+                p.drawRects(loop_rects)
+        p.restore()
+
+    def _paint_children(self, p: QPainter, model: TimelineModel, sx: float) -> None:
+        """Upstream calls, as thin stripes in the lower half of the bar of the request that made them."""
+        if not model.child_layers.count:
+            return
+        eps, batches = model.child_layers.visible(self.axis.t0, self.axis.t1)
+        for key, rects in batches:
+            c = theme.colour(key)
+            p.setPen(_cosmetic(c))
+            p.setBrush(c)
+            p.drawRects(rects)
+
+    def _visible_row_bars(self, model: TimelineModel, limit: int) -> list[list[RequestBar]] | None:
+        """Per row, the settled bars starting in view; None if there are more than ``limit``."""
+        t0 = model.origin + int(self.axis.t0 * 1e6)
+        t1 = model.origin + int(self.axis.t1 * 1e6)
+        out, total = [], 0
+        for starts, bars in zip(model.row_starts, model.row_bars):
+            lo, hi = bisect.bisect_left(starts, t0), bisect.bisect_right(starts, t1)
+            total += hi - lo
+            if total > limit:
+                return None
+            out.append(bars[max(0, lo - 1):hi])
+        return out
+
+    def _paint_separators(self, p: QPainter, model: TimelineModel, sx: float) -> None:
+        """A white tick where a request starts within a pixel of the end of the one before it in its
+        row: two requests back to back never read as one long one."""
+        rows = self._visible_row_bars(model, SEPARATOR_LIMIT)
+        if rows is None:
+            return
+        px = 1.0 / sx
+        lines = []
+        for bars in rows:
+            for a, b in zip(bars, bars[1:]):
+                x = model.ms(b.start_ns)
+                if x - model.ms(a.end_ns) <= px and model.ms(b.end_ns) - x >= 2 * px:
+                    lines.append(QLineF(x, b.row, x, b.row + BAR_HEIGHT))
+        if lines:
+            p.setPen(_cosmetic(theme.SEPARATOR, 1))
+            p.drawLines(lines)
+
+    def _paint_first_bytes(self, p: QPainter, model: TimelineModel, sx: float) -> None:
+        """A dark tick where the client got the first byte, when that is visibly before the end
+        (a streamed response: time to first byte vs. total)."""
+        rows = self._visible_row_bars(model, SEPARATOR_LIMIT)
+        if rows is None:
+            return
+        lines = []
+        for bars in rows:
+            for b in bars:
+                if b.first_byte_ns is not None and (b.end_ns - b.first_byte_ns) / 1e6 * sx >= 4:
+                    x = model.ms(b.first_byte_ns)
+                    lines.append(QLineF(x, b.row, x, b.row + BAR_HEIGHT))
+        if lines:
+            p.setPen(_cosmetic(theme.FIRST_BYTE_COLOUR, 2))
+            p.drawLines(lines)
+
+    def _paint_outliers(self, p: QPainter, model: TimelineModel, area: QRectF, sx: float, rh: float) -> None:
+        """A marker in the gutter at each outlier's row and a ring around its bar (at least a few
+        pixels wide, so a 3 px bar in row 101 is still found); the bar itself is not recoloured."""
+        if not model.outliers:
+            return
+        t0, t1 = self.axis.t0, self.axis.t1
+        p.save()
+        p.setClipRect(QRectF(0, area.top(), self.width(), area.height()))
+        p.setBrush(theme.OUTLIER_COLOUR)
+        for bar in model.outliers:
+            a, b = model.ms(bar.start_ns), model.ms(bar.end_ns)
+            if b < t0 or a > t1:
+                continue
+            y = area.top() + bar.row * rh - self.v_offset
+            mid = y + rh * BAR_HEIGHT / 2
+            p.setPen(Qt.PenStyle.NoPen)
+            p.drawPolygon(QPolygonF([QPointF(1, mid - 4), QPointF(8, mid), QPointF(1, mid + 4)]))
+            x0, x1 = area.left() + (a - t0) * sx, area.left() + (b - t0) * sx
+            if x1 - x0 < 6:
+                x0, x1 = (x0 + x1) / 2 - 3, (x0 + x1) / 2 + 3
+            selected = bar is self.outlier_shown
+            p.setPen(_cosmetic(theme.OUTLIER_COLOUR, 3 if selected else 2))
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.drawRect(QRectF(x0 - 2, y - 2, x1 - x0 + 4, rh * BAR_HEIGHT + 4))
+            p.setBrush(theme.OUTLIER_COLOUR)
+        p.restore()
+
+    def next_outlier(self) -> RequestBar | None:
+        """Show the next outlier after the one shown (or after the view's start): zoom to it."""
+        model = self.model
+        if model is None or not model.outliers:
+            return None
+        after = model.ms(self.outlier_shown.start_ns) if self.outlier_shown is not None else self.axis.t0 - 1e-6
+        bar = model.next_outlier(after)
+        if bar is None:
+            return None
+        if self.mode != REQUESTS:
+            self.set_mode(REQUESTS)
+        a, b = model.ms(bar.start_ns), model.ms(bar.end_ns)
+        pad = max((b - a) * 2, 5.0)
+        self.outlier_shown = bar
+        self.axis.show(max(0.0, a - pad), b + pad)
+        self.update()
+        return bar
 
     @staticmethod
     def _paint_failed(p: QPainter, batches: list[tuple[str, list[QRectF]]]) -> None:
@@ -235,7 +418,8 @@ class TimelineCanvas(QWidget):
         what was drawn gives the picture drawing them all would (up to an outline pixel)."""
         layers, failed = model.bar_layers, model.failed_layer
         dpr = self.devicePixelRatioF()
-        key = (id(model), self.width(), self.height(), dpr, self.axis.t0, self.axis.t1, rh, self.v_offset)
+        key = (id(model), self.width(), self.height(), dpr, self.axis.t0, self.axis.t1, rh, self.v_offset,
+               len(model.blocked))  # a new blocked region is shaded behind the bars: draw again
         new = failed_new = None
         if self._cache is not None and self._cache_key == key:
             new = layers.added_since(self._cache_pos[0])
@@ -248,6 +432,7 @@ class TimelineCanvas(QWidget):
             q = QPainter(image)
             q.fillRect(self.rect(), QColor("white"))
             draw_time_grid(q, self.axis, area, labels=True)
+            self._paint_blocked_behind(q, model, area, transform.m11())
             q.setClipRect(area)
             q.setTransform(transform)
             self._paint_finished_bars(q, model, transform.m11(), rh)
@@ -278,24 +463,45 @@ class TimelineCanvas(QWidget):
         p.drawImage(0, 0, image)
 
     def _paint_lane_labels(self, p: QPainter, area: QRectF, rh: float) -> None:
+        """Lane names in the gutter; the event loop's (lane 0) stays at the top while the rest scroll."""
         model = self.model
         assert model is not None
+        p.save()
         p.setFont(QFont(p.font().family(), 9))
+        p.setClipRect(QRectF(0, area.top() + rh, self.width(), area.height() - rh))
         for i, label in enumerate(model.lane_labels):
             y = area.top() + i * rh - self.v_offset
-            if y + rh < area.top() or y > area.bottom():
+            if i == 0:
+                continue
+            if y + rh < area.top() + rh or y > area.bottom():
                 continue
             if i % 2 == 0:
                 p.fillRect(QRectF(0, y, self.width(), rh), QColor(0, 0, 0, 10))
-            p.setPen(QColor("#1b3a66") if i == 0 else theme.AXIS_TEXT)
+            p.setPen(theme.AXIS_TEXT)
             p.drawText(QRectF(6, y, LANE_GUTTER - 10, rh * BAR_HEIGHT), Qt.AlignmentFlag.AlignVCenter, label)
-        hidden = len(model.lane_labels) - int((area.height() + self.v_offset) / rh)
-        if hidden > 0:
-            hint = QRectF(0, area.bottom() - 16, LANE_GUTTER - 4, 16)
-            p.fillRect(hint, QColor(255, 255, 255, 230))
+        p.restore()
+        if model.lane_labels:
+            top = QRectF(0, area.top(), self.width(), rh)
+            p.fillRect(QRectF(0, area.top(), LANE_GUTTER - 2, rh), QColor("white"))
+            p.fillRect(top, QColor(27, 58, 102, 18))
             p.setPen(QColor("#1b3a66"))
-            p.drawText(hint, Qt.AlignmentFlag.AlignCenter, f"↓ {hidden} more lanes (Shift+wheel or drag)")
-        if not model.lane_labels:
+            p.drawLine(QPointF(0, top.bottom()), QPointF(self.width(), top.bottom()))
+            p.drawText(QRectF(6, area.top(), LANE_GUTTER - 10, rh * BAR_HEIGHT), Qt.AlignmentFlag.AlignVCenter,
+                       model.lane_labels[0])
+        # Lanes whose row is not fully in view (below the bottom edge).
+        shown = int((area.height() + self.v_offset) / rh)
+        hidden = len(model.lane_labels) - shown
+        if hidden > 0:
+            p.setFont(QFont(p.font().family(), 8))
+            metrics = QFontMetrics(p.font())
+            text = f"↓ {hidden} more lanes (Shift+wheel or drag)"
+            if metrics.horizontalAdvance(text) > LANE_GUTTER - 12:
+                text = f"↓ {hidden} more lanes"
+            hint = QRectF(0, area.bottom() - metrics.height() - 4, LANE_GUTTER - 4, metrics.height() + 4)
+            p.fillRect(hint, QColor(255, 255, 255, 235))
+            p.setPen(QColor("#1b3a66"))
+            p.drawText(hint.adjusted(6, 0, 0, 0), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
+        if not any(model.lane_spans):
             p.setPen(theme.AXIS_TEXT)
             p.drawText(area, Qt.AlignmentFlag.AlignCenter, "No server thread has run a span yet.")
 
@@ -434,12 +640,15 @@ class LoopStrip(QWidget):
             p.end()
 
     def paint(self, p: QPainter) -> None:
+        """Two curves on the canvas's time axis.  With the narrow gutter of the requests view each
+        label has a band of its own above its curve, so no curve is drawn through a label."""
         p.fillRect(self.rect(), QColor("#fafafa"))
         gutter = self.canvas.gutter
         width = max(10, self.width() - gutter - 8)
         half = (self.height() - 6) / 2
-        lag_area = QRectF(gutter, 4, width, half - 4)
-        fly_area = QRectF(gutter, half + 4, width, half - 4)
+        band = 0 if gutter >= 100 else STRIP_LABEL_H
+        lag_area = QRectF(gutter, 4 + band, width, half - 4 - band)
+        fly_area = QRectF(gutter, half + 4 + band, width, half - 4 - band)
         for area in (lag_area, fly_area):
             draw_time_grid(p, self.axis, area, labels=False)
         model = self.model
@@ -450,8 +659,9 @@ class LoopStrip(QWidget):
         p.setClipRect(QRectF(gutter, 0, width, self.height()))
         for a, b in model.blocked:
             if b >= self.axis.t0 and a <= self.axis.t1:
-                p.fillRect(QRectF(gutter + (a - self.axis.t0) * sx, 0, max(1.0, (b - a) * sx), self.height()),
-                           QColor(228, 87, 46, 80))
+                x = gutter + (a - self.axis.t0) * sx
+                for area in (lag_area, fly_area):
+                    p.fillRect(QRectF(x, area.top(), max(1.0, (b - a) * sx), area.height()), QColor(228, 87, 46, 80))
         max_lag = max(25.0, model.max_lag_ms * 1.1)
         self._curve(p, model.lag_points, lag_area, sx, max_lag, theme.LAG_COLOUR)
         self._curve(p, model.inflight_points, fly_area, sx, max(1.0, model.max_inflight * 1.1), theme.IN_FLIGHT_COLOUR)
@@ -459,15 +669,17 @@ class LoopStrip(QWidget):
         p.setPen(theme.AXIS_TEXT)
         p.setFont(QFont(p.font().family(), 8))
         lag_label = f"event-loop lag (max {model.max_lag_ms:.0f} ms)"
-        fly_label = f"requests in flight (max {model.max_inflight})"
-        if self.canvas.gutter >= 100:
+        fly_label = f"client requests in flight (max {model.max_inflight})"
+        if gutter >= 100:
             p.drawText(QRectF(6, lag_area.top(), gutter - 10, lag_area.height()), Qt.AlignmentFlag.AlignVCenter,
                        lag_label)
             p.drawText(QRectF(6, fly_area.top(), gutter - 10, fly_area.height()), Qt.AlignmentFlag.AlignVCenter,
                        fly_label)
         else:
-            p.drawText(QPointF(gutter + 4, lag_area.top() + 10), lag_label + "; shaded: loop blocked")
-            p.drawText(QPointF(gutter + 4, fly_area.top() + 10), fly_label)
+            left = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+            p.drawText(QRectF(gutter + 4, lag_area.top() - band, width, band), left,
+                       lag_label + "; shaded: loop blocked")
+            p.drawText(QRectF(gutter + 4, fly_area.top() - band, width, band), left, fly_label)
 
     def _curve(self, p: QPainter, points: list[QPointF], area: QRectF, sx: float, y_max: float,
                colour: QColor) -> None:
@@ -481,7 +693,7 @@ class LoopStrip(QWidget):
 
 
 class Legend(QWidget):
-    """Phase colours with their one-line explanations as tooltips (from ``PHASE_HELP``)."""
+    """Phase colours with their one-line explanations as tooltips, from the engine's phase table."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -490,8 +702,7 @@ class Legend(QWidget):
         grid.setHorizontalSpacing(14)
         grid.setVerticalSpacing(0)
         items = [(ph, theme.colour(ph).name(), PHASE_HELP.get(ph, "")) for ph in PHASES]
-        items.append((FAILED, theme.FAILED_COLOUR.name(), "the request failed (error or HTTP 5xx): red outline"))
-        items.append(("loop blocked", "#f3c2b3", "shaded: the event loop could not run (a heartbeat was ≥ 20 ms late)"))
+        items.extend((name, colour, text) for name, (colour, text) in MARKS.items())
         per_row = (len(items) + 1) // 2
         for i, (name, colour, help_text) in enumerate(items):
             label = QLabel(f"<span style='color:{colour}; font-size:14px'>■</span> {html.escape(name)}")
