@@ -46,7 +46,8 @@ from .record import ClientRequest, RunRecord, ServerRequest
 
 SERVER_GRACE_NS = 1_000_000_000  # the server notes its end a moment after the client has the response
 ODD_STREAM_SHARE = 0.1  # a stream with fewer than this share of the largest stream's requests is "odd"
-OUTLIER_OVER_MEDIAN = 2.0  # above p99 is an outlier only if also this many times the median
+OUTLIER_OVER_MEDIAN = 3.0  # above p99 is an outlier only if also this many times the median
+MAX_SLOW_OUTLIERS = 10
 _start_of = attrgetter("start_ns")
 _LOOP_FREE = frozenset((k.AWAIT, k.HOP_WAIT))  # a coroutine waiting: the loop is free meanwhile
 
@@ -94,6 +95,8 @@ def bar_for(
     phases.append(Phase(NETWORK, sent, end))
     if server is not None:
         phases.extend(server_phases(server, end, loop_tid))
+        if server.chunks_ns:
+            bar.chunks_ns = list(server.chunks_ns)
     bar.phases = phases
     return bar
 
@@ -296,6 +299,7 @@ class Derivation:
         self._queue: deque[ClientRequest] = deque()
         self._server_of: dict[int, ServerRequest] = {}
         self._orphans: dict[int, ServerRequest] = {}  # server-only requests not nested yet
+        self._children_of: dict[int, list[ServerRequest]] = {}  # upstream calls by their parent's server id
         self._open_servers: dict[int, ServerRequest] = {}  # server requests not finished yet (for lanes)
         self._by_id: dict[int, RequestBar] = {}
         self.new_lane_spans: list[Phase] = []  # what the last ``feed`` added to the lanes
@@ -335,7 +339,9 @@ class Derivation:
         servers = rec.server[self._si :]
         self._si += len(servers)
         for s in servers:
-            if s.client_id is None:
+            if s.parent_id is not None:
+                self._children_of.setdefault(s.parent_id, []).append(s)
+            elif s.client_id is None:
                 self._orphans[s.id] = s
             else:
                 self._server_of[s.client_id] = s
@@ -364,6 +370,10 @@ class Derivation:
             queue.popleft()
             self._settle(bar_for(c, server, now_ns, loop_tid), server, packer, now_ns)
         if final:
+            for calls in self._children_of.values():  # calls naming a parent this record does not hold
+                for call in calls:
+                    self._orphans[call.id] = call
+            self._children_of.clear()
             for s in list(self._orphans.values()):  # upstream calls whose parent was not found
                 bar = server_only_bar(s, now_ns, loop_tid)
                 bar.row = packer.take(bar.start_ns, bar.end_ns)
@@ -380,15 +390,27 @@ class Derivation:
 
     def _settle(self, bar: RequestBar, server: ServerRequest | None, packer: RowPacker, now_ns: int) -> None:
         bar.row = packer.take(bar.start_ns, bar.end_ns)
-        if server is not None and self._orphans:
+        if server is not None and (self._orphans or self._children_of):
             bar.children = self._nest(server, bar, now_ns)
         self.settled.append(bar)
         if bar.client_id is not None:
             self._by_id[bar.client_id] = bar
 
     def _nest(self, server: ServerRequest, parent: RequestBar, now_ns: int) -> list[RequestBar]:
-        """The upstream calls this request made: for each of its awaits that names an upstream
-        path, the server-only request that ran inside it (closest fit), taken out of the orphans."""
+        """The upstream calls this request made, taken out of the orphans: those that name it as
+        their parent (the fan-out demos send its id in a header); in a record without parent ids,
+        for each of its awaits that names an upstream path, the call that ran inside it (closest fit)."""
+        loop_tid = self.record.loop_thread_id
+        named = self._children_of.pop(server.id, None)
+        if named is not None:
+            children = []
+            for call in sorted(named, key=attrgetter("arrival_ns")):
+                child = server_only_bar(call, now_ns, loop_tid)
+                child.row, child.parent_id = parent.row, parent.client_id
+                children.append(child)
+            return children
+        if not self._orphans:
+            return []
         children = []
         for span in list(server.spans):
             if span.kind != k.AWAIT:
@@ -428,16 +450,9 @@ class Derivation:
 
 
 def mark_outliers(bars: list[RequestBar]) -> None:
-    """Flag what stands out: slower than the run's p99 (and than twice its median), or a
-    request of a stream much smaller than the others (a scenario's odd one)."""
-    latencies = sorted(b.end_ns - b.start_ns for b in bars if b.client_id is not None and not b.in_flight)
-    if len(latencies) >= 10:
-        p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
-        median = latencies[len(latencies) // 2]
-        for b in bars:
-            d = b.end_ns - b.start_ns
-            if b.client_id is not None and not b.in_flight and d >= p99 and d > OUTLIER_OVER_MEDIAN * median:
-                b.outlier = "slower than the run's p99"
+    """Flag what stands out: the requests of a stream much smaller than the others (a scenario's
+    odd one), and the slowest requests above the run's p99 that also took several times the
+    median (at most MAX_SLOW_OUTLIERS of them, slowest first, so the marks stay rare)."""
     per_stream: dict[int, int] = {}
     for b in bars:
         if b.stream is not None:
@@ -448,6 +463,17 @@ def mark_outliers(bars: list[RequestBar]) -> None:
         for b in bars:
             if b.stream in odd:
                 b.outlier = "the odd stream of the scenario"
+    done = [b for b in bars if b.client_id is not None and not b.in_flight]
+    latencies = sorted(b.end_ns - b.start_ns for b in done)
+    if len(latencies) < 10:
+        return
+    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+    bound = max(p99, OUTLIER_OVER_MEDIAN * latencies[len(latencies) // 2])
+    slow = sorted(
+        (b for b in done if b.end_ns - b.start_ns > bound and not b.outlier), key=lambda b: b.start_ns - b.end_ns
+    )
+    for b in slow[:MAX_SLOW_OUTLIERS]:
+        b.outlier = f"slower than the run's p99 ({p99 / 1e6:.1f} ms)"
 
 
 def in_flight_intervals(record: RunRecord) -> list[tuple[int, int]]:

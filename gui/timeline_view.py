@@ -179,6 +179,8 @@ class TimelineCanvas(QWidget):
             draw_time_grid(p, self.axis, area, labels=True)
             if model is not None:
                 self._paint_blocked_behind(p, model, area, sx)
+                if self.mode == THREADS:
+                    self._paint_lane_stripes(p, model, area)
         if model is None:
             p.setPen(theme.AXIS_TEXT)
             p.drawText(area, Qt.AlignmentFlag.AlignCenter,
@@ -221,7 +223,8 @@ class TimelineCanvas(QWidget):
         if self.mode == THREADS:
             self._paint_lane_labels(p, area, rh)
         elif model.rows:
-            outliers = f" · {len(model.outliers)} outliers (N: next)" if model.outliers else ""
+            n = len(model.outliers)
+            outliers = f" · {n} outlier{'s' if n != 1 else ''} (N: next)" if n else ""
             text = (f"{model.request_count} requests · {model.rows} rows (height = overlap){outliers} · "
                     "wheel: zoom · drag: pan · double-click: fit")
             p.setPen(theme.AXIS_TEXT)
@@ -241,10 +244,24 @@ class TimelineCanvas(QWidget):
         p.setClipRect(area)
         for band in self._blocked_visible(model, area, sx):
             p.fillRect(band, theme.BLOCKED_SHADE)
-            p.setPen(QPen(theme.BLOCKED_EDGE, 1, Qt.PenStyle.DashLine))
-            p.drawLine(band.topLeft(), band.bottomLeft())
-            p.drawLine(band.topRight(), band.bottomRight())
+            if band.width() >= 6:  # edges on a narrow band would only add noise
+                p.setPen(QPen(theme.BLOCKED_EDGE, 1, Qt.PenStyle.DashLine))
+                p.drawLine(band.topLeft(), band.bottomLeft())
+                p.drawLine(band.topRight(), band.bottomRight())
         p.restore()
+
+    def _paint_lane_stripes(self, p: QPainter, model: TimelineModel, area: QRectF) -> None:
+        """Every other lane lightly tinted, behind the spans; the pinned loop lane tinted blue."""
+        rh = self.row_height()
+        p.save()
+        p.setClipRect(QRectF(area.left(), area.top() + rh, area.width(), area.height() - rh))
+        for i in range(2, len(model.lane_labels), 2):
+            y = area.top() + i * rh - self.v_offset
+            if area.top() <= y + rh and y <= area.bottom():
+                p.fillRect(QRectF(area.left(), y, area.width(), rh), QColor(0, 0, 0, 10))
+        p.restore()
+        if model.lane_labels:
+            p.fillRect(QRectF(area.left(), area.top(), area.width(), rh), QColor(27, 58, 102, 18))
 
     def _paint_blocked_band(self, p: QPainter, model: TimelineModel, area: QRectF, sx: float) -> None:
         """A hatched band between the time labels and the first row, outside the bars, that no bar
@@ -286,7 +303,6 @@ class TimelineCanvas(QWidget):
         p.restore()
         p.save()
         p.resetTransform()
-        p.fillRect(QRectF(area.left(), area.top(), area.width(), rh), QColor("white"))
         p.setClipRect(QRectF(area.left(), area.top(), area.width(), rh))
         p.setTransform(QTransform(transform.m11(), 0, 0, rh, transform.dx(), area.top()))
         eps, batches = model.lane_layers.visible(self.axis.t0, self.axis.t1, 1.0 / sx)
@@ -343,16 +359,26 @@ class TimelineCanvas(QWidget):
 
     def _paint_first_bytes(self, p: QPainter, model: TimelineModel, sx: float) -> None:
         """A dark tick where the client got the first byte, when that is visibly before the end
-        (a streamed response: time to first byte vs. total)."""
+        (a streamed response: time to first byte vs. total), and a short one where each further
+        chunk left the server."""
         rows = self._visible_row_bars(model, SEPARATOR_LIMIT)
         if rows is None:
             return
-        lines = []
+        lines, chunks = [], []
         for bars in rows:
             for b in bars:
                 if b.first_byte_ns is not None and (b.end_ns - b.first_byte_ns) / 1e6 * sx >= 4:
                     x = model.ms(b.first_byte_ns)
                     lines.append(QLineF(x, b.row, x, b.row + BAR_HEIGHT))
+                last = None
+                for t in b.chunks_ns:
+                    x = model.ms(t)
+                    if last is None or (x - last) * sx >= 3:
+                        chunks.append(QLineF(x, b.row, x, b.row + BAR_HEIGHT * 0.4))
+                        last = x
+        if chunks:
+            p.setPen(_cosmetic(theme.FIRST_BYTE_COLOUR, 1))
+            p.drawLines(chunks)
         if lines:
             p.setPen(_cosmetic(theme.FIRST_BYTE_COLOUR, 2))
             p.drawLines(lines)
@@ -475,15 +501,15 @@ class TimelineCanvas(QWidget):
                 continue
             if y + rh < area.top() + rh or y > area.bottom():
                 continue
-            if i % 2 == 0:
-                p.fillRect(QRectF(0, y, self.width(), rh), QColor(0, 0, 0, 10))
+            if i % 2 == 0:  # in the gutter only: over the bars it would change their colours
+                p.fillRect(QRectF(0, y, LANE_GUTTER - 2, rh), QColor(0, 0, 0, 10))
             p.setPen(theme.AXIS_TEXT)
             p.drawText(QRectF(6, y, LANE_GUTTER - 10, rh * BAR_HEIGHT), Qt.AlignmentFlag.AlignVCenter, label)
         p.restore()
         if model.lane_labels:
             top = QRectF(0, area.top(), self.width(), rh)
             p.fillRect(QRectF(0, area.top(), LANE_GUTTER - 2, rh), QColor("white"))
-            p.fillRect(top, QColor(27, 58, 102, 18))
+            p.fillRect(QRectF(0, area.top(), LANE_GUTTER - 2, rh), QColor(27, 58, 102, 18))
             p.setPen(QColor("#1b3a66"))
             p.drawLine(QPointF(0, top.bottom()), QPointF(self.width(), top.bottom()))
             p.drawText(QRectF(6, area.top(), LANE_GUTTER - 10, rh * BAR_HEIGHT), Qt.AlignmentFlag.AlignVCenter,

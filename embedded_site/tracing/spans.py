@@ -58,6 +58,8 @@ class ServerRequest:
     disconnected: bool = False
     cancelled: bool = False
     spans: list[Span] = field(default_factory=list)
+    parent_id: int | None = None  # an upstream call one of our views made: the id of that view's request
+    chunks_ns: list[int] | None = None  # a streamed response: when each body chunk but the last was sent
 
     @property
     def done(self) -> bool:
