@@ -422,7 +422,7 @@ class TimelineCanvas(QWidget):
         if self.mode != REQUESTS:
             self.set_mode(REQUESTS)
         a, b = model.ms(bar.start_ns), model.ms(bar.end_ns)
-        pad = max((b - a) * 2, 5.0)
+        pad = max((b - a) / 4, 2.0)  # the request fills most of the view, however short it is
         self.outlier_shown = bar
         self.axis.show(max(0.0, a - pad), b + pad)
         self.update()
@@ -514,15 +514,10 @@ class TimelineCanvas(QWidget):
             p.drawLine(QPointF(0, top.bottom()), QPointF(self.width(), top.bottom()))
             p.drawText(QRectF(6, area.top(), LANE_GUTTER - 10, rh * BAR_HEIGHT), Qt.AlignmentFlag.AlignVCenter,
                        model.lane_labels[0])
-        # Lanes whose row is not fully in view (below the bottom edge).
-        shown = int((area.height() + self.v_offset) / rh)
-        hidden = len(model.lane_labels) - shown
-        if hidden > 0:
+        text = self.more_lanes_hint()
+        if text:
             p.setFont(QFont(p.font().family(), 8))
             metrics = QFontMetrics(p.font())
-            text = f"↓ {hidden} more lanes (Shift+wheel or drag)"
-            if metrics.horizontalAdvance(text) > LANE_GUTTER - 12:
-                text = f"↓ {hidden} more lanes"
             hint = QRectF(0, area.bottom() - metrics.height() - 4, LANE_GUTTER - 4, metrics.height() + 4)
             p.fillRect(hint, QColor(255, 255, 255, 235))
             p.setPen(QColor("#1b3a66"))
@@ -530,6 +525,20 @@ class TimelineCanvas(QWidget):
         if not any(model.lane_spans):
             p.setPen(theme.AXIS_TEXT)
             p.drawText(area, Qt.AlignmentFlag.AlignCenter, "No server thread has run a span yet.")
+
+    def more_lanes_hint(self) -> str:
+        """"↓ N more lanes …" for the lanes below the bottom edge, short enough for the gutter; '' if none."""
+        if self.model is None or self.mode != THREADS:
+            return ""
+        rh = self.row_height()
+        hidden = len(self.model.lane_labels) - int((self.data_rect().height() + self.v_offset) / rh)
+        if hidden <= 0:
+            return ""
+        metrics = QFontMetrics(QFont(self.font().family(), 8))
+        text = f"↓ {hidden} more lanes (Shift+wheel or drag)"
+        if metrics.horizontalAdvance(text) > LANE_GUTTER - 12:
+            text = f"↓ {hidden} more lanes"
+        return text
 
     # -- interaction ----------------------------------------------------------------------
 
