@@ -228,6 +228,83 @@ def _seg_order(s: Segment) -> tuple[float, float]:
     return s[0], s[2]
 
 
+class LiveMajority:
+    """``majority`` for a live run, one segment at a time: each row keeps its open cell and its
+    open run; a run of cells of one key that is complete becomes a rectangle, kept for good (and
+    logged, so a view that keeps what it drew adds just the new ones).  Segments of a row must
+    come in time order (a row's requests do: a row is given to a request only once it is free)."""
+
+    def __init__(self, height: float, eps: float = 1.0) -> None:
+        self.eps = eps
+        self.height = height
+        self.closed: dict[str, list[QRectF]] = {}
+        self.log: list[tuple[str, QRectF]] = []
+        self._rows: dict[float, list] = {}  # row -> [run key, run c0, run c1, cell, {key: covered}]
+
+    def _emit(self, row: float, st: list, key: str, c0: int, c1: int) -> None:
+        if st[0] == key and st[2] == c0:
+            st[2] = c1
+            return
+        if st[0] is not None:
+            self._close(row, st[0], st[1], st[2])
+        st[0], st[1], st[2] = key, c0, c1
+
+    def _close(self, row: float, key: str, c0: int, c1: int) -> None:
+        rect = QRectF(c0 * self.eps, row, (c1 - c0) * self.eps, self.height)
+        self.closed.setdefault(key, []).append(rect)
+        self.log.append((key, rect))
+
+    def add(self, row: float, key: str, x0: float, x1: float) -> None:
+        eps = self.eps
+        st = self._rows.get(row)
+        b0 = int(x0 // eps)
+        if st is None:
+            st = self._rows[row] = [None, 0, 0, b0, {}]
+        acc = st[4]
+        if b0 > st[3]:
+            if acc:
+                self._emit(row, st, max(acc, key=acc.__getitem__), st[3], st[3] + 1)
+            acc = st[4] = {}
+            st[3] = b0
+        b0 = st[3]
+        b1 = max(b0, int(-(-x1 // eps)) - 1)
+        if b1 == b0:
+            acc[key] = acc.get(key, 0.0) + (x1 - x0)
+            return
+        acc[key] = acc.get(key, 0.0) + ((b0 + 1) * eps - max(x0, b0 * eps))
+        self._emit(row, st, max(acc, key=acc.__getitem__), b0, b0 + 1)
+        if b1 > b0 + 1:
+            self._emit(row, st, key, b0 + 1, b1)
+        st[3], st[4] = b1, {key: x1 - b1 * eps}
+
+    def open_rects(self) -> dict[str, list[QRectF]]:
+        """What is not closed yet: each row's open run and open cell (drawn on top, every frame)."""
+        out: dict[str, list[QRectF]] = {}
+        eps, h = self.eps, self.height
+        for row, (key, c0, c1, cell, acc) in self._rows.items():
+            if key is not None:
+                out.setdefault(key, []).append(QRectF(c0 * eps, row, (c1 - c0) * eps, h))
+            if acc:
+                top = max(acc, key=acc.__getitem__)
+                out.setdefault(top, []).append(QRectF(cell * eps, row, eps, h))
+        return out
+
+    def coarser(self, eps: float) -> LiveMajority:
+        """The same picture at a coarser ``eps``, made from this level's cells (majority of majorities)."""
+        other = LiveMajority(self.height, eps)
+        segments = [(r.top(), k, r.left(), r.right()) for k, rects in self.closed.items() for r in rects]
+        for k, rects in self.open_rects().items():
+            segments.extend((r.top(), k, r.left(), r.right()) for r in rects)
+        segments.sort(key=_seg_order)
+        last: dict[float, float] = {}
+        for row, k, x0, x1 in segments:
+            x0 = max(x0, last.get(row, x0))  # an open cell may overlap its open run's end
+            if x1 > x0:
+                other.add(row, k, x0, x1)
+                last[row] = x1
+        return other
+
+
 class Layers:
     """Rectangles per colour key; ``add`` while live, ``freeze`` once, ``visible`` every frame."""
 
@@ -253,6 +330,8 @@ class Layers:
         # Frozen only: what each row shows (see ``majority``); when given, the coarse levels are
         # made from it, so a pixel column shows the key that covers most of it.
         self.segments: list[Segment] | None = None
+        # Live, when fed with ``add_segment``: the same rule, built as the run goes.
+        self.majority: LiveMajority | None = None
 
     @classmethod
     def frozen_from(
@@ -291,6 +370,17 @@ class Layers:
             self.log_base += LOG_MAX // 2
         self._add_merged(key, row, x0, x1)
 
+    def add_segment(self, row: float, key: str, x0: float, x1: float) -> None:
+        """What a row shows over [x0, x1] (after every ``add`` of its phases), for the live majority level."""
+        if self.majority is None:
+            self.majority = LiveMajority(self.height)
+        self.majority.add(row, key, x0, x1)
+
+    def uses_majority(self, px_ms: float) -> bool:
+        """Live: whether ``visible`` draws the majority level (zoomed out, or too many for the exact list)."""
+        m = self.majority
+        return m is not None and self._levels is None and (self.count > FRAME_BUDGET or px_ms >= m.eps / 4)
+
     @property
     def log_end(self) -> int:
         """Position after the last span added (for ``added_since``)."""
@@ -321,6 +411,9 @@ class Layers:
         their number, not by the number of requests; it happens once per 4x of run length,
         a slice at a time in ``catch_up`` (the current level stays in use until it is done).
         """
+        m = self.majority
+        if m is not None and span_ms / m.eps > 2000:
+            self.majority = m.coarser(span_ms / 500)
         if not self.live or self._rebuild is not None or span_ms / self.live_eps <= 2000:
             return
         self._rebuild = self._rebuild_steps(span_ms / 500)
@@ -435,6 +528,13 @@ class Layers:
         that covers most of it (the exact rectangles are drawn once they are about a pixel wide).
         """
         if self._levels is None:
+            if self.uses_majority(px_ms):
+                m = self.majority
+                assert m is not None
+                opened = m.open_rects()
+                return m.eps, [
+                    (k, m.closed.get(k, []) + opened.get(k, [])) for k in self.keys if k in m.closed or k in opened
+                ]
             if self.count <= FRAME_BUDGET:
                 return 0.0, [(k, self._exact(k)) for k in self.keys if self.spans[k]]
             return self.live_eps, [(k, self._merged[k]) for k in self.keys if self._merged[k]]

