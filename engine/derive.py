@@ -317,7 +317,11 @@ class Derivation:
         return self.packer.rows
 
     def bars_by_start(self) -> list[RequestBar]:
-        return sorted(self.settled + self.provisional, key=_start_of)
+        """Every bar, upstream calls too (each also in its parent's ``children``, with the parent's
+        row and ``parent_id``), sorted by start: what a flat list of requests (an export) wants."""
+        bars = self.settled + self.provisional
+        bars += [child for bar in bars for child in bar.children]
+        return sorted(bars, key=_start_of)
 
     def lanes(self) -> list[ThreadLane]:
         return self.lane_builder.lanes()

@@ -169,8 +169,8 @@ class ThreadLane:
 
 
 def request_bars(record: RunRecord, now_ns: int) -> list[RequestBar]:
-    """Every client request of the run as a bar (sorted by start), rows packed so that overlap
-    shows as height; upstream calls are nested in their parent's ``children``."""
+    """Every request of the run as a bar (sorted by start), rows packed so that overlap shows as
+    height; an upstream call is also nested in its parent's ``children`` (and has its row)."""
     from .derive import Derivation
 
     return Derivation.of_record(record, now_ns).bars_by_start()

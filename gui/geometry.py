@@ -500,11 +500,12 @@ class Layers:
         n = len(segments)
         yield
         eps = max(span_ms, 1e-3) / 250 / LEVEL_FACTOR ** (LEVELS - 1)
-        # Levels finer than most segments merge little: start where a quarter of them are narrower.
+        # Levels finer than most segments merge little (the exact spans are drawn there, about a
+        # pixel wide or more): start where half of them are narrower than a cell.
         widths = sorted(x1 - x0 for _r, _k, x0, x1 in segments[:: max(1, n // 2000)])
-        q25 = widths[len(widths) // 4] if widths else 0.0
+        median = widths[len(widths) // 2] if widths else 0.0
         levels = LEVELS
-        while levels > 1 and eps * LEVEL_FACTOR <= q25:
+        while levels > 1 and eps * LEVEL_FACTOR <= median:
             eps *= LEVEL_FACTOR
             levels -= 1
         found = []

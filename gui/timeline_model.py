@@ -234,9 +234,9 @@ class TimelineModel:
                 row_starts[row].append(bar.start_ns)
                 for p in bar.phases:
                     bar_spans[p.phase].append((row, (p.start_ns - origin) / 1e6, (p.end_ns - origin) / 1e6))
-                segments.extend(
+                segments += [
                     (row, key, (a - origin) / 1e6, (b - origin) / 1e6) for key, a, b in visible_segments(bar.phases)
-                )
+                ]
                 count += len(bar.phases)
                 for j, child in enumerate(bar.children):
                     y = row + CHILD_TOP + (j % CHILD_SLOTS) * CHILD_HEIGHT
