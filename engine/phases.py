@@ -105,13 +105,14 @@ FAILED_COLOUR = "#d00000"
 MARKS = {
     FAILED: (FAILED_COLOUR, "the request failed (error or HTTP 5xx): red outline"),
     LOOP_BLOCKED: (
-        "#e4572e",
-        "hatched band over the time axis: the event loop could not run "
+        "#f3c2b3",
+        "shaded behind the bars and hatched over the time axis: the event loop could not run "
         f"(a heartbeat was ≥ {BLOCKED_THRESHOLD_NS // 1_000_000} ms late)",
     ),
     OUTLIER: (
-        "#d00000",
-        "a marker left of a request slower than the run's p99, or the odd stream of a scenario (N jumps to the next)",
+        "#111111",
+        "a ring round a request slower than the run's p99 or of a scenario's odd stream, and a marker left of "
+        "its row (N jumps to the next)",
     ),
     FIRST_BYTE: (PHASE_COLOUR[FIRST_BYTE], PHASE_HELP[FIRST_BYTE] + " (a tick in the bar)"),
 }
