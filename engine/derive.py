@@ -351,12 +351,15 @@ class Derivation:
                 self._server_of[s.client_id] = s
             self._open_servers[s.id] = s
         done_servers = [s for s in self._open_servers.values() if s.end_ns is not None or final]
+        more_servers = limit is not None and len(done_servers) > limit
+        if more_servers:
+            done_servers = done_servers[:limit]  # lanes in slices too (their order does not matter)
         for s in done_servers:
             del self._open_servers[s.id]
         self.new_lane_spans = self.lane_builder.add(done_servers)
         clients = rec.client[self._ci :] if limit is None else rec.client[self._ci : self._ci + limit]
         self._ci += len(clients)
-        slicing = final and self._ci < len(rec.client)
+        slicing = final and (self._ci < len(rec.client) or more_servers)
         if slicing:
             final = False  # more slices to come
             now_ns = max(now_ns, SERVER_GRACE_NS + max((c.done_ns or 0 for c in clients), default=0))

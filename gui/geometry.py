@@ -218,6 +218,20 @@ def majority(segments: list[Segment], eps: float) -> dict[str, list[tuple[float,
     return out
 
 
+MAJORITY_SLICE = 50_000  # segments per step of a majority level (whole rows)
+
+
+def _row_chunks(segments: list[Segment], size: int) -> Iterator[list[Segment]]:
+    """``segments`` (sorted by row) in pieces of about ``size``, never splitting a row."""
+    start, n = 0, len(segments)
+    while start < n:
+        end = min(n, start + size)
+        while end < n and segments[end][0] == segments[end - 1][0]:
+            end += 1
+        yield segments[start:end]
+        start = end
+
+
 def _as_segments(level: dict[str, list[tuple[float, float, float]]]) -> list[Segment]:
     segs = [(row, key, x0, x1) for key, spans in level.items() for row, x0, x1 in spans]
     segs.sort(key=_seg_order)
@@ -342,7 +356,8 @@ class Layers:
         segments: list[Segment] | None = None,
     ) -> Layers:
         """Layers ready to ``freeze`` straight from (row, x0, x1) spans per key (the lists are taken over);
-        ``segments``: what each row shows, for majority coarse levels."""
+        ``segments``: what each row shows, sorted by (row, x0) and disjoint within a row, for majority
+        coarse levels."""
         layers = cls(tuple(spans), height, live=False)
         layers.spans = spans
         layers.count = count
@@ -496,7 +511,7 @@ class Layers:
         (fewer inputs each time); the fine ones that hardly merge anything are left out (the exact
         spans are drawn there)."""
         assert self.segments is not None
-        segments = sorted(self.segments, key=_seg_order)
+        segments = self.segments  # sorted by (row, x0), as ``frozen_from`` asks
         n = len(segments)
         yield
         eps = max(span_ms, 1e-3) / 250 / LEVEL_FACTOR ** (LEVELS - 1)
@@ -510,8 +525,11 @@ class Layers:
             levels -= 1
         found = []
         for _ in range(levels):
-            level = majority(segments, eps)
-            yield
+            level: dict[str, list[tuple[float, float, float]]] = {}
+            for part in _row_chunks(segments, MAJORITY_SLICE):  # whole rows at a time: a step stays short
+                for key, spans in majority(part, eps).items():
+                    level.setdefault(key, []).extend(spans)
+                yield
             total = sum(len(v) for v in level.values())
             if total <= 0.9 * n or found:
                 found.append((total, eps, level))  # finer levels would be the exact spans over again

@@ -221,7 +221,8 @@ class TimelineModel:
         # hit-test lists, first bytes and the upstream calls nested in their parents.
         bar_spans: dict[str, list[tuple[float, float, float]]] = {k: [] for k in PHASES}
         child_spans: dict[str, list[tuple[float, float, float]]] = {k: [] for k in PHASES}
-        segments: list[tuple[float, str, float, float]] = []
+        # What each row shows, row by row and in time order (a row's bars never overlap).
+        row_segments: list[list[tuple[float, str, float, float]]] = [[] for _ in range(rows)]
         failed: list[tuple[float, float, float]] = []
         first_bytes: list[tuple[int, float]] = []
         row_bars: list[list[RequestBar]] = [[] for _ in range(rows)]
@@ -234,7 +235,7 @@ class TimelineModel:
                 row_starts[row].append(bar.start_ns)
                 for p in bar.phases:
                     bar_spans[p.phase].append((row, (p.start_ns - origin) / 1e6, (p.end_ns - origin) / 1e6))
-                segments += [
+                row_segments[row] += [
                     (row, key, (a - origin) / 1e6, (b - origin) / 1e6) for key, a, b in visible_segments(bar.phases)
                 ]
                 count += len(bar.phases)
@@ -248,6 +249,8 @@ class TimelineModel:
                 if bar.failed:
                     failed.append((row, (bar.start_ns - origin) / 1e6, (bar.end_ns - origin) / 1e6))
             yield
+        segments = [seg for part in row_segments for seg in part]
+        del row_segments
         # 3. Thread lanes, as the derivation groups them.
         lanes = d.lanes()
         yield
