@@ -18,7 +18,7 @@ from __future__ import annotations
 import bisect
 import gc
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from itertools import accumulate
 from operator import itemgetter
@@ -155,66 +155,78 @@ def _merge_into(
 Segment = tuple[float, str, float, float]  # (row, key, x0, x1): what one row shows, disjoint within a row
 
 
+class MajorityCells:
+    """Cells of ``eps`` per row, each given to the key that covers most of it; runs of cells of one
+    key are reported to ``on_run(row, key, first cell, end cell)`` once complete.  Each row keeps its
+    open run and its open cell, so segments can come one at a time (live) or all at once; those
+    of a row must come in time order (a row's requests do: a row is given out only once free)."""
+
+    def __init__(self, eps: float, on_run: Callable[[float, str, int, int], None]) -> None:
+        self.eps = eps
+        self.on_run = on_run
+        self.rows: dict[float, list] = {}  # row -> [run key, run c0, run c1, cell, {key: covered}]
+
+    def _emit(self, row: float, st: list, key: str, c0: int, c1: int) -> None:
+        if st[0] == key and st[2] == c0:
+            st[2] = c1
+            return
+        if st[0] is not None:
+            self.on_run(row, st[0], st[1], st[2])
+        st[0], st[1], st[2] = key, c0, c1
+
+    def add(self, row: float, key: str, x0: float, x1: float) -> None:
+        eps = self.eps
+        st = self.rows.get(row)
+        b0 = int(x0 // eps)
+        if st is None:
+            st = self.rows[row] = [None, 0, 0, b0, {}]
+        acc = st[4]
+        if b0 > st[3]:  # the open cell is complete: it goes to the key covering most of it
+            if acc:
+                self._emit(row, st, max(acc, key=acc.__getitem__), st[3], st[3] + 1)
+            acc = st[4] = {}
+            st[3] = b0
+        b0 = st[3]
+        b1 = max(b0, int(-(-x1 // eps)) - 1)
+        if b1 == b0:
+            acc[key] = acc.get(key, 0.0) + (x1 - x0)
+            return
+        acc[key] = acc.get(key, 0.0) + ((b0 + 1) * eps - max(x0, b0 * eps))
+        self._emit(row, st, max(acc, key=acc.__getitem__), b0, b0 + 1)
+        if b1 > b0 + 1:  # the cells it covers whole are its own
+            self._emit(row, st, key, b0 + 1, b1)
+        st[3], st[4] = b1, {key: x1 - b1 * eps}
+
+    def open_runs(self) -> Iterator[tuple[float, str, int, int]]:
+        """What is not complete yet: each row's open run and open cell."""
+        for row, (key, c0, c1, cell, acc) in self.rows.items():
+            if key is not None:
+                yield row, key, c0, c1
+            if acc:
+                yield row, max(acc, key=acc.__getitem__), cell, cell + 1
+
+    def finish(self) -> None:
+        """Report what is still open (no more segments will come)."""
+        for row, key, c0, c1 in list(self.open_runs()):
+            self.on_run(row, key, c0, c1)
+        self.rows = {}
+
+
 def majority(segments: list[Segment], eps: float) -> dict[str, list[tuple[float, float, float]]]:
     """One "pixel" level: each ``eps``-wide cell of a row takes the key that covers most of it
     (a tiny phase is not widened over its neighbours; a column shows what the time was mostly
     spent on).  ``segments`` are sorted by (row, x0) and disjoint within a row; the result is
     (row, x0, x1) spans per key, neighbouring cells of one key fused."""
-    runs: list[tuple[float, str, int, int]] = []  # (row, key, first cell, end cell)
-    push = runs.append
-    run_row, run_key, run_c0, run_c1 = None, "", 0, 0
-    cell_row, cell, acc = None, 0, {}
-    for row, key, x0, x1 in segments:
-        b0 = int(x0 // eps)
-        b1 = int(-(-x1 // eps)) - 1
-        if b1 < b0:
-            b1 = b0
-        if cell_row is not None and (b0 != cell or row != cell_row):
-            # The open cell is complete: it goes to the key covering most of it.
-            top = max(acc, key=acc.__getitem__) if len(acc) > 1 else next(iter(acc))
-            if run_row == cell_row and run_key == top and run_c1 == cell:
-                run_c1 = cell + 1
-            else:
-                if run_row is not None:
-                    push((run_row, run_key, run_c0, run_c1))
-                run_row, run_key, run_c0, run_c1 = cell_row, top, cell, cell + 1
-            acc = {}
-        cell_row, cell = row, b0
-        if b1 == b0:
-            acc[key] = acc.get(key, 0.0) + (x1 - x0)
-            continue
-        acc[key] = acc.get(key, 0.0) + ((b0 + 1) * eps - x0)
-        top = max(acc, key=acc.__getitem__) if len(acc) > 1 else key
-        # The first cell closes here; the cells it covers whole are its own.
-        if run_row == row and run_key == top and run_c1 == b0:
-            run_c1 = b0 + 1
-        else:
-            if run_row is not None:
-                push((run_row, run_key, run_c0, run_c1))
-            run_row, run_key, run_c0, run_c1 = row, top, b0, b0 + 1
-        if b1 > b0 + 1:
-            if run_key == key:
-                run_c1 = b1
-            else:
-                push((run_row, run_key, run_c0, run_c1))
-                run_key, run_c0, run_c1 = key, b0 + 1, b1
-        cell, acc = b1, {key: x1 - b1 * eps}
-    if cell_row is not None and acc:
-        top = max(acc, key=acc.__getitem__)
-        if run_row == cell_row and run_key == top and run_c1 == cell:
-            run_c1 = cell + 1
-        else:
-            if run_row is not None:
-                push((run_row, run_key, run_c0, run_c1))
-            run_row, run_key, run_c0, run_c1 = cell_row, top, cell, cell + 1
-    if run_row is not None:
-        push((run_row, run_key, run_c0, run_c1))
     out: dict[str, list[tuple[float, float, float]]] = {}
-    for row, key, c0, c1 in runs:
-        spans = out.get(key)
-        if spans is None:
-            spans = out[key] = []
-        spans.append((row, c0 * eps, c1 * eps))
+
+    def on_run(row: float, key: str, c0: int, c1: int) -> None:
+        out.setdefault(key, []).append((row, c0 * eps, c1 * eps))
+
+    cells = MajorityCells(eps, on_run)
+    add = cells.add
+    for row, key, x0, x1 in segments:
+        add(row, key, x0, x1)
+    cells.finish()
     return out
 
 
@@ -243,64 +255,29 @@ def _seg_order(s: Segment) -> tuple[float, float]:
 
 
 class LiveMajority:
-    """``majority`` for a live run, one segment at a time: each row keeps its open cell and its
-    open run; a run of cells of one key that is complete becomes a rectangle, kept for good (and
-    logged, so a view that keeps what it drew adds just the new ones).  Segments of a row must
-    come in time order (a row's requests do: a row is given to a request only once it is free)."""
+    """``majority`` for a live run, one segment at a time (see ``MajorityCells``): a complete run
+    of cells becomes a rectangle, kept for good and logged, so a view that keeps what it drew adds
+    just the new ones; the open ones are drawn over it each frame."""
 
     def __init__(self, height: float, eps: float = 1.0) -> None:
         self.eps = eps
         self.height = height
         self.closed: dict[str, list[QRectF]] = {}
         self.log: list[tuple[str, QRectF]] = []
-        self._rows: dict[float, list] = {}  # row -> [run key, run c0, run c1, cell, {key: covered}]
-
-    def _emit(self, row: float, st: list, key: str, c0: int, c1: int) -> None:
-        if st[0] == key and st[2] == c0:
-            st[2] = c1
-            return
-        if st[0] is not None:
-            self._close(row, st[0], st[1], st[2])
-        st[0], st[1], st[2] = key, c0, c1
+        self._cells = MajorityCells(eps, self._close)
+        self.add = self._cells.add
 
     def _close(self, row: float, key: str, c0: int, c1: int) -> None:
         rect = QRectF(c0 * self.eps, row, (c1 - c0) * self.eps, self.height)
         self.closed.setdefault(key, []).append(rect)
         self.log.append((key, rect))
 
-    def add(self, row: float, key: str, x0: float, x1: float) -> None:
-        eps = self.eps
-        st = self._rows.get(row)
-        b0 = int(x0 // eps)
-        if st is None:
-            st = self._rows[row] = [None, 0, 0, b0, {}]
-        acc = st[4]
-        if b0 > st[3]:
-            if acc:
-                self._emit(row, st, max(acc, key=acc.__getitem__), st[3], st[3] + 1)
-            acc = st[4] = {}
-            st[3] = b0
-        b0 = st[3]
-        b1 = max(b0, int(-(-x1 // eps)) - 1)
-        if b1 == b0:
-            acc[key] = acc.get(key, 0.0) + (x1 - x0)
-            return
-        acc[key] = acc.get(key, 0.0) + ((b0 + 1) * eps - max(x0, b0 * eps))
-        self._emit(row, st, max(acc, key=acc.__getitem__), b0, b0 + 1)
-        if b1 > b0 + 1:
-            self._emit(row, st, key, b0 + 1, b1)
-        st[3], st[4] = b1, {key: x1 - b1 * eps}
-
     def open_rects(self) -> dict[str, list[QRectF]]:
-        """What is not closed yet: each row's open run and open cell (drawn on top, every frame)."""
+        """Each row's open run and open cell, as rectangles (drawn on top, every frame)."""
         out: dict[str, list[QRectF]] = {}
         eps, h = self.eps, self.height
-        for row, (key, c0, c1, cell, acc) in self._rows.items():
-            if key is not None:
-                out.setdefault(key, []).append(QRectF(c0 * eps, row, (c1 - c0) * eps, h))
-            if acc:
-                top = max(acc, key=acc.__getitem__)
-                out.setdefault(top, []).append(QRectF(cell * eps, row, eps, h))
+        for row, key, c0, c1 in self._cells.open_runs():
+            out.setdefault(key, []).append(QRectF(c0 * eps, row, (c1 - c0) * eps, h))
         return out
 
     def coarser(self, eps: float) -> LiveMajority:

@@ -267,15 +267,16 @@ def test_the_live_window_draws_every_finished_request_and_keeps_its_bars(window,
     original = window._tick
 
     def tick() -> None:
+        record = window.record
+        done_before = sum(1 for c in list(record.client) if c.done_ns is not None) if record is not None else 0
         original()
         model = window.model
         if model is None or model.complete:
             return
         clients = list(window.record.client)
-        done = sum(1 for c in clients if c.done_ns is not None)
         flying = sum(1 for c in clients if c.sent_ns is not None and c.done_ns is None)
         drawn = len(model.bars) + sum(1 for b in model.live_bars if not b.in_flight)
-        frames.append((done, drawn, flying, model.inflight_points[-1].y()))
+        frames.append((done_before, drawn, flying, model.inflight_points[-1].y()))
         for bar in model.bars:
             seen_rows.setdefault(bar.client_id, bar.row)
 
@@ -283,9 +284,10 @@ def test_the_live_window_draws_every_finished_request_and_keeps_its_bars(window,
     window.timer.timeout.connect(tick)
     assert call_in_loop(loop, window.start_run)
     assert run_until(loop, lambda: window.run_task.done(), 120)
-    assert len(frames) >= 3  # frames are paced by their cost: few on a loaded machine
-    # Reports land between the record read and the count (another thread applies them): allow that.
-    assert all(drawn >= done - 10 for done, drawn, _f, _i in frames), frames[:20]
+    assert len(frames) >= 2  # frames are paced by their cost: few on a loaded machine
+    # Everything that had finished when the refresh began is drawn after it.
+    assert all(drawn >= done for done, drawn, _f, _i in frames), frames[:20]
+    # (reports keep landing from another thread while the frame is drawn: a batch's worth of slack)
     assert all(abs(live - flying) <= 10 for _d, _dr, flying, live in frames)
     assert any(live > 0 for *_x, live in frames)
     model = window.model
