@@ -17,7 +17,7 @@ from collections.abc import Iterator
 
 from PySide6.QtCore import QPointF, QRectF
 
-from engine.derive import Derivation, in_flight_steps, lag_intervals, visible_segments
+from engine.derive import Derivation, in_flight_steps, iter_visible_segments, lag_intervals, visible_segments
 from engine.phases import BLOCKED_THRESHOLD_NS, FAILED, PHASE_RANK, PHASES, Phase, RequestBar, blocked_regions
 from engine.record import RunRecord, ServerRequest
 
@@ -257,12 +257,16 @@ class TimelineModel:
         lane_spans_xy: dict[str, list[tuple[float, float, float]]] = {k: [] for k in PHASES}
         lane_segments: list[tuple[float, str, float, float]] = []
         lane_count = 0
+        step = slice_requests * 10
         for index, lane in enumerate(lanes):
-            for p in lane.spans:
-                lane_spans_xy[p.phase].append((index, (p.start_ns - origin) / 1e6, (p.end_ns - origin) / 1e6))
-            lane_segments.extend(
-                (index, key, (a - origin) / 1e6, (b - origin) / 1e6) for key, a, b in visible_segments(lane.spans)
-            )
+            for i in range(0, len(lane.spans), step):
+                for p in lane.spans[i : i + step]:
+                    lane_spans_xy[p.phase].append((index, (p.start_ns - origin) / 1e6, (p.end_ns - origin) / 1e6))
+                yield
+            for n, (key, a, b) in enumerate(iter_visible_segments(lane.spans), 1):
+                lane_segments.append((index, key, (a - origin) / 1e6, (b - origin) / 1e6))
+                if n % step == 0:
+                    yield
             lane_count += len(lane.spans)
             lane.spans.sort(key=lambda p: p.start_ns)  # for hit testing; drawing order is the layers' business
             yield
