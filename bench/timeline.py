@@ -62,7 +62,9 @@ def synthetic_record(n: int, concurrency: int = 100, seed: int = 1) -> RunRecord
         end = t + 200_000
         status = 500 if rnd.random() < 0.01 else 200
         record.server.append(
-            ServerRequest(i, i, "GET", "/demo/bench/", "", arrive, LOOP_TID, t, end, status, spans=spans)
+            ServerRequest(
+                i, i, "GET", "/demo/bench/", "", arrive, LOOP_TID, t, end, status, spans=spans, returned_ns=end
+            )
         )
         record.client.append(
             ClientRequest(i, 0, "bench", "http://bench/demo/bench/", start, start, t, end + 50_000, status)

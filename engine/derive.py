@@ -44,7 +44,7 @@ from .phases import (
 )
 from .record import ClientRequest, RunRecord, ServerRequest
 
-SERVER_GRACE_NS = 1_000_000_000  # the server notes its end a moment after the client has the response
+SERVER_GRACE_NS = 1_000_000_000  # the server's application may return a moment after the client has the response
 ODD_STREAM_SHARE = 0.1  # a stream with fewer than this share of the largest stream's requests is "odd"
 OUTLIER_OVER_MEDIAN = 3.0  # above p99 is an outlier only if also this many times the median
 MAX_SLOW_OUTLIERS = 10
@@ -375,7 +375,9 @@ class Derivation:
             if not final:
                 if c.done_ns is None:
                     break
-                if (server is None or server.end_ns is None) and now_ns - c.done_ns < SERVER_GRACE_NS:
+                # Settled once the server's application returned (spans keep coming after the
+                # response: Django's request_finished handlers), or after a grace period.
+                if (server is None or server.returned_ns is None) and now_ns - c.done_ns < SERVER_GRACE_NS:
                     break
             queue.popleft()
             self._settle(bar_for(c, server, now_ns, loop_tid), server, packer, now_ns)

@@ -179,9 +179,11 @@ def request_bars(record: RunRecord, now_ns: int) -> list[RequestBar]:
 
 def thread_lanes(record: RunRecord) -> list[ThreadLane]:
     """One lane per server thread that ran a span: the loop thread first, then by first use."""
-    from .derive import Derivation
+    from .derive import LaneBuilder
 
-    return Derivation.of_record(record, record.finished_ns or 0).lanes()
+    builder = LaneBuilder(record)
+    builder.add(list(record.server))
+    return builder.lanes()
 
 
 def blocked_regions(record: RunRecord, threshold_ns: int = BLOCKED_THRESHOLD_NS) -> list[tuple[int, int]]:

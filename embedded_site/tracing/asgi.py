@@ -98,4 +98,6 @@ class TracedApplication:
         finally:
             if request.end_ns is None:
                 request.end_ns = now_ns()
+            # After the response, Django still runs request_finished (in a thread): its spans come late.
+            request.returned_ns = now_ns()
             current_request.reset(token)

@@ -52,7 +52,9 @@ def _record(
         end = view0 + int(view_ms * 1e6 * rnd.uniform(0.9, 1.1))
         spans = [Span(k.HOP_WAIT, "hop", hop0, view0, LOOP), Span(kind, "v", view0, end, tid)]
         rec.server.append(
-            ServerRequest(i, i, "GET", "/t/", "", start + 5_000, LOOP, end, end + 5_000, 200, spans=spans)
+            ServerRequest(
+                i, i, "GET", "/t/", "", start + 5_000, LOOP, end, end + 5_000, 200, spans=spans, returned_ns=end
+            )
         )
         rec.client.append(ClientRequest(i, 0, "t", "http://t/t/", start, start, end, end + 10_000, 200))
         clocks[u] = end + 10_000
@@ -295,3 +297,10 @@ def test_the_live_window_draws_every_finished_request_and_keeps_its_bars(window,
     final = {b.client_id: b.row for b in request_bars(window.record, window.record.finished_ns) if b.parent_id is None}
     assert seen_rows and all(final[cid] == row for cid, row in seen_rows.items())
     assert {b.client_id: b.row for b in model.bars} == final
+    # ...and their phases are all there: spans the server adds after the response (Django's
+    # request_finished handlers) are in the bars settled live, as in a build from the finished record.
+    fresh = {
+        b.client_id: [(p.phase, p.start_ns, p.end_ns) for p in b.phases]
+        for b in request_bars(window.record, window.record.finished_ns)
+    }
+    assert all([(p.phase, p.start_ns, p.end_ns) for p in b.phases] == fresh[b.client_id] for b in model.bars)
