@@ -230,6 +230,7 @@ def majority(segments: list[Segment], eps: float) -> dict[str, list[tuple[float,
     return out
 
 
+MAJORITY_CELLS = 1000  # a live majority level has at most this many cells across the run
 MAJORITY_SLICE = 50_000  # segments per step of a majority level (whole rows)
 
 
@@ -266,6 +267,8 @@ class LiveMajority:
         self.log: list[tuple[str, QRectF]] = []
         self._cells = MajorityCells(eps, self._close)
         self.add = self._cells.add
+        self._tail: list[Segment] | None = None  # added while ``coarser_steps`` runs
+        self.rebuilt: LiveMajority | None = None  # what ``coarser_steps`` made
 
     def _close(self, row: float, key: str, c0: int, c1: int) -> None:
         rect = QRectF(c0 * self.eps, row, (c1 - c0) * self.eps, self.height)
@@ -282,18 +285,50 @@ class LiveMajority:
 
     def coarser(self, eps: float) -> LiveMajority:
         """The same picture at a coarser ``eps``, made from this level's cells (majority of majorities)."""
+        steps = self.coarser_steps(eps)
+        for _ in steps:
+            pass
+        assert self.rebuilt is not None
+        return self.rebuilt
+
+    def coarser_steps(self, eps: float, step: int = 4096) -> Iterator[None]:
+        """``coarser`` in slices (the result is ``self.rebuilt`` when done); segments added to this
+        level meanwhile must also be given to ``feed_tail``."""
         other = LiveMajority(self.height, eps)
-        segments = [(r.top(), k, r.left(), r.right()) for k, rects in self.closed.items() for r in rects]
-        for k, rects in self.open_rects().items():
-            segments.extend((r.top(), k, r.left(), r.right()) for r in rects)
+        # One moment's picture (closed and open), then whatever is added after it, from the tail.
+        self._tail = []
+        ends = {k: len(rects) for k, rects in self.closed.items()}
+        segments: list[Segment] = [
+            (r.top(), k, r.left(), r.right()) for k, rects in self.open_rects().items() for r in rects
+        ]
+        for k, end in ends.items():
+            rects = self.closed[k]
+            for i in range(0, end, step):
+                segments += [(r.top(), k, r.left(), r.right()) for r in rects[i : min(end, i + step)]]
+                yield
         segments.sort(key=_seg_order)
+        yield
         last: dict[float, float] = {}
-        for row, k, x0, x1 in segments:
-            x0 = max(x0, last.get(row, x0))  # an open cell may overlap its open run's end
-            if x1 > x0:
-                other.add(row, k, x0, x1)
-                last[row] = x1
-        return other
+
+        def feed(batch: list[Segment]) -> None:
+            for row, k, x0, x1 in batch:
+                x0 = max(x0, last.get(row, x0))  # an open cell may overlap its open run's end
+                if x1 > x0:
+                    other.add(row, k, x0, x1)
+                    last[row] = x1
+
+        for i in range(0, len(segments), step):
+            feed(segments[i : i + step])
+            yield
+        while self._tail:  # what came meanwhile, in the order it came (per row: in time order)
+            tail, self._tail = self._tail, []
+            feed(tail)
+        self._tail = None
+        self.rebuilt = other
+
+    def feed_tail(self, row: float, key: str, x0: float, x1: float) -> None:
+        if self._tail is not None:
+            self._tail.append((row, key, x0, x1))
 
 
 class Layers:
@@ -323,6 +358,7 @@ class Layers:
         self.segments: list[Segment] | None = None
         # Live, when fed with ``add_segment``: the same rule, built as the run goes.
         self.majority: LiveMajority | None = None
+        self._majority_rebuild: Iterator[None] | None = None  # a coarser majority level, under way
 
     @classmethod
     def frozen_from(
@@ -360,13 +396,16 @@ class Layers:
         if len(log) > LOG_MAX:
             del log[: LOG_MAX // 2]
             self.log_base += LOG_MAX // 2
-        self._add_merged(key, row, x0, x1)
+        if self.majority is None:  # with a majority level, the per-key merged one is never drawn
+            self._add_merged(key, row, x0, x1)
 
     def add_segment(self, row: float, key: str, x0: float, x1: float) -> None:
         """What a row shows over [x0, x1] (after every ``add`` of its phases), for the live majority level."""
         if self.majority is None:
             self.majority = LiveMajority(self.height)
         self.majority.add(row, key, x0, x1)
+        if self._majority_rebuild is not None:
+            self.majority.feed_tail(row, key, x0, x1)
 
     def uses_majority(self, px_ms: float) -> bool:
         """Live: whether ``visible`` draws the majority level (zoomed out, or too many for the exact list)."""
@@ -404,8 +443,12 @@ class Layers:
         a slice at a time in ``catch_up`` (the current level stays in use until it is done).
         """
         m = self.majority
-        if m is not None and span_ms / m.eps > 2000:
-            self.majority = m.coarser(span_ms / 500)
+        if m is not None:
+            # Cells stay between about 1 and 4 pixels of a fitted view: finer, several would share a
+            # pixel and the last drawn would win; the current level stays in use while the next is made.
+            if self._majority_rebuild is None and span_ms / m.eps > MAJORITY_CELLS:
+                self._majority_rebuild = m.coarser_steps(span_ms / (MAJORITY_CELLS / LEVEL_FACTOR))
+            return
         if not self.live or self._rebuild is not None or span_ms / self.live_eps <= 2000:
             return
         self._rebuild = self._rebuild_steps(span_ms / 500)
@@ -415,6 +458,13 @@ class Layers:
         while self._rebuild is not None and time.perf_counter_ns() < deadline_ns:
             if next(self._rebuild, StopIteration) is StopIteration:
                 self._rebuild = None
+        first = True
+        while self._majority_rebuild is not None and (first or time.perf_counter_ns() < deadline_ns):
+            first = False
+            if next(self._majority_rebuild, StopIteration) is StopIteration:
+                self._majority_rebuild = None
+                assert self.majority is not None
+                self.majority = self.majority.rebuilt
 
     def _rebuild_steps(self, eps: float, step: int = 256) -> Iterator[None]:
         merged: dict[str, list[QRectF]] = {k: [] for k in self.keys}

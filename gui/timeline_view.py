@@ -472,6 +472,8 @@ class TimelineCanvas(QWidget):
         layers, failed = model.bar_layers, model.failed_layer
         dpr = self.devicePixelRatioF()
         majority = layers.majority if layers.uses_majority(1.0 / transform.m11()) else None
+        # Majority cells are about a pixel wide: an outline would spill each over its neighbour.
+        thin = majority is not None and majority.eps * transform.m11() < 0.7
         key = (id(model), self.width(), self.height(), dpr, self.axis.t0, self.axis.t1, rh, self.v_offset,
                id(majority) if majority is not None else None)
         new: list | None = None
@@ -491,7 +493,7 @@ class TimelineCanvas(QWidget):
             q.setClipRect(area)
             q.setTransform(transform)
             if majority is not None:
-                self._draw_batches(q, [(k, majority.closed[k]) for k in layers.keys if k in majority.closed], True)
+                self._draw_batches(q, [(k, majority.closed[k]) for k in layers.keys if k in majority.closed], thin)
             else:
                 self._paint_finished_bars(q, model, transform.m11(), rh)
             self._paint_failed(q, failed.visible(self.axis.t0, self.axis.t1)[1])
@@ -511,7 +513,7 @@ class TimelineCanvas(QWidget):
                     if x1 >= t0 and x0 <= t1:
                         by_key.setdefault(k, []).append(QRectF(x0, row, x1 - x0, BAR_HEIGHT))
             # in drawing order, as a full frame draws them
-            self._draw_batches(q, [(k, by_key[k]) for k in layers.keys if k in by_key], True)
+            self._draw_batches(q, [(k, by_key[k]) for k in layers.keys if k in by_key], thin or majority is None)
             if failed_new:
                 self._paint_failed(q, [(FAILED, [QRectF(x0, row, x1 - x0, BAR_HEIGHT)
                                                  for _k, row, x0, x1 in failed_new])])
@@ -523,7 +525,7 @@ class TimelineCanvas(QWidget):
             p.setClipRect(area)
             p.setTransform(transform)
             opened = majority.open_rects()
-            self._draw_batches(p, [(k, opened[k]) for k in layers.keys if k in opened], True)
+            self._draw_batches(p, [(k, opened[k]) for k in layers.keys if k in opened], thin)
             p.restore()
 
     @staticmethod

@@ -106,6 +106,41 @@ def test_a_pixel_column_shows_the_phase_that_covers_most_of_it() -> None:
     assert seen[hop] / total < 0.05
 
 
+def test_the_live_view_shows_the_majority_too() -> None:
+    """The same record replayed live (as a run fills it): the live picture reads as view as well."""
+    from engine.phases import HOP_WAIT, VIEW
+    from gui import theme
+    from gui.time_axis import TimeAxis
+    from gui.timeline_model import TimelineModel
+    from gui.timeline_view import TimelineCanvas
+
+    record = _record(3000, view_ms=0.9, hop_ms=0.1)
+    clients, servers, end = record.client, record.server, record.finished_ns
+    record.client, record.server, record.finished_ns = [], [], None
+    model = TimelineModel(record)
+    axis = TimeAxis()
+    canvas = TimelineCanvas(axis)
+    canvas.resize(1000, 300)
+    canvas.set_model(model)
+    for n in range(300, 3001, 300):
+        record.client.extend(clients[len(record.client) : n])
+        record.server.extend(servers[len(record.server) : n])
+        model.refresh(clients[n - 1].done_ns + 1)
+        for _ in range(20):  # a coarser level is made a slice per refresh
+            model.refresh(clients[n - 1].done_ns + 1)
+        canvas.grab()
+    axis.fit((end - record.started_ns) / 1e6)
+    image = canvas.grab().toImage()
+    area = canvas.data_rect()
+    y0, y1 = _row_band(canvas, 0)
+    seen = _colours_in(image, int(area.left()) + 20, int(area.left() + area.width() * 0.9), y0, y1)
+    total = sum(seen.values())
+    view, hop = theme.colour(VIEW).rgb() & 0xFFFFFF, theme.colour(HOP_WAIT).rgb() & 0xFFFFFF
+    assert not model.complete
+    assert seen[view] / total > 0.7, seen.most_common(4)
+    assert seen[hop] / total < 0.05
+
+
 def test_the_blocked_shading_never_changes_a_bar_colour() -> None:
     from engine.phases import CPU
     from gui import theme
