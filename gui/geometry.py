@@ -18,9 +18,9 @@ from __future__ import annotations
 import bisect
 import gc
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from itertools import accumulate
+from itertools import accumulate, groupby
 from operator import itemgetter
 
 from PySide6.QtCore import QRectF
@@ -164,45 +164,60 @@ class MajorityCells:
     def __init__(self, eps: float, on_run: Callable[[float, str, int, int], None]) -> None:
         self.eps = eps
         self.on_run = on_run
-        self.rows: dict[float, list] = {}  # row -> [run key, run c0, run c1, cell, {key: covered}]
-
-    def _emit(self, row: float, st: list, key: str, c0: int, c1: int) -> None:
-        if st[0] == key and st[2] == c0:
-            st[2] = c1
-            return
-        if st[0] is not None:
-            self.on_run(row, st[0], st[1], st[2])
-        st[0], st[1], st[2] = key, c0, c1
+        self.rows: dict[float, list] = {}  # row -> [run key, run c0, run c1, open cell, {key: covered}]
 
     def add(self, row: float, key: str, x0: float, x1: float) -> None:
-        eps = self.eps
+        self.add_row(row, ((key, x0, x1),))
+
+    def add_row(self, row: float, segments: Iterable[tuple[str, float, float]]) -> None:
+        """Segments of one row, in time order (all the work is here, on local variables)."""
+        eps, on_run = self.eps, self.on_run
         st = self.rows.get(row)
-        b0 = int(x0 // eps)
         if st is None:
-            st = self.rows[row] = [None, 0, 0, b0, {}]
-        acc = st[4]
-        if b0 > st[3]:  # the open cell is complete: it goes to the key covering most of it
-            if acc:
-                self._emit(row, st, max(acc, key=acc.__getitem__), st[3], st[3] + 1)
-            acc = st[4] = {}
-            st[3] = b0
-        b0 = st[3]
-        b1 = max(b0, int(-(-x1 // eps)) - 1)
-        if b1 == b0:
-            acc[key] = acc.get(key, 0.0) + (x1 - x0)
-            return
-        acc[key] = acc.get(key, 0.0) + ((b0 + 1) * eps - max(x0, b0 * eps))
-        self._emit(row, st, max(acc, key=acc.__getitem__), b0, b0 + 1)
-        if b1 > b0 + 1:  # the cells it covers whole are its own
-            self._emit(row, st, key, b0 + 1, b1)
-        st[3], st[4] = b1, {key: x1 - b1 * eps}
+            st = self.rows[row] = [None, 0, 0, None, {}]
+        run_key, run_c0, run_c1, cell, acc = st
+        for key, x0, x1 in segments:
+            b0 = int(x0 // eps)
+            if cell is None:
+                cell = b0
+            if b0 > cell:  # the open cell is complete: it goes to the key covering most of it
+                if acc:
+                    top = max(acc, key=acc.__getitem__) if len(acc) > 1 else next(iter(acc))
+                    if run_key == top and run_c1 == cell:
+                        run_c1 = cell + 1
+                    else:
+                        if run_key is not None:
+                            on_run(row, run_key, run_c0, run_c1)
+                        run_key, run_c0, run_c1 = top, cell, cell + 1
+                    acc = {}
+                cell = b0
+            b1 = int(-(-x1 // eps)) - 1
+            if b1 <= cell:
+                acc[key] = acc.get(key, 0.0) + (x1 - x0)
+                continue
+            acc[key] = acc.get(key, 0.0) + ((cell + 1) * eps - max(x0, cell * eps))
+            top = max(acc, key=acc.__getitem__) if len(acc) > 1 else key
+            if run_key == top and run_c1 == cell:
+                run_c1 = cell + 1
+            else:
+                if run_key is not None:
+                    on_run(row, run_key, run_c0, run_c1)
+                run_key, run_c0, run_c1 = top, cell, cell + 1
+            if b1 > cell + 1:  # the cells it covers whole are its own
+                if run_key == key:
+                    run_c1 = b1
+                else:
+                    on_run(row, run_key, run_c0, run_c1)
+                    run_key, run_c0, run_c1 = key, cell + 1, b1
+            cell, acc = b1, {key: x1 - b1 * eps}
+        st[:] = [run_key, run_c0, run_c1, cell, acc]
 
     def open_runs(self) -> Iterator[tuple[float, str, int, int]]:
         """What is not complete yet: each row's open run and open cell."""
         for row, (key, c0, c1, cell, acc) in self.rows.items():
             if key is not None:
                 yield row, key, c0, c1
-            if acc:
+            if acc and cell is not None:
                 yield row, max(acc, key=acc.__getitem__), cell, cell + 1
 
     def finish(self) -> None:
@@ -223,9 +238,8 @@ def majority(segments: list[Segment], eps: float) -> dict[str, list[tuple[float,
         out.setdefault(key, []).append((row, c0 * eps, c1 * eps))
 
     cells = MajorityCells(eps, on_run)
-    add = cells.add
-    for row, key, x0, x1 in segments:
-        add(row, key, x0, x1)
+    for row, group in groupby(segments, key=_row):
+        cells.add_row(row, [(key, x0, x1) for _r, key, x0, x1 in group])
     cells.finish()
     return out
 
