@@ -175,42 +175,26 @@ class MajorityCells:
         st = self.rows.get(row)
         if st is None:
             st = self.rows[row] = [None, 0, 0, None, {}]
-        run_key, run_c0, run_c1, cell, acc = st
+        run = (st[0], st[1], st[2])
+        cell, acc = st[3], st[4]
         for key, x0, x1 in segments:
             b0 = int(x0 // eps)
             if cell is None:
                 cell = b0
+            b1 = int(-(-x1 // eps)) - 1
             if b0 > cell:  # the open cell is complete: it goes to the key covering most of it
                 if acc:
-                    top = max(acc, key=acc.__getitem__) if len(acc) > 1 else next(iter(acc))
-                    if run_key == top and run_c1 == cell:
-                        run_c1 = cell + 1
-                    else:
-                        if run_key is not None:
-                            on_run(row, run_key, run_c0, run_c1)
-                        run_key, run_c0, run_c1 = top, cell, cell + 1
-                    acc = {}
-                cell = b0
-            b1 = int(-(-x1 // eps)) - 1
+                    run = _extend(run, max(acc, key=acc.__getitem__), cell, cell + 1, on_run, row)
+                cell, acc = b0, {}
             if b1 <= cell:
                 acc[key] = acc.get(key, 0.0) + (x1 - x0)
                 continue
             acc[key] = acc.get(key, 0.0) + ((cell + 1) * eps - max(x0, cell * eps))
-            top = max(acc, key=acc.__getitem__) if len(acc) > 1 else key
-            if run_key == top and run_c1 == cell:
-                run_c1 = cell + 1
-            else:
-                if run_key is not None:
-                    on_run(row, run_key, run_c0, run_c1)
-                run_key, run_c0, run_c1 = top, cell, cell + 1
+            run = _extend(run, max(acc, key=acc.__getitem__), cell, cell + 1, on_run, row)
             if b1 > cell + 1:  # the cells it covers whole are its own
-                if run_key == key:
-                    run_c1 = b1
-                else:
-                    on_run(row, run_key, run_c0, run_c1)
-                    run_key, run_c0, run_c1 = key, cell + 1, b1
+                run = _extend(run, key, cell + 1, b1, on_run, row)
             cell, acc = b1, {key: x1 - b1 * eps}
-        st[:] = [run_key, run_c0, run_c1, cell, acc]
+        st[:] = [*run, cell, acc]
 
     def open_runs(self) -> Iterator[tuple[float, str, int, int]]:
         """What is not complete yet: each row's open run and open cell."""
@@ -225,6 +209,17 @@ class MajorityCells:
         for row, key, c0, c1 in list(self.open_runs()):
             self.on_run(row, key, c0, c1)
         self.rows = {}
+
+
+def _extend(
+    run: tuple, key: str, c0: int, c1: int, on_run: Callable[[float, str, int, int], None], row: float
+) -> tuple:
+    """Cells c0..c1 of ``key`` after the run being built: extend it, or report it and start anew."""
+    if run[0] == key and run[2] == c0:
+        return key, run[1], c1
+    if run[0] is not None:
+        on_run(row, *run)
+    return key, c0, c1
 
 
 def majority(segments: list[Segment], eps: float) -> dict[str, list[tuple[float, float, float]]]:
