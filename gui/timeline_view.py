@@ -562,6 +562,12 @@ class TimelineCanvas(QWidget):
             p.drawLine(QPointF(0, top.bottom()), QPointF(self.width(), top.bottom()))
             p.drawText(QRectF(6, area.top(), LANE_GUTTER - 10, rh * BAR_HEIGHT), Qt.AlignmentFlag.AlignVCenter,
                        model.lane_labels[0])
+            if model.complete and not model.lane_spans[0] and len(model.lane_spans) > 1:
+                p.setPen(theme.AXIS_TEXT)
+                p.setFont(QFont(p.font().family(), 8))
+                p.drawText(QRectF(area.left() + 8, area.top(), area.width() - 16, rh * BAR_HEIGHT),
+                           Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                           "no request's code ran on the event loop's thread: its views ran in the threads below")
         text = self.more_lanes_hint()
         if text:
             p.setFont(QFont(p.font().family(), 8))
