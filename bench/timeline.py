@@ -32,8 +32,15 @@ def synthetic_record(n: int, concurrency: int = 100, seed: int = 1) -> RunRecord
     spans on the loop thread or a worker thread (≈ 5 phases per request, plus client phases)."""
     rnd = random.Random(seed)
     t0 = 1_000_000_000
-    record = RunRecord(RunConfig("bench", (Stream("bench", concurrency=concurrency, requests=n),)), {}, "qt",
-                       "http://bench", t0, loop_thread_id=LOOP_TID, thread_names={LOOP_TID: "MainThread"})
+    record = RunRecord(
+        RunConfig("bench", (Stream("bench", concurrency=concurrency, requests=n),)),
+        {},
+        "qt",
+        "http://bench",
+        t0,
+        loop_thread_id=LOOP_TID,
+        thread_names={LOOP_TID: "MainThread"},
+    )
     clocks = [t0] * concurrency
     for i in range(n):
         user = i % concurrency
@@ -54,11 +61,21 @@ def synthetic_record(n: int, concurrency: int = 100, seed: int = 1) -> RunRecord
         spans[0].end_ns = t
         end = t + 200_000
         status = 500 if rnd.random() < 0.01 else 200
-        record.server.append(ServerRequest(i, i, "GET", "/demo/bench/", "", arrive, LOOP_TID, t, end, status,
-                                           spans=spans))
-        record.client.append(ClientRequest(i, 0, "bench", "http://bench/demo/bench/", start, start, t, end + 50_000,
-                                           status))
+        record.server.append(
+            ServerRequest(
+                i, i, "GET", "/demo/bench/", "", arrive, LOOP_TID, t, end, status, spans=spans, returned_ns=end
+            )
+        )
+        record.client.append(
+            ClientRequest(i, 0, "bench", "http://bench/demo/bench/", start, start, t, end + 50_000, status)
+        )
         clocks[user] = end + 50_000
+    # In the order the requests were made (as a real record is): by start, ids renumbered.
+    pairs = sorted(zip(record.client, record.server), key=lambda cs: cs[0].intended_ns)
+    for i, (c, s) in enumerate(pairs):
+        c.id = s.id = s.client_id = i
+    record.client = [c for c, _s in pairs]
+    record.server = sorted((s for _c, s in pairs), key=lambda s: s.arrival_ns)
     last = max(clocks)
     record.lag = [LagSample(t, rnd.randrange(0, 3_000_000)) for t in range(t0, last, 4_000_000)]
     record.finished_ns = last
@@ -82,7 +99,7 @@ def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
     ensure_qt_app(gui=True)
     from gui.time_axis import TimeAxis
-    from gui.timeline_model import INGEST_BUDGET_NS, MAX_INGEST, TimelineModel
+    from gui.timeline_model import TimelineModel
     from gui.timeline_view import THREADS, LoopStrip, TimelineCanvas
 
     t = time.perf_counter()
@@ -91,8 +108,10 @@ def main() -> None:
     t = time.perf_counter()
     model = TimelineModel.of_finished(record)
     phases = sum(len(b.phases) for b in model.bars)
-    print(f"model (request_bars + thread_lanes + frozen LOD geometry): {time.perf_counter() - t:.2f} s, "
-          f"{phases:,} phase spans, {model.rows} rows, {len(model.lane_ids)} thread lanes")
+    print(
+        f"model (request_bars + thread_lanes + frozen LOD geometry): {time.perf_counter() - t:.2f} s, "
+        f"{phases:,} phase spans, {model.rows} rows, {len(model.lane_ids)} thread lanes"
+    )
     # The model build after a run, as the window does it: finish_steps in ~8 ms slices between frames.
     from gui.geometry import gc_paused
     from gui.window import FINISH_SLICE_S
@@ -109,8 +128,10 @@ def main() -> None:
                     done = True
                     break
         slices.append((time.perf_counter() - t_slice) * 1000)
-    print(f"model build after run (window, sliced): {time.perf_counter() - t:.2f} s in {len(slices)} slices, "
-          f"median {statistics.median(slices):.1f} ms, longest {max(slices):.0f} ms")
+    print(
+        f"model build after run (window, sliced): {time.perf_counter() - t:.2f} s in {len(slices)} slices, "
+        f"median {statistics.median(slices):.1f} ms, longest {max(slices):.0f} ms"
+    )
     axis = TimeAxis()
     canvas = TimelineCanvas(axis)
     canvas.resize(1100, 600)
@@ -144,17 +165,27 @@ def main() -> None:
         canvas.tooltip_at(x, 300)
     print(f"  tooltip hit test         {(time.perf_counter() - t) * 1000 / 100:7.2f} ms each")
 
+    # Live: the record replayed as a run fills it, PER_REFRESH requests finishing between two
+    # refreshes (the server tops out near 650 req/s here: about 10 per 16 ms frame).
+    live_per_refresh = 500
+    clients, servers = record.client, record.server
+    record.client, record.server, record.finished_ns = [], [], None
     live = TimelineModel(record)
-    record.finished_ns = None
     frames = []
-    now = record.client[-1].done_ns + 2_000_000_000
-    while len(live.bars) < n:
+    si = 0
+    for n in range(live_per_refresh, len(clients) + 1, live_per_refresh):
+        now = clients[n - 1].done_ns + 1
+        record.client.extend(clients[len(record.client) : n])
+        while si < len(servers) and servers[si].arrival_ns <= now:
+            record.server.append(servers[si])
+            si += 1
         t = time.perf_counter()
         live.refresh(now)
         frames.append((time.perf_counter() - t) * 1000)
-    print(f"live ingest, at most {MAX_INGEST} new requests or {INGEST_BUDGET_NS / 1e6:g} ms per refresh: "
-          f"{len(frames)} refreshes, median {statistics.median(frames):.1f} ms,"
-          f" max {max(frames):.1f} ms, total {sum(frames) / 1000:.1f} s")
+    print(
+        f"live refresh, {live_per_refresh} requests finished since the last: {len(frames)} refreshes, "
+        f"median {statistics.median(frames):.1f} ms, max {max(frames):.1f} ms; drawn {live.request_count:,} of {n:,}"
+    )
     canvas.set_mode("requests")
     canvas.set_model(live)
     print(f"  live frame (not frozen)  {frame_ms(canvas, image):7.2f} ms")

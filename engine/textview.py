@@ -2,37 +2,11 @@
 
 from __future__ import annotations
 
-from .phases import (
-    AWAIT,
-    BLOCKING,
-    CLIENT_QUEUE,
-    CPU,
-    FRAMEWORK,
-    HOP_RUN,
-    HOP_WAIT,
-    NETWORK,
-    RESPONSE,
-    SQL,
-    TEMPLATE,
-    VIEW,
-    request_bars,
-)
+from .derive import lag_intervals, visible_segments
+from .phases import PHASE_SYMBOL, PHASES, request_bars
 from .record import RunRecord
 
-SYMBOL = {
-    CLIENT_QUEUE: ",",
-    NETWORK: ".",
-    FRAMEWORK: "-",
-    RESPONSE: ">",
-    VIEW: "=",
-    HOP_RUN: "t",
-    HOP_WAIT: "h",
-    AWAIT: "~",
-    BLOCKING: "#",
-    CPU: "C",
-    TEMPLATE: "T",
-    SQL: "S",
-}
+SYMBOL = {name: PHASE_SYMBOL[name] for name in PHASES}
 LEGEND = "  ".join(f"{sym} {name}" for name, sym in SYMBOL.items())
 LAG_LEVELS = " .:-=+*#%@"
 
@@ -52,20 +26,19 @@ def text_timeline(record: RunRecord, width: int = 72, max_rows: int = 30) -> str
     shown = bars if len(bars) <= max_rows else bars[:: max(1, len(bars) // max_rows)][:max_rows]
     for bar in shown:
         row = [" "] * width
-        for phase in bar.phases:
-            for x in range(col(phase.start_ns), col(phase.end_ns) + 1):
-                row[x] = SYMBOL.get(phase.phase, "?")
+        for phase, start, stop in visible_segments(bar.phases):
+            for x in range(col(start), col(stop) + 1):
+                row[x] = SYMBOL.get(phase, "?")
         tag = f"#{bar.client_id}" if bar.client_id is not None else "srv"
         state = "ERR" if bar.failed else str(bar.status or "")
         lines.append(f"{tag:>6} |{''.join(row)}| {state} {bar.path[:28]}")
     if len(shown) < len(bars):
         lines.append(f"       ({len(shown)} of {len(bars)} requests shown, evenly sampled)")
     lag = [0] * width
-    for sample in list(record.lag):
-        if sample.t_ns >= origin:
-            x = col(sample.t_ns - sample.lag_ns)
-            for xx in range(x, col(sample.t_ns) + 1):
-                lag[xx] = max(lag[xx], sample.lag_ns)
+    for begin, t_ns, lag_ns in lag_intervals(record):
+        if t_ns >= origin:
+            for x in range(col(begin), col(t_ns) + 1):
+                lag[x] = max(lag[x], lag_ns)
     peak = max(lag) or 1
     cells = "".join(LAG_LEVELS[min(len(LAG_LEVELS) - 1, v * (len(LAG_LEVELS) - 1) // peak)] for v in lag)
     lines.append(f"{'lag':>6} |{cells}| max {peak / 1e6:.1f} ms")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import platform
 
-from engine.phases import PHASE_HELP, PHASES
+from engine.phases import BLOCKED_THRESHOLD_NS, MARKS, PHASE_HELP, PHASES
 
 from . import theme
 
@@ -15,6 +15,10 @@ def what_am_i_looking_at() -> str:
         f"<tr><td><span style='color:{theme.colour(p).name()}; font-size:16px'>■</span></td>"
         f"<td><b>{html.escape(p)}</b></td><td>{html.escape(PHASE_HELP.get(p, ''))}</td></tr>"
         for p in PHASES
+    ) + "".join(
+        f"<tr><td><span style='color:{c}; font-size:16px'>■</span></td><td><b>{html.escape(name)}</b></td>"
+        f"<td>{html.escape(text)}</td></tr>"
+        for name, (c, text) in MARKS.items()
     )
     return (
         "<h3>What am I looking at?</h3>"
@@ -22,11 +26,18 @@ def what_am_i_looking_at() -> str:
         "response was complete. Bars are packed into rows, so the <i>height</i> of the picture is how "
         "many requests overlapped. Each bar is painted in layers, innermost on top, so its colour at "
         "any moment shows what the request was doing then. A red hatched outline marks a failed request.</p>"
-        "<p><b>Threads view:</b> one lane per server thread, the event loop's own thread first: it shows "
-        "<i>where</i> the work ran. Async views share the loop lane; sync views each get a worker thread.</p>"
-        "<p><b>Strip below:</b> event-loop lag (how late the loop's 4 ms heartbeat woke up) and requests in "
-        "flight. Red shading marks where the loop was blocked (a heartbeat ≥ 20 ms late). This window "
-        "runs on that same loop, so while it is blocked the window is frozen too.</p>"
+        "<p>Zoomed out, a pixel shows the phase that took most of its time. A white tick separates two "
+        "requests that ran back to back in one row. Thin stripes in the lower half of a bar are the "
+        "upstream calls that request made (fan-out demos). A dark tick is the first byte the client "
+        "received. A red marker left of a row points at an outlier: press N to jump to the next.</p>"
+        "<p><b>Threads view:</b> one lane per server thread, numbered from 1 in each run in order of first "
+        "use, the event loop's own thread pinned at the top: it shows what the loop itself ran (views "
+        "between their awaits, blocking calls, CPU); empty is idle. Sync views each get a worker thread.</p>"
+        "<p><b>Strip below:</b> event-loop lag (how late the loop's 4 ms heartbeat woke up, drawn over the "
+        "interval it measured) and client requests in flight (the same count as the stats). Shading marks "
+        f"where the loop was blocked (a heartbeat ≥ {BLOCKED_THRESHOLD_NS // 1_000_000} ms late); it is "
+        "drawn behind the bars and as a hatched band over the time axis, so bar colours stay true. This "
+        "window runs on that same loop, so while it is blocked the window is frozen too.</p>"
         f"<table cellspacing=6>{rows}</table>"
         "<p>Zoom with the mouse wheel (around the cursor), drag to pan, double-click or Ctrl+0 to fit. "
         "Shift+wheel scrolls the thread lanes. Hover a bar for its phases, SQL and thread.</p>"

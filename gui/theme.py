@@ -1,4 +1,8 @@
-"""Colours and fonts shared by every view, so a phase looks the same in the timeline, legend and help."""
+"""Colours and fonts shared by every view, so a phase looks the same in the timeline, legend and help.
+
+The phase colours are the engine's phase table (``engine.phases.PHASE_TABLE``), which the
+exports read too; this module only turns them into Qt colours.
+"""
 
 from __future__ import annotations
 
@@ -6,26 +10,14 @@ from PySide6.QtGui import QColor, QFont, QFontDatabase
 
 from engine import phases as ph
 
-# Chosen for distinguishability: the "waiting" phases are light, the "busy" ones saturated,
-# and the two a user must never confuse (await = loop free, blocking = loop stalled) sit at
-# opposite ends (green vs. red-orange).
-PHASE_COLOURS: dict[str, QColor] = {
-    ph.CLIENT_QUEUE: QColor("#d9d9d9"),
-    ph.NETWORK: QColor("#b9c7d6"),
-    ph.FRAMEWORK: QColor("#8fa8c8"),
-    ph.RESPONSE: QColor("#5f7fa8"),
-    ph.VIEW: QColor("#3b6fb6"),
-    ph.HOP_RUN: QColor("#9b6fd0"),
-    ph.HOP_WAIT: QColor("#f2c14e"),
-    ph.AWAIT: QColor("#5cbf72"),
-    ph.BLOCKING: QColor("#e4572e"),
-    ph.CPU: QColor("#c2185b"),
-    ph.TEMPLATE: QColor("#17a2b8"),
-    ph.SQL: QColor("#8d5524"),
-}
-FAILED_COLOUR = QColor("#d00000")
-BLOCKED_SHADE = QColor(228, 87, 46, 60)
+PHASE_COLOURS: dict[str, QColor] = {name: QColor(hex_colour) for name, hex_colour in ph.PHASE_COLOUR.items()}
+FAILED_COLOUR = QColor(ph.FAILED_COLOUR)
+BLOCKED_SHADE = QColor(228, 87, 46, 38)  # drawn behind the bars only: a bar keeps its legend colour
 BLOCKED_EDGE = QColor(200, 60, 30)
+BLOCKED_BAND = QColor(228, 87, 46)  # the hatched band over the time axis
+OUTLIER_COLOUR = QColor(ph.MARKS[ph.OUTLIER][0])
+FIRST_BYTE_COLOUR = QColor(ph.PHASE_COLOUR[ph.FIRST_BYTE])
+SEPARATOR = QColor("white")  # the tick between two requests packed end to end in one row
 LAG_COLOUR = QColor("#e4572e")
 IN_FLIGHT_COLOUR = QColor("#3b6fb6")
 GRID_COLOUR = QColor("#e6e6e6")

@@ -32,6 +32,11 @@ class TimeAxis(QObject):
         t0 = anchor_ms - frac * span
         self._set(t0, t0 + span)
 
+    def show(self, t0: float, t1: float) -> None:
+        """Show exactly [t0, t1] (e.g. to bring one request into view)."""
+        self.follow = False
+        self._set(t0, max(t1, t0 + self.MIN_SPAN_MS))
+
     def pan(self, delta_ms: float) -> None:
         self.follow = False
         self._set(self.t0 + delta_ms, self.t1 + delta_ms)

@@ -7,27 +7,31 @@ the per-rectangle work in C++; Python only picks which prebuilt lists are visibl
 
 from __future__ import annotations
 
+import bisect
 import html
 
-from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QLineF, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
     QFont,
+    QFontMetrics,
     QHelpEvent,
     QImage,
     QKeyEvent,
+    QKeySequence,
     QMouseEvent,
     QPainter,
     QPaintEvent,
     QPen,
     QPolygonF,
+    QShortcut,
     QTransform,
     QWheelEvent,
 )
 from PySide6.QtWidgets import QLabel, QToolTip, QWidget
 
-from engine.phases import PHASE_HELP, PHASES, Phase, RequestBar
+from engine.phases import MARKS, PHASE_HELP, PHASES, Phase, RequestBar
 
 from . import theme
 from .flow_layout import FlowLayout
@@ -41,6 +45,9 @@ LANE_GUTTER = 200
 BAR_GUTTER = 10
 SELECTION_COLOUR = QColor("#111111")  # no phase is this dark, so the outline never reads as one
 CLICK_SLOP_PX = 4  # a press and release this close together is a click, not a drag
+BLOCKED_BAND_H = 5  # the hatched band between the time labels and the first row
+STRIP_LABEL_H = 13  # the loop strip's label band above each curve (requests view)
+SEPARATOR_LIMIT = 4000  # ticks between requests are drawn only when about this few bars are in view
 
 
 def _cosmetic(colour: QColor, width: int = 0) -> QPen:
@@ -65,6 +72,28 @@ def draw_time_grid(p: QPainter, axis: TimeAxis, area: QRectF, labels: bool) -> N
                 p.setPen(theme.AXIS_TEXT)
                 p.drawText(QPointF(x + 3, area.top() - 6), format_ms(t, step))
         t += step
+
+
+def pixel_bands(intervals: list[tuple[float, float]], t0: float, t1: float, sx: float, left: float, top: float,
+                height: float) -> list[QRectF]:
+    """Time intervals (ms, in time order) in view as full-height bands, at least a pixel wide,
+    those less than a pixel apart fused: a stall is never lost, a thousand cost a few rectangles."""
+    out: list[QRectF] = []
+    last_x0 = last_x1 = None
+    for a, b in intervals:
+        if b < t0 or a > t1:
+            continue
+        x0, x1 = left + (a - t0) * sx, left + (b - t0) * sx
+        x1 = max(x1, x0 + 1.0)
+        if last_x1 is not None and x0 <= last_x1 + 1.0:
+            last_x1 = max(last_x1, x1)
+            continue
+        if last_x0 is not None:
+            out.append(QRectF(last_x0, top, last_x1 - last_x0, height))
+        last_x0, last_x1 = x0, x1
+    if last_x0 is not None:
+        out.append(QRectF(last_x0, top, last_x1 - last_x0, height))
+    return out
 
 
 class TimelineCanvas(QWidget):
@@ -96,6 +125,10 @@ class TimelineCanvas(QWidget):
         self._cache_key: tuple[object, ...] | None = None
         self._cache_pos = (0, 0)
         self._live_rows = 0  # rows laid out while live: grows in steps ahead of the model's rows
+        self.outlier_shown: RequestBar | None = None  # the outlier "next outlier" (N) last showed
+        next_key = QShortcut(QKeySequence("N"), self)
+        next_key.setContext(Qt.ShortcutContext.WindowShortcut)
+        next_key.activated.connect(self.next_outlier)
         axis.changed.connect(self.update)
 
     # -- geometry ---------------------------------------------------------------------
@@ -133,6 +166,7 @@ class TimelineCanvas(QWidget):
         self.model = model
         self.v_offset = 0.0
         self._live_rows = 0
+        self.outlier_shown = None
         self.update()
 
     def set_mode(self, mode: str) -> None:
@@ -148,6 +182,9 @@ class TimelineCanvas(QWidget):
 
     def row_of(self, y: float) -> tuple[int, float]:
         rh = self.row_height()
+        offset = (y - self.data_rect().top()) / rh
+        if self.mode == THREADS and offset < 1:  # the event loop's lane is pinned at the top
+            return (0 if offset >= 0 else -1), offset - int(offset)
         pos = (y - self.data_rect().top() + self.v_offset) / rh
         return int(pos), pos - int(pos)
 
@@ -161,21 +198,29 @@ class TimelineCanvas(QWidget):
             p.end()
 
     def paint(self, p: QPainter) -> None:
-        """Everything in one pass; split out so the bench and PNG export can paint offscreen."""
+        """Everything in one pass; split out so the bench and PNG export can paint offscreen.
+
+        Order: white, grid, the blocked shading *behind* the bars (a bar keeps its legend
+        colour), the bars, then marks beside or between them (outliers, separators, first bytes)
+        and a hatched band over the time axis where the loop was blocked."""
         area = self.data_rect()
         model = self.model
-        if model is None or model.complete or self.mode != REQUESTS:
-            p.fillRect(self.rect(), QColor("white"))
+        cached = model is not None and self.mode == REQUESTS and not model.complete
+        sx = area.width() / self.axis.span
+        p.fillRect(self.rect(), QColor("white"))
+        if model is not None:
+            self._paint_blocked_behind(p, model, area, sx)
+        if not cached:
             draw_time_grid(p, self.axis, area, labels=True)
+            if model is not None and self.mode == THREADS:
+                self._paint_lane_stripes(p, model, area)
         if model is None:
             p.setPen(theme.AXIS_TEXT)
             p.drawText(area, Qt.AlignmentFlag.AlignCenter,
                        "Press Run (Ctrl+R): the requests appear here live, one bar each.")
             return
-        sx = area.width() / self.axis.span
         rh = self.row_height()
         transform = QTransform(sx, 0, 0, rh, area.left() - self.axis.t0 * sx, area.top() - self.v_offset)
-        cached = self.mode == REQUESTS and not model.complete
         if cached:
             self._paint_cached(p, model, area, transform, rh)
         else:
@@ -184,7 +229,10 @@ class TimelineCanvas(QWidget):
         p.setClipRect(area)
         p.setTransform(transform)
         if not cached:
-            self._paint_finished_bars(p, model, sx, rh)
+            if self.mode == THREADS and self.v_offset > 0:
+                self._paint_pinned_lanes(p, model, area, transform, sx, rh)
+            else:
+                self._paint_finished_bars(p, model, sx, rh)
         if self.mode == REQUESTS:
             for key, rects in model.live_rects:
                 c = theme.colour(key)
@@ -193,35 +241,82 @@ class TimelineCanvas(QWidget):
                 p.drawRects(rects)
             if not cached:
                 self._paint_failed(p, model.failed_layer.visible(self.axis.t0, self.axis.t1)[1])
+            self._paint_children(p, model, sx)
+            self._paint_separators(p, model, sx)
+            self._paint_first_bytes(p, model, sx)
         p.resetTransform()
-        # Over the bars, not under them: a blocked loop is the one thing that must not hide.
-        for a, b in model.blocked:
-            if b >= self.axis.t0 and a <= self.axis.t1:
-                band = QRectF(area.left() + (a - self.axis.t0) * sx, area.top(), max(1.0, (b - a) * sx),
-                              area.height())
-                p.fillRect(band, theme.BLOCKED_SHADE)
-                p.setPen(QPen(theme.BLOCKED_EDGE, 1, Qt.PenStyle.DashLine))
-                p.drawLine(band.topLeft(), band.bottomLeft())
-                p.drawLine(band.topRight(), band.bottomRight())
         self._paint_selection(p, area, sx, rh)
+        if self.mode == REQUESTS:
+            self._paint_outliers(p, model, area, sx, rh)
         if not model.complete:
             x = area.left() + (model.span_ms - self.axis.t0) * sx
             p.setPen(QPen(QColor("#444"), 1, Qt.PenStyle.DashLine))
             p.drawLine(QPointF(x, area.top()), QPointF(x, area.bottom()))
         p.restore()
+        self._paint_blocked_band(p, model, area, sx)
         if self.mode == THREADS:
             self._paint_lane_labels(p, area, rh)
         elif model.rows:
-            text = (f"{model.request_count} requests · {model.rows} rows (height = overlap) · "
+            n = len(model.outliers)
+            outliers = f" · {n} outlier{'s' if n != 1 else ''} (N: next)" if n else ""
+            text = (f"{model.request_count} requests · {model.rows} rows (height = overlap){outliers} · "
                     "wheel: zoom · drag: pan · double-click: fit")
             p.setPen(theme.AXIS_TEXT)
             p.setFont(QFont(p.font().family(), 8))
             p.drawText(QRectF(area.left(), area.bottom() + 2, area.width(), FOOTER_H - 2),
                        Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
 
+    def _blocked_visible(self, model: TimelineModel, area: QRectF, sx: float) -> list[QRectF]:
+        """The blocked intervals in view, as x ranges over the full height of ``area``."""
+        return pixel_bands(model.blocked, self.axis.t0, self.axis.t1, sx, area.left(), area.top(), area.height())
+
+    def _paint_blocked_behind(self, p: QPainter, model: TimelineModel, area: QRectF, sx: float) -> None:
+        """A light tint and dashed edges on the background only: the bars are drawn over them."""
+        p.save()
+        p.setClipRect(area)
+        bands = self._blocked_visible(model, area, sx)
+        for band in bands:  # whole pixels: the raster engine fills those fast, a fractional one slowly
+            p.fillRect(band.toAlignedRect(), theme.BLOCKED_SHADE)
+        for band in bands:
+            if band.width() >= 6:  # edges on a narrow band would only add noise
+                p.setPen(QPen(theme.BLOCKED_EDGE, 1, Qt.PenStyle.DashLine))
+                p.drawLine(band.topLeft(), band.bottomLeft())
+                p.drawLine(band.topRight(), band.bottomRight())
+        p.restore()
+
+    def _paint_lane_stripes(self, p: QPainter, model: TimelineModel, area: QRectF) -> None:
+        """Every other lane lightly tinted, behind the spans; the pinned loop lane tinted blue."""
+        rh = self.row_height()
+        p.save()
+        p.setClipRect(QRectF(area.left(), area.top() + rh, area.width(), area.height() - rh))
+        for i in range(2, len(model.lane_labels), 2):
+            y = area.top() + i * rh - self.v_offset
+            if area.top() <= y + rh and y <= area.bottom():
+                p.fillRect(QRectF(area.left(), y, area.width(), rh), QColor(0, 0, 0, 10))
+        p.restore()
+        if model.lane_labels:
+            p.fillRect(QRectF(area.left(), area.top(), area.width(), rh), QColor(27, 58, 102, 18))
+
+    def _paint_blocked_band(self, p: QPainter, model: TimelineModel, area: QRectF, sx: float) -> None:
+        """A hatched band between the time labels and the first row, outside the bars, that no bar
+        can hide: where the event loop could not run."""
+        bands = self._blocked_visible(model, area, sx)
+        if not bands:
+            return
+        p.save()
+        p.setClipRect(QRectF(area.left(), 0, area.width(), area.top()))
+        p.setPen(Qt.PenStyle.NoPen)
+        hatch = QBrush(theme.BLOCKED_BAND, Qt.BrushStyle.BDiagPattern)
+        for b in bands:
+            strip = QRectF(b.left(), area.top() - BLOCKED_BAND_H, b.width(), BLOCKED_BAND_H).toAlignedRect()
+            p.fillRect(strip, QColor("white"))
+            p.fillRect(strip, hatch)
+            p.fillRect(strip.adjusted(0, strip.height() - 1, 0, 0), theme.BLOCKED_BAND)
+        p.restore()
+
     def _paint_finished_bars(self, p: QPainter, model: TimelineModel, sx: float, rh: float) -> None:
         layers = model.lane_layers if self.mode == THREADS else model.bar_layers
-        eps, batches = layers.visible(self.axis.t0, self.axis.t1)
+        eps, batches = layers.visible(self.axis.t0, self.axis.t1, 1.0 / sx)
         # An outline of the fill colour keeps sub-pixel spans visible; when every rectangle
         # is already about a pixel wide and tall it only costs time, so it is left out.
         outline = eps * sx < 0.7 or rh * BAR_HEIGHT < 1.5
@@ -230,6 +325,145 @@ class TimelineCanvas(QWidget):
             p.setPen(_cosmetic(c) if outline else Qt.PenStyle.NoPen)
             p.setBrush(c)
             p.drawRects(rects)
+
+    def _paint_pinned_lanes(self, p: QPainter, model: TimelineModel, area: QRectF, transform: QTransform,
+                            sx: float, rh: float) -> None:
+        """Threads view scrolled: the lanes under the pinned one scroll, the event loop's stays on top."""
+        p.save()
+        p.resetTransform()
+        below = QRectF(area.left(), area.top() + rh, area.width(), area.height() - rh)
+        p.setClipRect(below, Qt.ClipOperation.IntersectClip)
+        p.setTransform(transform)
+        self._paint_finished_bars(p, model, sx, rh)
+        p.restore()
+        p.save()
+        p.resetTransform()
+        p.setClipRect(QRectF(area.left(), area.top(), area.width(), rh))
+        p.setTransform(QTransform(transform.m11(), 0, 0, rh, transform.dx(), area.top()))
+        eps, batches = model.lane_layers.visible(self.axis.t0, self.axis.t1, 1.0 / sx)
+        outline = eps * sx < 0.7
+        for key, rects in batches:
+            loop_rects = [r for r in rects if r.top() < 1]
+            if loop_rects:
+                c = theme.colour(key)
+                p.setPen(_cosmetic(c) if outline else Qt.PenStyle.NoPen)
+                p.setBrush(c)
+                p.drawRects(loop_rects)
+        p.restore()
+
+    def _paint_children(self, p: QPainter, model: TimelineModel, sx: float) -> None:
+        """Upstream calls, as thin stripes in the lower half of the bar of the request that made them."""
+        if not model.child_layers.count:
+            return
+        eps, batches = model.child_layers.visible(self.axis.t0, self.axis.t1)
+        for key, rects in batches:
+            c = theme.colour(key)
+            p.setPen(_cosmetic(c))
+            p.setBrush(c)
+            p.drawRects(rects)
+
+    def _visible_row_bars(self, model: TimelineModel, limit: int) -> list[list[RequestBar]] | None:
+        """Per row, the settled bars starting in view; None if there are more than ``limit``, or so
+        many that they are only a few pixels wide (then no tick between them could be seen)."""
+        limit = int(min(limit, self.data_rect().width() * max(1, len(model.row_starts)) / 8))
+        t0 = model.origin + int(self.axis.t0 * 1e6)
+        t1 = model.origin + int(self.axis.t1 * 1e6)
+        out, total = [], 0
+        for starts, bars in zip(model.row_starts, model.row_bars):
+            lo, hi = bisect.bisect_left(starts, t0), bisect.bisect_right(starts, t1)
+            total += hi - lo
+            if total > limit:
+                return None
+            out.append(bars[max(0, lo - 1):hi])
+        return out
+
+    def _paint_separators(self, p: QPainter, model: TimelineModel, sx: float) -> None:
+        """A white tick where a request starts within a pixel of the end of the one before it in its
+        row: two requests back to back never read as one long one."""
+        rows = self._visible_row_bars(model, SEPARATOR_LIMIT)
+        if rows is None:
+            return
+        px = 1.0 / sx
+        lines = []
+        for bars in rows:
+            for a, b in zip(bars, bars[1:]):
+                x = model.ms(b.start_ns)
+                if x - model.ms(a.end_ns) <= px and model.ms(b.end_ns) - x >= 2 * px:
+                    lines.append(QLineF(x, b.row, x, b.row + BAR_HEIGHT))
+        if lines:
+            p.setPen(_cosmetic(theme.SEPARATOR, 1))
+            p.drawLines(lines)
+
+    def _paint_first_bytes(self, p: QPainter, model: TimelineModel, sx: float) -> None:
+        """A dark tick where the client got the first byte, when that is visibly before the end
+        (a streamed response: time to first byte vs. total), and a short one where each further
+        chunk left the server."""
+        rows = self._visible_row_bars(model, SEPARATOR_LIMIT)
+        if rows is None:
+            return
+        lines, chunks = [], []
+        for bars in rows:
+            for b in bars:
+                if b.first_byte_ns is not None and (b.end_ns - b.first_byte_ns) / 1e6 * sx >= 4:
+                    x = model.ms(b.first_byte_ns)
+                    lines.append(QLineF(x, b.row, x, b.row + BAR_HEIGHT))
+                last = None
+                for t in b.chunks_ns:
+                    x = model.ms(t)
+                    if last is None or (x - last) * sx >= 3:
+                        chunks.append(QLineF(x, b.row, x, b.row + BAR_HEIGHT * 0.4))
+                        last = x
+        if chunks:
+            p.setPen(_cosmetic(theme.FIRST_BYTE_COLOUR, 1))
+            p.drawLines(chunks)
+        if lines:
+            p.setPen(_cosmetic(theme.FIRST_BYTE_COLOUR, 2))
+            p.drawLines(lines)
+
+    def _paint_outliers(self, p: QPainter, model: TimelineModel, area: QRectF, sx: float, rh: float) -> None:
+        """A marker in the gutter at each outlier's row and a ring around its bar (at least a few
+        pixels wide, so a 3 px bar in row 101 is still found); the bar itself is not recoloured."""
+        if not model.outliers:
+            return
+        t0, t1 = self.axis.t0, self.axis.t1
+        p.save()
+        p.setClipRect(QRectF(0, area.top(), self.width(), area.height()))
+        p.setBrush(theme.OUTLIER_COLOUR)
+        for bar in model.outliers:
+            a, b = model.ms(bar.start_ns), model.ms(bar.end_ns)
+            if b < t0 or a > t1:
+                continue
+            y = area.top() + bar.row * rh - self.v_offset
+            mid = y + rh * BAR_HEIGHT / 2
+            p.setPen(Qt.PenStyle.NoPen)
+            p.drawPolygon(QPolygonF([QPointF(1, mid - 4), QPointF(8, mid), QPointF(1, mid + 4)]))
+            x0, x1 = area.left() + (a - t0) * sx, area.left() + (b - t0) * sx
+            if x1 - x0 < 6:
+                x0, x1 = (x0 + x1) / 2 - 3, (x0 + x1) / 2 + 3
+            selected = bar is self.outlier_shown
+            p.setPen(_cosmetic(theme.OUTLIER_COLOUR, 3 if selected else 2))
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.drawRect(QRectF(x0 - 2, y - 2, x1 - x0 + 4, rh * BAR_HEIGHT + 4))
+            p.setBrush(theme.OUTLIER_COLOUR)
+        p.restore()
+
+    def next_outlier(self) -> RequestBar | None:
+        """Show the next outlier after the one shown (or after the view's start): zoom to it."""
+        model = self.model
+        if model is None or not model.outliers:
+            return None
+        after = model.ms(self.outlier_shown.start_ns) if self.outlier_shown is not None else self.axis.t0 - 1e-6
+        bar = model.next_outlier(after)
+        if bar is None:
+            return None
+        if self.mode != REQUESTS:
+            self.set_mode(REQUESTS)
+        a, b = model.ms(bar.start_ns), model.ms(bar.end_ns)
+        pad = max((b - a) / 4, 2.0)  # the request fills most of the view, however short it is
+        self.outlier_shown = bar
+        self.axis.show(max(0.0, a - pad), b + pad)
+        self.update()
+        return bar
 
     @staticmethod
     def _paint_failed(p: QPainter, batches: list[tuple[str, list[QRectF]]]) -> None:
@@ -240,29 +474,40 @@ class TimelineCanvas(QWidget):
 
     def _paint_cached(self, p: QPainter, model: TimelineModel, area: QRectF, transform: QTransform,
                       rh: float) -> None:
-        """The live requests view: white, grid and finished bars, from an image that only gets
+        """The live requests view: grid and finished bars, from an image that only gets
         the bars finished since the last frame, unless the view changed (then drawn again).
 
         Finished bars never change and never overlap another row's, so adding them on top of
-        what was drawn gives the picture drawing them all would (up to an outline pixel)."""
+        what was drawn gives the picture drawing them all would (up to an outline pixel).  Zoomed
+        out, what is kept is the live majority level's closed cells; its open ones (a row's last
+        cells, still filling) are drawn over the image each frame."""
         layers, failed = model.bar_layers, model.failed_layer
         dpr = self.devicePixelRatioF()
-        key = (id(model), self.width(), self.height(), dpr, self.axis.t0, self.axis.t1, rh, self.v_offset)
-        new = failed_new = None
+        majority = layers.majority if layers.uses_majority(1.0 / transform.m11()) else None
+        # Majority cells are about a pixel wide: an outline would spill each over its neighbour.
+        thin = majority is not None and majority.eps * transform.m11() < 0.7
+        key = (id(model), self.width(), self.height(), dpr, self.axis.t0, self.axis.t1, rh, self.v_offset,
+               id(majority) if majority is not None else None)
+        new: list | None = None
+        failed_new = None
         if self._cache is not None and self._cache_key == key:
-            new = layers.added_since(self._cache_pos[0])
+            new = majority.log[self._cache_pos[0]:] if majority is not None else layers.added_since(self._cache_pos[0])
             failed_new = failed.added_since(self._cache_pos[1])
         image = self._cache
         if new is None or failed_new is None or image is None:
             image = QImage(round(self.width() * dpr), round(self.height() * dpr),
                            QImage.Format.Format_ARGB32_Premultiplied)
             image.setDevicePixelRatio(dpr)
+            # Transparent where nothing is drawn, so the blocked shading painted under it each frame shows.
+            image.fill(Qt.GlobalColor.transparent)
             q = QPainter(image)
-            q.fillRect(self.rect(), QColor("white"))
             draw_time_grid(q, self.axis, area, labels=True)
             q.setClipRect(area)
             q.setTransform(transform)
-            self._paint_finished_bars(q, model, transform.m11(), rh)
+            if majority is not None:
+                self._draw_batches(q, [(k, majority.closed[k]) for k in layers.keys if k in majority.closed], thin)
+            else:
+                self._paint_finished_bars(q, model, transform.m11(), rh)
             self._paint_failed(q, failed.visible(self.axis.t0, self.axis.t1)[1])
             q.end()
             self._cache, self._cache_key = image, key
@@ -272,22 +517,36 @@ class TimelineCanvas(QWidget):
             q.setTransform(transform)
             t0, t1 = self.axis.t0, self.axis.t1
             by_key: dict[str, list[QRectF]] = {}
-            for k, row, x0, x1 in new:
-                if x1 >= t0 and x0 <= t1:
-                    by_key.setdefault(k, []).append(QRectF(x0, row, x1 - x0, BAR_HEIGHT))
-            for k in layers.keys:  # in drawing order, as a full frame draws them
-                rects = by_key.get(k)
-                if rects:
-                    c = theme.colour(k)
-                    q.setPen(_cosmetic(c))
-                    q.setBrush(c)
-                    q.drawRects(rects)
+            if majority is not None:
+                for k, rect in new:
+                    by_key.setdefault(k, []).append(rect)
+            else:
+                for k, row, x0, x1 in new:
+                    if x1 >= t0 and x0 <= t1:
+                        by_key.setdefault(k, []).append(QRectF(x0, row, x1 - x0, BAR_HEIGHT))
+            # in drawing order, as a full frame draws them
+            self._draw_batches(q, [(k, by_key[k]) for k in layers.keys if k in by_key], thin or majority is None)
             if failed_new:
                 self._paint_failed(q, [(FAILED, [QRectF(x0, row, x1 - x0, BAR_HEIGHT)
                                                  for _k, row, x0, x1 in failed_new])])
             q.end()
-        self._cache_pos = (layers.log_end, failed.log_end)
+        self._cache_pos = (len(majority.log) if majority is not None else layers.log_end, failed.log_end)
         p.drawImage(0, 0, image)
+        if majority is not None:
+            p.save()
+            p.setClipRect(area)
+            p.setTransform(transform)
+            opened = majority.open_rects()
+            self._draw_batches(p, [(k, opened[k]) for k in layers.keys if k in opened], thin)
+            p.restore()
+
+    @staticmethod
+    def _draw_batches(p: QPainter, batches: list[tuple[str, list[QRectF]]], outline: bool) -> None:
+        for k, rects in batches:
+            c = theme.colour(k)
+            p.setPen(_cosmetic(c) if outline else Qt.PenStyle.NoPen)
+            p.setBrush(c)
+            p.drawRects(rects)
 
     def set_highlight(self, requests: list[tuple[int, float, float]], threads: list[tuple[int, float, float]]) -> None:
         """Outline the selected request: its bar's row and times, and its spans' lanes and times."""
@@ -312,26 +571,62 @@ class TimelineCanvas(QWidget):
             p.drawLine(QPointF(x0, area.top()), QPointF(x0 + w, area.top()))
 
     def _paint_lane_labels(self, p: QPainter, area: QRectF, rh: float) -> None:
+        """Lane names in the gutter; the event loop's (lane 0) stays at the top while the rest scroll."""
         model = self.model
         assert model is not None
+        p.save()
         p.setFont(QFont(p.font().family(), 9))
+        p.setClipRect(QRectF(0, area.top() + rh, self.width(), area.height() - rh))
         for i, label in enumerate(model.lane_labels):
             y = area.top() + i * rh - self.v_offset
-            if y + rh < area.top() or y > area.bottom():
+            if i == 0:
                 continue
-            if i % 2 == 0:
-                p.fillRect(QRectF(0, y, self.width(), rh), QColor(0, 0, 0, 10))
-            p.setPen(QColor("#1b3a66") if i == 0 else theme.AXIS_TEXT)
+            if y + rh < area.top() + rh or y > area.bottom():
+                continue
+            if i % 2 == 0:  # in the gutter only: over the bars it would change their colours
+                p.fillRect(QRectF(0, y, LANE_GUTTER - 2, rh), QColor(0, 0, 0, 10))
+            p.setPen(theme.AXIS_TEXT)
             p.drawText(QRectF(6, y, LANE_GUTTER - 10, rh * BAR_HEIGHT), Qt.AlignmentFlag.AlignVCenter, label)
-        hidden = len(model.lane_labels) - int((area.height() + self.v_offset) / rh)
-        if hidden > 0:
-            hint = QRectF(0, area.bottom() - 16, LANE_GUTTER - 4, 16)
-            p.fillRect(hint, QColor(255, 255, 255, 230))
+        p.restore()
+        if model.lane_labels:
+            top = QRectF(0, area.top(), self.width(), rh)
+            p.fillRect(QRectF(0, area.top(), LANE_GUTTER - 2, rh), QColor("white"))
+            p.fillRect(QRectF(0, area.top(), LANE_GUTTER - 2, rh), QColor(27, 58, 102, 18))
             p.setPen(QColor("#1b3a66"))
-            p.drawText(hint, Qt.AlignmentFlag.AlignCenter, f"↓ {hidden} more lanes (Shift+wheel or drag)")
-        if not model.lane_labels:
+            p.drawLine(QPointF(0, top.bottom()), QPointF(self.width(), top.bottom()))
+            p.drawText(QRectF(6, area.top(), LANE_GUTTER - 10, rh * BAR_HEIGHT), Qt.AlignmentFlag.AlignVCenter,
+                       model.lane_labels[0])
+            if model.complete and not model.lane_spans[0] and len(model.lane_spans) > 1:
+                p.setPen(theme.AXIS_TEXT)
+                p.setFont(QFont(p.font().family(), 8))
+                p.drawText(QRectF(area.left() + 8, area.top(), area.width() - 16, rh * BAR_HEIGHT),
+                           Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                           "no request's code ran on the event loop's thread: its views ran in the threads below")
+        text = self.more_lanes_hint()
+        if text:
+            p.setFont(QFont(p.font().family(), 8))
+            metrics = QFontMetrics(p.font())
+            hint = QRectF(0, area.bottom() - metrics.height() - 4, LANE_GUTTER - 4, metrics.height() + 4)
+            p.fillRect(hint, QColor(255, 255, 255, 235))
+            p.setPen(QColor("#1b3a66"))
+            p.drawText(hint.adjusted(6, 0, 0, 0), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
+        if not any(model.lane_spans):
             p.setPen(theme.AXIS_TEXT)
             p.drawText(area, Qt.AlignmentFlag.AlignCenter, "No server thread has run a span yet.")
+
+    def more_lanes_hint(self) -> str:
+        """"↓ N more lanes …" for the lanes below the bottom edge, short enough for the gutter; '' if none."""
+        if self.model is None or self.mode != THREADS:
+            return ""
+        rh = self.row_height()
+        hidden = len(self.model.lane_labels) - int((self.data_rect().height() + self.v_offset) / rh)
+        if hidden <= 0:
+            return ""
+        metrics = QFontMetrics(QFont(self.font().family(), 8))
+        text = f"↓ {hidden} more lanes (Shift+wheel or drag)"
+        if metrics.horizontalAdvance(text) > LANE_GUTTER - 12:
+            text = f"↓ {hidden} more lanes"
+        return text
 
     # -- interaction ----------------------------------------------------------------------
 
@@ -489,12 +784,15 @@ class LoopStrip(QWidget):
             p.end()
 
     def paint(self, p: QPainter) -> None:
+        """Two curves on the canvas's time axis.  With the narrow gutter of the requests view each
+        label has a band of its own above its curve, so no curve is drawn through a label."""
         p.fillRect(self.rect(), QColor("#fafafa"))
         gutter = self.canvas.gutter
         width = max(10, self.width() - gutter - 8)
         half = (self.height() - 6) / 2
-        lag_area = QRectF(gutter, 4, width, half - 4)
-        fly_area = QRectF(gutter, half + 4, width, half - 4)
+        band = 0 if gutter >= 100 else STRIP_LABEL_H
+        lag_area = QRectF(gutter, 4 + band, width, half - 4 - band)
+        fly_area = QRectF(gutter, half + 4 + band, width, half - 4 - band)
         for area in (lag_area, fly_area):
             draw_time_grid(p, self.axis, area, labels=False)
         model = self.model
@@ -503,10 +801,10 @@ class LoopStrip(QWidget):
         sx = width / self.axis.span
         p.save()
         p.setClipRect(QRectF(gutter, 0, width, self.height()))
-        for a, b in model.blocked:
-            if b >= self.axis.t0 and a <= self.axis.t1:
-                p.fillRect(QRectF(gutter + (a - self.axis.t0) * sx, 0, max(1.0, (b - a) * sx), self.height()),
-                           QColor(228, 87, 46, 80))
+        shade = QColor(228, 87, 46, 80)
+        for area in (lag_area, fly_area):
+            for rect in pixel_bands(model.blocked, self.axis.t0, self.axis.t1, sx, gutter, area.top(), area.height()):
+                p.fillRect(rect.toAlignedRect(), shade)
         max_lag = max(25.0, model.max_lag_ms * 1.1)
         self._curve(p, model.lag_points, lag_area, sx, max_lag, theme.LAG_COLOUR)
         self._curve(p, model.inflight_points, fly_area, sx, max(1.0, model.max_inflight * 1.1), theme.IN_FLIGHT_COLOUR)
@@ -514,15 +812,17 @@ class LoopStrip(QWidget):
         p.setPen(theme.AXIS_TEXT)
         p.setFont(QFont(p.font().family(), 8))
         lag_label = f"event-loop lag (max {model.max_lag_ms:.0f} ms)"
-        fly_label = f"requests in flight (max {model.max_inflight})"
-        if self.canvas.gutter >= 100:
+        fly_label = f"client requests in flight (max {model.max_inflight})"
+        if gutter >= 100:
             p.drawText(QRectF(6, lag_area.top(), gutter - 10, lag_area.height()), Qt.AlignmentFlag.AlignVCenter,
                        lag_label)
             p.drawText(QRectF(6, fly_area.top(), gutter - 10, fly_area.height()), Qt.AlignmentFlag.AlignVCenter,
                        fly_label)
         else:
-            p.drawText(QPointF(gutter + 4, lag_area.top() + 10), lag_label + "; shaded: loop blocked")
-            p.drawText(QPointF(gutter + 4, fly_area.top() + 10), fly_label)
+            left = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+            p.drawText(QRectF(gutter + 4, lag_area.top() - band, width, band), left,
+                       lag_label + "; shaded: loop blocked")
+            p.drawText(QRectF(gutter + 4, fly_area.top() - band, width, band), left, fly_label)
 
     def _curve(self, p: QPainter, points: list[QPointF], area: QRectF, sx: float, y_max: float,
                colour: QColor) -> None:
@@ -536,15 +836,14 @@ class LoopStrip(QWidget):
 
 
 class Legend(QWidget):
-    """Phase colours with their one-line explanations as tooltips (from ``PHASE_HELP``)."""
+    """Phase colours with their one-line explanations as tooltips, from the engine's phase table."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         grid = FlowLayout(self)  # wraps onto more lines in a narrow window
         grid.setContentsMargins(4, 2, 4, 2)
         items = [(ph, theme.colour(ph).name(), PHASE_HELP.get(ph, "")) for ph in PHASES]
-        items.append((FAILED, theme.FAILED_COLOUR.name(), "the request failed (error or HTTP 5xx): red outline"))
-        items.append(("loop blocked", "#f3c2b3", "shaded: the event loop could not run (a heartbeat was ≥ 20 ms late)"))
+        items.extend((name, colour, text) for name, (colour, text) in MARKS.items())
         for name, colour, help_text in items:
             label = QLabel(f"<span style='color:{colour}; font-size:14px'>■</span> {html.escape(name)}")
             label.setToolTip(help_text)

@@ -486,7 +486,8 @@ class MainWindow(QMainWindow):
         self.history.add(record, self.stats)
         # The finished model is built in slices between frames: the live picture stays up and
         # the window (and the server on the same loop) keeps answering meanwhile.
-        model = TimelineModel(record)
+        # The live model goes on to the end of the same derivation: its settled bars are the final ones.
+        model = self.model if self.model is not None and self.model.record is record else TimelineModel(record)
         with gc_paused():
             gc.collect()  # the run's cyclic garbage, once: its full collections were held back
         steps = model.finish_steps()

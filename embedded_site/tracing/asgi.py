@@ -19,11 +19,12 @@ Message = dict[str, Any]
 ASGIApp = Callable[[Scope, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]], Awaitable[None]]
 
 CLIENT_ID_HEADER = b"x-explorer-id"
+PARENT_ID_HEADER = b"x-explorer-parent"  # sent by a view calling this server (fan-out demos): its request id
 
 
-def _client_id(scope: Scope) -> int | None:
+def _client_id(scope: Scope, header: bytes = CLIENT_ID_HEADER) -> int | None:
     for name, value in scope.get("headers", ()):
-        if name == CLIENT_ID_HEADER:
+        if name == header:
             try:
                 return int(value)
             except ValueError:
@@ -57,6 +58,7 @@ class TracedApplication:
             query=scope.get("query_string", b"").decode("latin-1"),
             arrival_ns=now_ns(),
             thread_id=collector.note_thread(),
+            parent_id=_client_id(scope, PARENT_ID_HEADER),
         )
         collector.requests.append(request)
         token = current_request.set(request)
@@ -72,6 +74,10 @@ class TracedApplication:
                     # Stamped when the last bytes are handed to the server, not after its
                     # send returns: by then the client may already have them.
                     request.end_ns = now_ns()
+                elif request.chunks_ns is None:  # a streamed body: when each chunk left
+                    request.chunks_ns = [now_ns()]
+                else:
+                    request.chunks_ns.append(now_ns())
             await send(message)
 
         async def traced_receive() -> Message:
@@ -94,4 +100,6 @@ class TracedApplication:
         finally:
             if request.end_ns is None:
                 request.end_ns = now_ns()
+            # After the response, Django still runs request_finished (in a thread): its spans come late.
+            request.returned_ns = now_ns()
             current_request.reset(token)

@@ -59,6 +59,9 @@ class ServerRequest:
     cancelled: bool = False
     spans: list[Span] = field(default_factory=list)
     traceback: str | None = None  # of ``exception``, bounded (see errors.traceback_text)
+    parent_id: int | None = None  # an upstream call one of our views made: the id of that view's request
+    chunks_ns: list[int] | None = None  # a streamed response: when each body chunk but the last was sent
+    returned_ns: int | None = None  # when the application returned: no span is added after this
 
     @property
     def done(self) -> bool:

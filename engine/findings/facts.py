@@ -12,10 +12,10 @@ from typing import Any
 
 from embedded_site.tracing.spans import AWAIT, HOP_WAIT, NEW_THREAD, SQL, VIEW, ServerRequest, Span
 
+from ..phases import BLOCKED_THRESHOLD_NS
 from ..record import ClientRequest, RunRecord
 from .measure import Interval, Overlap, clip, fmt_s, subtract, total, union
 
-BLOCKED_THRESHOLD_NS = 20_000_000  # a heartbeat this late means the loop was blocked
 STOPPED = "stopped before it finished"  # engine.clientproc.CANCELLED, the client's word for Stop
 TIMED_OUT = "client gave up after"
 

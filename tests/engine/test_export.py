@@ -41,7 +41,7 @@ def test_chrome_trace_has_what_perfetto_needs(record, tmp_path):
     assert {(e["pid"], e["tid"]) for e in complete} <= named
     assert any(e["ph"] == "C" for e in events)
     # Durations are µs: a 50 ms sleep appears as about 50,000.
-    sleeps = [e for e in complete if e["name"] == "blocking call" and e["pid"] == 1]
+    sleeps = [e for e in complete if e["name"] == "blocking in a thread" and e["pid"] == 1]
     assert all(45_000 <= e["dur"] <= 500_000 for e in sleeps)
 
 

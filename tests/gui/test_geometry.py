@@ -32,31 +32,48 @@ def test_frozen_layers_stay_within_the_frame_budget() -> None:
     assert sum(len(r) for _k, r in zoomed) >= 100
 
 
-def test_live_refresh_is_incremental_and_finish_agrees() -> None:
-    from engine.phases import request_bars
-    from gui.timeline_model import MAX_INGEST, TimelineModel
+def _feed_live(record, steps=(500, 1000, 1500, 2000)):
+    """Replay a finished record as if live: its lists grow in steps, a refresh after each."""
+    from gui.timeline_model import TimelineModel
 
-    record = synthetic_record(2000, concurrency=20)
     end = record.finished_ns
     clients, servers = record.client, record.server
     record.client, record.server, record.finished_ns = [], [], None
     model = TimelineModel(record)
-    for n in (500, 1000, 2000):
-        record.client.extend(clients[len(record.client):n])
-        record.server.extend(servers[len(record.server):n])
-        before = len(model.bars)
+    for n in steps:
+        record.client.extend(clients[len(record.client) : n])
+        record.server.extend(s for s in servers[len(record.server) :] if s.client_id is None or s.client_id < n)
         model.refresh(clients[n - 1].done_ns + 1)
-        assert len(model.bars) - before <= MAX_INGEST  # bounded work per frame
-        while len(model.bars) < n:
-            model.refresh(clients[n - 1].done_ns + 1)
-        assert len(model.bars) == n
-    # Live packing is incremental and requests arrive out of start order, so it may use a few
-    # more rows than the optimum; what must hold is that no two requests in a row overlap.
-    assert 20 <= model.rows <= 30
+        # Everything that finished is drawn after one refresh: settled, or provisional behind one in flight.
+        assert model.request_count == n
+    record.finished_ns = end
+    return model
+
+
+def test_live_refresh_draws_everything_finished_and_finish_agrees() -> None:
+    from engine.phases import request_bars
+
+    record = synthetic_record(2000, concurrency=20)
+    model = _feed_live(record)
     for bars in model.row_bars:
         assert all(a.end_ns <= b.start_ns for a, b in zip(bars, bars[1:]))
-    record.finished_ns = end
     model.finish()
-    assert model.rows == 20
-    assert len(model.bars) == len(request_bars(record, end)) == 2000
+    assert model.rows == 20  # the height is the overlap
+    assert len(model.bars) == len(request_bars(record, record.finished_ns)) == 2000
     assert model.lane_labels[0] == record.thread_label(record.loop_thread_id)
+
+
+def test_live_built_bars_equal_the_finished_build() -> None:
+    """The bars the live view settled are the very bars a build from the finished record makes."""
+    from engine.phases import request_bars
+
+    record = synthetic_record(2000, concurrency=20)
+    model = _feed_live(record)
+    model.finish()
+
+    def key(b):
+        phases = [(p.phase, p.start_ns, p.end_ns) for p in b.phases]
+        return (b.client_id, b.row, b.start_ns, b.end_ns, b.outlier, phases)
+
+    flat = [b for b in request_bars(record, record.finished_ns) if b.parent_id is None]
+    assert [key(b) for b in model.bars] == [key(b) for b in flat]

@@ -9,6 +9,8 @@ import httpx
 from django.http import HttpRequest, JsonResponse
 
 from ...tracing import span
+from ...tracing.asgi import PARENT_ID_HEADER
+from ...tracing.collector import current_request
 from ...tracing.spans import AWAIT
 from ..catalogue import OUTBOUND, Param, demo, evidence, stat
 
@@ -51,7 +53,10 @@ async def call_upstream(request: HttpRequest, number: int, delay: float) -> dict
     # The "slow API" is an endpoint of this same server, reached at the server's own address.
     url = own_url(request, "/internal/slow/")
     with span(AWAIT, f"GET /internal/slow/?delay={delay} (call {number})"):
-        response = await upstream_client().get(url, params={"delay": delay}, timeout=delay + 10)
+        # Say which request is calling, so the timeline can nest the call under it.
+        caller = current_request.get()
+        headers = {PARENT_ID_HEADER.decode(): str(caller.id)} if caller is not None else {}
+        response = await upstream_client().get(url, params={"delay": delay}, headers=headers, timeout=delay + 10)
     response.raise_for_status()
     return response.json()
 
