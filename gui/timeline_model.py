@@ -316,6 +316,16 @@ class TimelineModel:
             return self.row_bars[row][i]
         return None
 
+    def child_at(self, bar: RequestBar, frac: float, t_ms: float) -> RequestBar | None:
+        """The upstream call drawn as a stripe inside ``bar`` at (fraction of the row, time), if any:
+        the same slots ``_place_bar`` draws them in."""
+        t_ns = self.origin + int(t_ms * 1e6)
+        for j, child in enumerate(bar.children):
+            top = CHILD_TOP + (j % CHILD_SLOTS) * CHILD_HEIGHT
+            if top <= frac <= top + CHILD_HEIGHT and child.start_ns <= t_ns <= child.end_ns:
+                return child
+        return None
+
     def lane_span_at(self, lane: int, t_ms: float, slack_ms: float = 0.0) -> Phase | None:
         """The innermost (latest in drawing order) span in ``lane`` covering the time."""
         if not 0 <= lane < len(self.lane_spans):

@@ -680,12 +680,14 @@ class TimelineCanvas(QWidget):
         """What is drawn at widget position (x, y): a request's bar, a (lane, span), or None."""
         if self.model is None or not self.data_rect().contains(QPointF(x, y)):
             return None
-        row, _frac = self.row_of(y)
+        row, frac = self.row_of(y)
         t = self.t_of(x)
         if self.mode == THREADS:
             span = self.model.lane_span_at(row, t, 2 * self.axis.span / self.data_rect().width())
             return (row, span) if span is not None else None
-        return self.model.bar_at(row, t)
+        bar = self.model.bar_at(row, t)
+        # An upstream call is a thin stripe inside the bar of the request that made it.
+        return (bar and self.model.child_at(bar, frac, t)) or bar
 
     def mouseDoubleClickEvent(self, _event: QMouseEvent) -> None:  # noqa: N802 (Qt override)
         self.fit()

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from embedded_site.tracing.heartbeat import HEARTBEAT_PERIOD_S
 from engine.config import ConfigError, RunConfig
 from engine.lab import Lab, versions
+from engine.phases import SPAN_PHASE
 from engine.record import RunRecord
 from engine.request_detail import RequestKey, key_for_server_only, key_for_span, request_detail
 from engine.stats import RunStats, compute
@@ -42,7 +43,7 @@ from .geometry import gc_paused
 from .history import RunHistory
 from .stats_panel import StatsPanel
 from .time_axis import TimeAxis
-from .timeline_model import LANE_PHASES, TimelineModel
+from .timeline_model import TimelineModel
 from .timeline_view import REQUESTS, THREADS, Legend, LoopStrip, TimelineCanvas
 
 ORGANISATION, APPLICATION = "DjangoAsyncExplorer", "Explorer"
@@ -649,7 +650,7 @@ class MainWindow(QMainWindow):
         spans = []
         for node in root.walk()[1:] if root is not None else []:
             lane = lane_of.get(node.thread_id)
-            if lane is None or node.phase not in LANE_PHASES:
+            if lane is None or node.kind not in SPAN_PHASE:  # request-level phases have no lane
                 continue
             if node.kind == "hop-wait" and node.thread_id != loop_tid:
                 continue

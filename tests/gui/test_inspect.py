@@ -9,6 +9,7 @@ from __future__ import annotations
 from PySide6.QtCore import QPoint, Qt
 
 from engine.request_detail import request_detail
+from gui.timeline_model import CHILD_HEIGHT, CHILD_SLOTS, CHILD_TOP
 
 from .conftest import call_in_loop, run_until
 from .test_window import _configure, hover
@@ -21,12 +22,15 @@ def _run(window, loop, target: str, requests: int, concurrency: int, **params: f
     assert window.model is not None and window.model.complete
 
 
-def _bar_pixel(window, bar) -> QPoint:
+def _bar_pixel(window, bar, child=None, slot: int = 0) -> QPoint:
+    """The middle of a bar (above its upstream-call stripes), or of one of its stripes."""
     canvas = window.canvas
     area = canvas.data_rect()
-    t = window.model.ms((bar.start_ns + bar.end_ns) // 2)
+    target = child or bar
+    t = window.model.ms((target.start_ns + target.end_ns) // 2)
     x = area.left() + (t - canvas.axis.t0) / canvas.axis.span * area.width()
-    y = area.top() + (bar.row + 0.4) * canvas.row_height() - canvas.v_offset
+    frac = 0.2 if child is None else CHILD_TOP + (slot + 0.5) * CHILD_HEIGHT
+    y = area.top() + (bar.row + frac) * canvas.row_height() - canvas.v_offset
     return QPoint(round(x), round(y))
 
 
@@ -165,11 +169,11 @@ def test_an_upstream_call_no_client_sent_can_be_inspected(window, gui_lab, qtbot
     """A fan-out's upstream calls are requests of their own, with no client id: a click finds them."""
     _, loop = gui_lab
     _run(window, loop, "fanout-gather", 1, 1)
-    upstream = [b for b in window.model.bars if b.client_id is None]
-    assert upstream, "the fan-out made no upstream call"
-    bar = max(upstream, key=lambda b: b.end_ns - b.start_ns)
-    qtbot.mouseClick(window.canvas, Qt.MouseButton.LeftButton, pos=_bar_pixel(window, bar))
+    parent = next(b for b in window.model.bars if b.children)
+    child = max(parent.children, key=lambda b: b.end_ns - b.start_ns)
+    # Upstream calls are drawn as stripes inside the bar of the request that made them.
+    slot = parent.children.index(child) % CHILD_SLOTS
+    qtbot.mouseClick(window.canvas, Qt.MouseButton.LeftButton, pos=_bar_pixel(window, parent, child, slot))
     assert window.selection is not None and window.selection[0] is None
     assert "server-only request" in window.details.summary.text()
-    assert bar.path in window.details.summary.text()
-    assert window.canvas.highlight["requests"][0][0] == bar.row
+    assert child.path in window.details.summary.text()
