@@ -86,8 +86,7 @@ def concurrency(facts: Facts) -> Finding | None:
             evidence,
             primary=True,
         )
-    inside = [(s.arrival_ns, s.end_ns) for s in facts.server]
-    overlap = Overlap(inside)
+    overlap = Overlap(starts=[s.arrival_ns for s in facts.server], ends=[s.end_ns for s in facts.server])
     mean, most = overlap.mean, overlap.most
     evidence |= {
         "inside_at_once": most,
