@@ -10,7 +10,7 @@ from embedded_site.tracing.spans import Span
 
 from .findings import find
 from .findings.facts import BLOCKED_THRESHOLD_NS, Facts, gather
-from .findings.measure import max_overlap, mean_overlap, percentile, percentiles
+from .findings.measure import max_overlap, mean_overlap, most_open, percentile, percentiles
 from .findings.verdict import headline
 from .record import ClientRequest, RunRecord
 
@@ -107,16 +107,21 @@ def compute(record: RunRecord) -> RunStats:
     return stats
 
 
+def _length(spans: list[Span]) -> int:
+    return sum([s.end_ns for s in spans]) - sum([s.start_ns for s in spans])
+
+
 def _numbers(facts: Facts) -> RunStats:
     record, clients, server = facts.record, facts.clients, facts.server
     by_client = facts.by_client
     cancelled = len(facts.stopped_clients)
     errors = len(facts.failed) - cancelled
-    statuses = Counter(str(c.status) if c.status is not None else "no response" for c in clients)
+    statuses = {str(k) if k is not None else "no response": v for k, v in Counter([c.status for c in clients]).items()}
     exceptions = Counter(s.exception_type for s in server if s.exception_type)
     wall_ns = facts.wall_ns if clients else 1
-    latencies = [c.latency_ns / 1e6 for c in clients]  # type: ignore[operator]
-    matched = [by_client[c.id] for c in clients if c.id in by_client and by_client[c.id].end_ns is not None]
+    latencies = [(c.done_ns - c.intended_ns) / 1e6 for c in clients]  # type: ignore[operator]
+    found = map(by_client.get, [c.id for c in clients])
+    matched = [s for s in found if s is not None and s.end_ns is not None]
     server_ns = [s.end_ns - s.arrival_ns for s in matched]  # type: ignore[operator]
     threads = {s.thread_id for s in server}
     for spans in facts.spans.values():
@@ -136,7 +141,7 @@ def _numbers(facts: Facts) -> RunStats:
         throughput_rps=round((len(clients) - cancelled) / (wall_ns / 1e9), 1) if clients else 0.0,
         latency_ms={"p50": round(p50, 2), "p95": round(p95, 2), "p99": round(p99, 2)}
         | {"max": round(max(latencies, default=0.0), 2)},
-        max_in_flight=max_overlap([(c.sent_ns, c.done_ns) for c in clients]),  # type: ignore[misc]
+        max_in_flight=most_open([c.sent_ns for c in clients], [c.done_ns for c in clients]),  # type: ignore[arg-type]
         distinct_server_threads=len(threads),
         loop_lag_ms={"p99": round(percentile(lags, 99), 2), "max": round(max(lags, default=0.0), 2)},
         blocked_ms=round(blocked_ns / 1e6, 1),
@@ -144,7 +149,7 @@ def _numbers(facts: Facts) -> RunStats:
         mean_server_ms=round(sum(server_ns) / len(server_ns) / 1e6, 2) if server_ns else 0.0,
         threads_started=threads_started,
         view_concurrency=round(views.mean, 2),
-        view_ms=round(sum(sp.end_ns - sp.start_ns for sp in facts.spans.get("view", ())) / 1e6, 1),
+        view_ms=round(_length(facts.spans.get("view", [])) / 1e6, 1),
         sql=_sql_serialisation(facts.several_sql),
         per_demo=_per_demo(clients),
         cancelled=cancelled,

@@ -146,9 +146,13 @@ class Watchdog:
             due = self.due_ns
             if not self.collector.recording or now_ns() - due < LATE_NS:
                 continue
+            if not self.loop.is_running():
+                # Another loop is serving the run (a test session can hold two labs on one
+                # thread): this loop's ticker is idle, not late.
+                continue
             places: Counter[str] = Counter()
             samples = 0
-            while self.ticked_ns < due and not self._stopping.is_set():
+            while self.ticked_ns < due and not self._stopping.is_set() and self.loop.is_running():
                 frame = frames().get(self.thread_id)
                 try:
                     where = place(frame)

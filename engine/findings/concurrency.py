@@ -10,23 +10,32 @@ from __future__ import annotations
 
 from . import Finding, rule
 from .facts import Facts
-from .measure import Overlap, fmt_ms, total
+from .measure import Overlap, fmt_ms, percentile, total
 
 FULL = 0.9  # at once for the most part (see Overlap.level_exceeded) over possible: "fully concurrent"
 SERIAL = 1.25  # mean at once below this: "one at a time"
+LONG_VIEW_NS = 100_000_000  # a median view working this long reaches its peak at once for long
 VIEWS_MATTER = 0.3  # views running for less of the run than this: Django's own work is the story
 
 
-def words(mean: float, possible: int, most: int | None = None) -> str:
+def words(mean: float, possible: int, most: int | None = None, long_views: bool = True) -> str:
     """Bands wide enough that a run does not flip between words from one run to the next:
-    "fully" needs (nearly) every possible request at once for more than an instant (``most``,
-    a whole number, so staggered arrivals on a busy machine do not move it), "one at a time"
-    a mean close to one."""
+    "one at a time" needs a mean close to one; "fully" needs (nearly) every possible request
+    at once for more than an instant (``most``, a whole number, so staggered arrivals on a
+    busy machine do not move it) and views that fill their requests (``long_views``): short
+    views reach their peak only now and then, so theirs moves from run to run, and the
+    numbers are said without a word ("" is returned)."""
     if mean < SERIAL:
         return "one at a time"
+    if not long_views:
+        return ""
     if (most if most is not None else mean) >= FULL * possible:
         return "fully concurrent"
     return "partly concurrent"
+
+
+def _lead(word: str) -> str:
+    return f"{word}: " if word else ""
 
 
 @rule("concurrency")
@@ -52,18 +61,22 @@ def concurrency(facts: Facts) -> Finding | None:
         )
     if facts.view_active and facts.view_cover >= VIEWS_MATTER:
         mean, most, peak = st.views_at_once_mean, st.views_at_once, st.views_at_once_max
+        median_view = percentile([e - b for b, e in facts.view_active], 50)
+        long_views = median_view >= LONG_VIEW_NS
         evidence |= {
             "views_at_once": most,
             "views_at_once_max": peak,
             "views_at_once_mean": mean,
             "ratio_of_possible": round(mean / possible, 3),
             "at_once_ratio": round(most / possible, 3),
+            "view_p50_ms": round(median_view / 1e6, 2),
         }
         briefly = f", {peak} for an instant" if peak > most else ""
         return Finding(
             "views-at-once",
             "info",
-            f"{words(mean, possible, most)}: up to {most} view{'s' if most != 1 else ''} ran at once "
+            f"{_lead(words(mean, possible, most, long_views))}up to {most} "
+            f"view{'s' if most != 1 else ''} ran at once "
             f"(on average {mean:.1f} while any ran{briefly}) "
             f"with up to {st.max_in_flight} requests in flight",
             evidence,
@@ -80,14 +93,13 @@ def concurrency(facts: Facts) -> Finding | None:
         return Finding(
             "streams-at-once",
             "info",
-            f"{words(mean, possible, most)}: up to {most} responses were being streamed at once "
+            f"{_lead(words(mean, possible, most))}up to {most} responses were being streamed at once "
             f"(on average {mean:.1f}) "
             f"with up to {st.max_in_flight} requests in flight",
             evidence,
             primary=True,
         )
-    inside = [(s.arrival_ns, s.end_ns) for s in facts.server]
-    overlap = Overlap(inside)
+    overlap = Overlap(starts=[s.arrival_ns for s in facts.server], ends=[s.end_ns for s in facts.server])
     mean, most = overlap.mean, overlap.most
     evidence |= {
         "inside_at_once": most,

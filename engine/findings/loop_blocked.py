@@ -67,10 +67,14 @@ def loop_blocked(facts: Facts) -> Finding | None:
     if longest < LONG_STALL_NS and stalls >= 3:
         return None  # many short stalls: a saturated loop (see saturation), not one blocking call
     severe = blocked_ns >= LONG_STALL_NS and (share >= 0.25 or longest >= 0.1 * wall_ns)
-    if where.startswith(WAITING):
+    if not where:
+        at = ""
+    elif where.startswith(WAITING):
         at = f" with the loop thread {where}, not running a request's code"
-    else:
-        at = f" in {where}" if where else ""
+    elif held_share >= 0.5:
+        at = f" in {where}"
+    else:  # the watchdog saw this place most, but for less than half the blocked time
+        at = f", {held_share:.0%} of it in {where}"
     # "Their views ran one at a time" only says something when users were waiting on views that
     # could have overlapped: a closed loop with several in flight, views filling most of the run.
     views_serial = (

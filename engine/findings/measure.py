@@ -6,7 +6,7 @@ import math
 from bisect import bisect_right
 from collections.abc import Iterable
 from functools import partial
-from itertools import accumulate, islice
+from itertools import islice
 from operator import sub
 
 Interval = tuple[int, int]
@@ -72,20 +72,25 @@ class Overlap:
 
     __slots__ = ("_ends", "_starts", "covered", "most", "total")
 
-    def __init__(self, intervals: Iterable[Interval]) -> None:
-        pairs = sorted(intervals)
-        starts = [s for s, _ in pairs]
-        ends = sorted([e for _, e in pairs])
+    def __init__(
+        self, intervals: Iterable[Interval] = (), *, starts: list[int] | None = None, ends: list[int] | None = None
+    ) -> None:
+        if starts is None or ends is None:
+            pairs = intervals if isinstance(intervals, list) else list(intervals)
+            starts, ends = [s for s, _ in pairs], [e for _, e in pairs]
+        starts, ends = sorted(starts), sorted(ends)
         self._starts, self._ends = starts, ends
         self.total = sum(ends) - sum(starts)
-        if not pairs:
+        if not starts:
             self.most = self.covered = 0
             return
-        after = partial(bisect_right, ends)
-        self.most = max(map(sub, range(1, len(starts) + 1), map(after, starts)))
-        reach = list(accumulate([e for _, e in pairs], max))  # the furthest end so far, in start order
-        gaps = sum(s - r for s, r in zip(islice(starts, 1, None), reach) if s > r)
-        self.covered = reach[-1] - starts[0] - gaps
+        self.most = max(map(sub, range(1, len(starts) + 1), map(partial(bisect_right, ends), starts)))
+        # Nothing is open just after the j-th end when as many intervals have started by then
+        # as have ended: the time until the next start is a gap in the covered time.
+        started = list(map(partial(bisect_right, starts), ends))
+        n = len(starts)
+        gaps = sum([starts[k] - e for j, (k, e) in enumerate(zip(started, ends), 1) if k == j and k < n])
+        self.covered = ends[-1] - starts[0] - gaps
 
     @property
     def mean(self) -> float:
@@ -135,8 +140,14 @@ def max_overlap(intervals: list[Interval]) -> int:
     """The most intervals open at one instant (one that ends where another starts does not count)."""
     if not intervals:
         return 0
-    starts = sorted([s for s, _ in intervals])
-    ends = sorted([e for _, e in intervals])
+    return most_open([s for s, _ in intervals], [e for _, e in intervals])
+
+
+def most_open(starts: list[int], ends: list[int]) -> int:
+    """``max_overlap`` for intervals given as their starts and ends (any order)."""
+    if not starts:
+        return 0
+    starts, ends = sorted(starts), sorted(ends)
     return max(map(sub, range(1, len(starts) + 1), map(partial(bisect_right, ends), starts)))
 
 
