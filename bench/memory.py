@@ -90,6 +90,7 @@ def measure(requests: int, concurrency: int) -> dict:
             "requests": requests,
             "completed": summary.get("completed"),
             "throughput_rps": summary.get("throughput_rps"),
+            "loop_lag_ms": summary.get("loop_lag_ms"),
             "wall_s": round(wall_s, 1),
             "peak_rss_mb": round(peak_mb, 1),
             "peak_rss_at_end_of_run_mb": round(report["peak_rss_at_end_of_run_mb"] or 0, 1),
@@ -112,7 +113,7 @@ def main() -> int:
         return 0
     print(f"hello -c {args.concurrency}, --trace --csv --record; peak RSS of the main.py run process")
     header = f"{'requests':>9} {'peak MB':>8} {'end-of-run MB':>14} {'stats s':>8} {'trace s':>8} {'csv s':>6} "
-    header += f"{'record s':>9} {'total s':>8} {'req/s':>7}  files MB"
+    header += f"{'record s':>9} {'total s':>8} {'req/s':>7} {'lag p99/max ms':>15}  files MB"
     print(header)
     for n in args.requests:
         # One bench process per size, so RUSAGE_CHILDREN is that size's child alone.
@@ -120,11 +121,12 @@ def main() -> int:
         cmd += ["--concurrency", str(args.concurrency)]
         line = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
         r = json.loads(line)
-        t = r["times_s"]
+        t, lag = r["times_s"], r["loop_lag_ms"] or {}
         print(
             f"{r['requests']:>9} {r['peak_rss_mb']:>8.0f} {r['peak_rss_at_end_of_run_mb']:>14.0f} "
             f"{t.get('stats', 0):>8.2f} {t.get('write_chrome_trace', 0):>8.2f} {t.get('write_csv', 0):>6.2f} "
-            f"{t.get('write_json', 0):>9.2f} {r['stats_and_exports_s']:>8.2f} {r['throughput_rps'] or 0:>7.0f}  "
+            f"{t.get('write_json', 0):>9.2f} {r['stats_and_exports_s']:>8.2f} {r['throughput_rps'] or 0:>7.0f} "
+            f"{lag.get('p99', 0):>7.1f}/{lag.get('max', 0):<7.1f}  "
             f"{r['file_mb']}",
             flush=True,
         )

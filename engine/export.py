@@ -60,10 +60,21 @@ def nest_into_lanes(items: Iterable[Phase]) -> list[list[Phase]]:
     nest or do not overlap: Perfetto drops a complete event that overlaps another on its
     lane without nesting inside it.  Items are taken parents first (by start, the longer
     first at equal starts); each goes to the first lane whose open intervals contain it."""
-    lanes: list[list[Phase]] = []
-    open_ends: list[list[int]] = []  # per lane: ends of the intervals still open, innermost last
     ordered = sorted(items, key=_end_of, reverse=True)
     ordered.sort(key=_start_of)  # stable: at equal starts the longer stays first
+    # Most lanes (a request's phases) nest already: check that in one pass first.
+    stack: list[int] = []
+    for item in ordered:
+        start, end = item.start_ns, item.end_ns
+        while stack and stack[-1] <= start:
+            stack.pop()
+        if stack and end > stack[-1]:
+            break
+        stack.append(end)
+    else:
+        return [ordered]
+    lanes: list[list[Phase]] = []
+    open_ends: list[list[int]] = []  # per lane: ends of the intervals still open, innermost last
     for item in ordered:
         start, end = item.start_ns, item.end_ns
         for lane, stack in zip(lanes, open_ends):
@@ -83,6 +94,9 @@ def nest_into_lanes(items: Iterable[Phase]) -> list[list[Phase]]:
 
 
 _NUMBER = re.compile(r"#(\d+)")
+# A complete event after its lane's head: ts and dur in µs with 3 decimals, exact to the ns
+# for any run shorter than days, which Perfetto reads back as the same ns (llround).
+_X = '%s%.3f,"dur":%.3f,%s'
 _SLICE = 2000  # requests derived at a time: bars and lanes of a whole 100k-request run would double its memory
 
 
@@ -96,11 +110,11 @@ def _slices(record: RunRecord) -> Iterator[RunRecord]:
     else), so that ``request_bars`` and ``thread_lanes`` need memory for one slice at a time."""
     clients = list(record.client)
     by_client = record.server_by_client_id()
-    record.thread_label(record.loop_thread_id or 0)  # fills the label cache the slices share
+    labels = record.thread_labels()  # made once, shared by every slice
 
     def part(client: list[ClientRequest], server: list[ServerRequest]) -> RunRecord:
         piece = dataclasses.replace(record, client=client, server=server, lag=[])
-        piece._thread_labels = record._thread_labels
+        piece._thread_labels = labels
         return piece
 
     for i in range(0, len(clients), _SLICE):
@@ -122,7 +136,9 @@ class _TraceWriter:
         self.s = _Strings()
         self.next_tid = FIRST_LANE_TID
         self.labels: dict[int | None, str] = {None: ""}
-        self.tails: dict[tuple[str, str, int | None], str] = {}
+        self.tails: dict[tuple[str, str], str] = {}
+        self.thread_tails: dict[tuple[str, str], str] = {}
+        self.encoded_labels: dict[int | None, str] = {}  # thread id -> its label in JSON, closing the args
 
     def flush(self) -> None:
         self.out.write("".join(self.parts))
@@ -154,10 +170,11 @@ class _TraceWriter:
             f',\n{{"ph":"M","pid":{THREADS_PID},"tid":0,"name":"process_sort_index","args":{{"sort_index":2}}}}'
         )
         self._lag()
-        self._threads()
+        parts = list(_slices(record))
+        self._threads(parts)
         width = len(str(max((c.id for c in list(record.client)), default=0)))
         end = record.finished_ns or max((c.done_ns or 0 for c in list(record.client)), default=self.origin)
-        for part in _slices(record):
+        for part in parts:
             self._request_lanes(request_bars(part, end), width)
             self.flush()
         self.flush()
@@ -169,6 +186,7 @@ class _TraceWriter:
         """One lane per request (more when its phases overlap without nesting, e.g. the
         thread hops of ``asyncio.gather``): the whole request, then its phases inside."""
         s, label_of, tails, parts, origin = self.s, self.thread_label, self.tails, self.parts, self.origin
+        labels = self.encoded_labels
         add = parts.append
         for bar in bars:
             name = f"(server only) {bar.path}" if bar.client_id is None else f"#{bar.client_id:0{width}d} {bar.path}"
@@ -187,34 +205,37 @@ class _TraceWriter:
                             tail += f',"exception":{s(bar.exception_type)}'
                         tail += "}}"
                     else:
-                        key = (item.phase, item.detail, item.thread_id)
-                        tail = tails.get(key)
-                        if tail is None:
-                            phase, detail, thread = s(item.phase), s(item.detail), s(label_of(item.thread_id))
-                            tail = f'"name":{phase},"cat":"phase","args":{{"detail":{detail},"thread":{thread}}}}}'
+                        key = (item.phase, item.detail)
+                        head_of_tail = tails.get(key)
+                        if head_of_tail is None:
+                            phase, detail = s(item.phase), s(item.detail)
+                            head_of_tail = f'"name":{phase},"cat":"phase","args":{{"detail":{detail},"thread":'
                             if len(tails) < 100_000:
-                                tails[key] = tail
-                    add(f'{head}{(start - origin) / 1000:.3f},"dur":{(item.end_ns - start) / 1000:.3f},{tail}')
+                                tails[key] = head_of_tail
+                        thread = labels.get(item.thread_id)
+                        if thread is None:
+                            thread = labels[item.thread_id] = s(label_of(item.thread_id)) + "}}"
+                        tail = head_of_tail + thread
+                    add(_X % (head, (start - origin) / 1000, (item.end_ns - start) / 1000, tail))
 
-    def _threads(self) -> None:
+    def _threads(self, parts: list[RunRecord]) -> None:
         """One lane per server thread of the run (the event loop's first, as the process's
         main thread), split where its spans overlap without nesting: several requests'
         views awaiting on the loop at once, or their thread hops waiting at once.  A thread
         seen in one slice of requests is written with that slice; one seen in several (the
         loop, a pool's threads) is gathered and written at the end."""
         record = self.record
-        slices = list(_slices(record))
-        seen_in: dict[int, int] = {}
-        for n, part in enumerate(slices):
-            for server in part.server:
-                for span in server.spans:
-                    if seen_in.setdefault(span.thread_id, n) != n:
-                        seen_in[span.thread_id] = -1
+        first_seen: dict[int, int] = {}
+        in_several = {record.loop_thread_id}
+        for n, part in enumerate(parts):
+            for thread_id in {span.thread_id for server in part.server for span in server.spans}:
+                if first_seen.setdefault(thread_id, n) != n:
+                    in_several.add(thread_id)
         shared: dict[int, list[Phase]] = {}
         labels: dict[int, str] = {}
-        for part in slices:
+        for part in parts:
             for lane in thread_lanes(part):
-                if seen_in.get(lane.thread_id) == -1 or lane.thread_id == record.loop_thread_id:
+                if lane.thread_id in in_several:
                     shared.setdefault(lane.thread_id, []).extend(lane.spans)
                     labels[lane.thread_id] = lane.label
                 else:
@@ -225,7 +246,7 @@ class _TraceWriter:
             self.flush()
 
     def _thread_lane(self, thread_id: int, label: str, spans: list[Phase]) -> None:
-        s, tails, add, origin = self.s, self.tails, self.parts.append, self.origin
+        s, thread_tails, add, origin = self.s, self.thread_tails, self.parts.append, self.origin
         label = _pad_numbers(label)
         loop = thread_id == self.record.loop_thread_id
         for k, sub in enumerate(nest_into_lanes(spans), start=1):
@@ -233,13 +254,13 @@ class _TraceWriter:
             head = self.lane(THREADS_PID, name, THREADS_PID if loop and k == 1 else None)
             for item in sub:
                 start = item.start_ns
-                key = (item.phase, item.detail, None)
-                tail = tails.get(key)
+                key = (item.phase, item.detail)
+                tail = thread_tails.get(key)
                 if tail is None:
                     tail = f'"name":{s(item.phase)},"cat":"thread","args":{{"detail":{s(item.detail)}}}}}'
-                    if len(tails) < 100_000:
-                        tails[key] = tail
-                add(f'{head}{(start - origin) / 1000:.3f},"dur":{(item.end_ns - start) / 1000:.3f},{tail}')
+                    if len(thread_tails) < 100_000:
+                        thread_tails[key] = tail
+                add(_X % (head, (start - origin) / 1000, (item.end_ns - start) / 1000, tail))
 
     def _lag(self) -> None:
         """The loop's lag as a counter in which a late heartbeat covers the time it measured:
@@ -346,21 +367,13 @@ def write_csv(record: RunRecord, path: str | Path) -> Path:
 
 
 def _plain_of(cls: type, nested: dict[str, Callable[[Any], Any]] | None = None) -> Callable[[Any], dict[str, Any]]:
-    """A fast ``dataclasses.asdict`` for one flat dataclass (fields looked up once), with
-    ``nested`` converters for fields that hold other records."""
-    names = tuple(f.name for f in dataclasses.fields(cls) if not f.name.startswith("_"))
-    values = attrgetter(*names)
+    """A fast ``dataclasses.asdict`` for one flat dataclass: a dict display of its fields,
+    made once per class, with ``nested`` converters for fields that hold other records."""
     nested = nested or {}
-    if not nested:
-        return lambda obj: dict(zip(names, values(obj)))
-
-    def plain(obj: Any) -> dict[str, Any]:
-        data = dict(zip(names, values(obj)))
-        for name, convert in nested.items():
-            data[name] = convert(data[name])
-        return data
-
-    return plain
+    names = [f.name for f in dataclasses.fields(cls) if not f.name.startswith("_")]
+    assert all(name.isidentifier() for name in names)
+    items = ", ".join(f"{name!r}: " + (f"_{name}(o.{name})" if name in nested else f"o.{name}") for name in names)
+    return eval(f"lambda o: {{{items}}}", {f"_{name}": convert for name, convert in nested.items()})  # noqa: S307
 
 
 def _json_arrays(out: TextIO, items: list[Any], plain: Callable[[Any], Any]) -> None:

@@ -100,11 +100,15 @@ class RunRecord:
         count for the whole process, and OS thread ids are reused)."""
         if thread_id == self.loop_thread_id:
             return "event loop (main thread)"
+        label = self.thread_labels().get(thread_id)
+        return label if label is not None else f"thread {thread_id}"
+
+    def thread_labels(self) -> dict[int, str]:
+        """Every thread's label but the loop's (``thread_label``), made once per new thread seen."""
         labels = self._thread_labels
         if len(labels) != len(self.thread_names):
             labels = self._thread_labels = _label_threads(self.thread_names)
-        label = labels.get(thread_id)
-        return label if label is not None else f"thread {thread_id}"
+        return labels
 
     def final_stats(self) -> Any:
         """The run's ``RunStats``, computed once when the run is over (every export and the

@@ -19,6 +19,7 @@ which a new thread never inherits even when it is given an old one's ident.
 from __future__ import annotations
 
 import contextvars
+import gc
 import threading
 import time
 from collections.abc import Iterator
@@ -62,6 +63,9 @@ class TraceCollector:
     def reset(self) -> None:
         """Start a fresh recording (a new run): earlier requests, lag and thread ids are
         dropped; the event loop's thread is thread 1 of the new run."""
+        # The last run's garbage sweeps froze what was alive at each sweep, including the
+        # cyclic garbage of the requests then in flight: give it back to the collector.
+        gc.unfreeze()
         with self._thread_lock:
             self.requests = []
             self.lag = []
