@@ -33,7 +33,7 @@ _CHUNK = 4096  # records (or events) formatted before each write
 class _Strings:
     """JSON encodings of the texts a trace repeats (phase names, thread labels, SQL), made once."""
 
-    def __init__(self, limit: int = 50_000) -> None:
+    def __init__(self, limit: int = 10_000) -> None:
         self._cache: dict[str, str] = {}
         self._limit = limit
 
@@ -97,7 +97,7 @@ _NUMBER = re.compile(r"#(\d+)")
 # A complete event after its lane's head: ts and dur in µs with 3 decimals, exact to the ns
 # for any run shorter than days, which Perfetto reads back as the same ns (llround).
 _X = '%s%.3f,"dur":%.3f,%s'
-_SLICE = 2000  # requests derived at a time: bars and lanes of a whole 100k-request run would double its memory
+_SLICE = 1000  # requests derived at a time: bars and lanes of a whole 100k-request run would double its memory
 
 
 def _pad_numbers(label: str) -> str:
@@ -156,7 +156,7 @@ class _TraceWriter:
             tid = self.next_tid
             self.next_tid += 1
         self.parts.append(
-            f',\n{{"ph":"M","pid":{pid},"tid":{tid},"name":"thread_name","args":{{"name":{self.s(name)}}}}}'
+            f',\n{{"ph":"M","pid":{pid},"tid":{tid},"name":"thread_name","args":{{"name":{encode_basestring(name)}}}}}'
         )
         return f',\n{{"ph":"X","pid":{pid},"tid":{tid},"ts":'
 
@@ -214,7 +214,9 @@ class _TraceWriter:
                                 tails[key] = head_of_tail
                         thread = labels.get(item.thread_id)
                         if thread is None:
-                            thread = labels[item.thread_id] = s(label_of(item.thread_id)) + "}}"
+                            thread = s(label_of(item.thread_id)) + "}}"
+                            if len(labels) < 20_000:
+                                labels[item.thread_id] = thread
                         tail = head_of_tail + thread
                     add(_X % (head, (start - origin) / 1000, (item.end_ns - start) / 1000, tail))
 
@@ -246,13 +248,17 @@ class _TraceWriter:
             self.flush()
 
     def _thread_lane(self, thread_id: int, label: str, spans: list[Phase]) -> None:
-        s, thread_tails, add, origin = self.s, self.thread_tails, self.parts.append, self.origin
+        s, thread_tails, origin = self.s, self.thread_tails, self.origin
         label = _pad_numbers(label)
         loop = thread_id == self.record.loop_thread_id
         for k, sub in enumerate(nest_into_lanes(spans), start=1):
             name = label if k == 1 else f"{label} · overlap {k:02d}"
             head = self.lane(THREADS_PID, name, THREADS_PID if loop and k == 1 else None)
-            for item in sub:
+            add = self.parts.append
+            for n, item in enumerate(sub, start=1):
+                if n % _CHUNK == 0:  # the loop's lane alone can hold most of a run's spans
+                    self.flush()
+                    add = self.parts.append
                 start = item.start_ns
                 key = (item.phase, item.detail)
                 tail = thread_tails.get(key)
