@@ -64,6 +64,8 @@ def _serve_standalone(tracing: bool) -> None:
 
     prepare_database()
     collector.enabled = tracing
+    if tracing:
+        collector.start_recording()  # the collector keeps nothing outside a recording run
     sock = engine.server.bind_loopback(0)
     config = uvicorn.Config(
         asgi_application(), loop="asyncio", http="h11", lifespan="off", access_log=False, log_level="warning"
@@ -81,6 +83,8 @@ def _serve_embedded(kind: str, tracing: bool) -> None:
 
     prepare_database()  # sync ORM: before the loop starts
     collector.enabled = tracing
+    if tracing:
+        collector.start_recording()  # the collector keeps nothing outside a recording run
 
     async def main() -> None:
         server = EmbeddedServer(asgi_application(), port=0)

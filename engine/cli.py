@@ -340,10 +340,9 @@ def _measure(config: Any, port: int, loop_kind: str) -> tuple[Any, int | None]:
 def _report(record: Any, as_json: bool, *, to_stderr: bool) -> None:
     """Print the summary: on stdout, or on stderr when an export has taken stdout.  A reader
     that went away (``| head``) ends the printing, not the command: the exports still follow."""
-    from .stats import compute
     from .textview import text_timeline
 
-    stats = compute(record)
+    stats = record.final_stats()  # computed once, shared with the exports
     out = sys.stderr if to_stderr else sys.stdout
     try:
         if as_json:

@@ -1,104 +1,308 @@
-"""Exports of a run record: Chrome Trace Event JSON (opens in Perfetto), CSV of requests, the record as JSON."""
+"""Exports of a run record: Chrome Trace Event JSON (opens in Perfetto), CSV of requests, the record as JSON.
+
+Each file is written as it is produced, a few thousand records at a time: a 100,000-request
+run would otherwise build its whole document in memory (a list of a million event dicts,
+then one string of all of them) and need several times the record's own size to save it.
+The run's stats are computed once (``RunRecord.final_stats``) and shared by every export.
+"""
 
 from __future__ import annotations
 
 import csv
 import dataclasses
 import json
+import re
+from collections.abc import Callable, Iterable, Iterator
+from json.encoder import encode_basestring
+from operator import attrgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
-from .phases import request_bars, thread_lanes
-from .record import RunRecord
-from .stats import compute
+from .phases import Phase, RequestBar, request_bars, thread_lanes
+from .record import ClientRequest, RunRecord, ServerRequest
 
 REQUESTS_PID = 1
 THREADS_PID = 2
+# Perfetto badges the lane whose tid equals its pid as the process's main thread: that is
+# the event loop's lane (tid THREADS_PID) and no other; every other lane's tid is above the pids.
+FIRST_LANE_TID = 10
+LAG_COUNTER = "event loop lag (ms)"
+_CHUNK = 4096  # records (or events) formatted before each write
 
 
-def _us(ns: int, origin: int) -> float:
-    return round((ns - origin) / 1000, 3)
+class _Strings:
+    """JSON encodings of the texts a trace repeats (phase names, thread labels, SQL), made once."""
+
+    def __init__(self, limit: int = 10_000) -> None:
+        self._cache: dict[str, str] = {}
+        self._limit = limit
+
+    def __call__(self, text: str | None) -> str:
+        if text is None:
+            return "null"
+        encoded = self._cache.get(text)
+        if encoded is None:
+            encoded = encode_basestring(text)
+            if len(self._cache) < self._limit:
+                self._cache[text] = encoded
+        return encoded
 
 
-def chrome_trace(record: RunRecord) -> dict[str, Any]:
-    """Trace Event Format: complete events (ph "X", µs), one lane (tid) per request in one
-    process and one per server thread in another, thread_name metadata, and a counter
-    track for the event loop's lag."""
-    origin = record.started_ns
-    end = record.finished_ns or max((c.done_ns or 0 for c in record.client), default=origin)
-    events: list[dict[str, Any]] = [
-        {"ph": "M", "pid": REQUESTS_PID, "tid": 0, "name": "process_name", "args": {"name": "requests"}},
-        {"ph": "M", "pid": THREADS_PID, "tid": 0, "name": "process_name", "args": {"name": "server threads"}},
-    ]
-    for lane, bar in enumerate(request_bars(record, end), start=1):
-        label = f"#{bar.client_id} {bar.path}" if bar.client_id is not None else f"(server only) {bar.path}"
-        events.append({"ph": "M", "pid": REQUESTS_PID, "tid": lane, "name": "thread_name", "args": {"name": label}})
-        events.append(
-            {
-                "ph": "X",
-                "pid": REQUESTS_PID,
-                "tid": lane,
-                "name": bar.demo or bar.path,
-                "cat": "request",
-                "ts": _us(bar.start_ns, origin),
-                "dur": _us(bar.end_ns, bar.start_ns),
-                "args": {"status": bar.status, "error": bar.error, "exception": bar.exception_type},
-            }
+# -- strict nesting ---------------------------------------------------------------------
+
+
+_start_of = attrgetter("start_ns")
+_end_of = attrgetter("end_ns")
+
+
+def nest_into_lanes(items: Iterable[Phase]) -> list[list[Phase]]:
+    """Split intervals into as few lanes as this greedy pass finds where every two either
+    nest or do not overlap: Perfetto drops a complete event that overlaps another on its
+    lane without nesting inside it.  Items are taken parents first (by start, the longer
+    first at equal starts); each goes to the first lane whose open intervals contain it."""
+    ordered = sorted(items, key=_end_of, reverse=True)
+    ordered.sort(key=_start_of)  # stable: at equal starts the longer stays first
+    # Most lanes (a request's phases) nest already: check that in one pass first.
+    stack: list[int] = []
+    for item in ordered:
+        start, end = item.start_ns, item.end_ns
+        while stack and stack[-1] <= start:
+            stack.pop()
+        if stack and end > stack[-1]:
+            break
+        stack.append(end)
+    else:
+        return [ordered]
+    lanes: list[list[Phase]] = []
+    open_ends: list[list[int]] = []  # per lane: ends of the intervals still open, innermost last
+    for item in ordered:
+        start, end = item.start_ns, item.end_ns
+        for lane, stack in zip(lanes, open_ends):
+            while stack and stack[-1] <= start:
+                stack.pop()
+            if not stack or end <= stack[-1]:
+                stack.append(end)
+                lane.append(item)
+                break
+        else:
+            lanes.append([item])
+            open_ends.append([end])
+    return lanes
+
+
+# -- Chrome trace -------------------------------------------------------------------------
+
+
+_NUMBER = re.compile(r"#(\d+)")
+# A complete event after its lane's head: ts and dur in µs with 3 decimals, exact to the ns
+# for any run shorter than days, which Perfetto reads back as the same ns (llround).
+_X = '%s%.3f,"dur":%.3f,%s'
+_SLICE = 1000  # requests derived at a time: bars and lanes of a whole 100k-request run would double its memory
+
+
+def _pad_numbers(label: str) -> str:
+    """``request thread #7`` -> ``request thread #0007``: viewers sort lane names as strings."""
+    return _NUMBER.sub(lambda m: f"#{int(m.group(1)):04d}", label)
+
+
+def _slices(record: RunRecord) -> Iterator[RunRecord]:
+    """The record in slices of requests (each a RunRecord of its own, sharing everything
+    else), so that ``request_bars`` and ``thread_lanes`` need memory for one slice at a time."""
+    clients = list(record.client)
+    by_client = record.server_by_client_id()
+    labels = record.thread_labels()  # made once, shared by every slice
+
+    def part(client: list[ClientRequest], server: list[ServerRequest]) -> RunRecord:
+        piece = dataclasses.replace(record, client=client, server=server, lag=[])
+        piece._thread_labels = labels
+        return piece
+
+    for i in range(0, len(clients), _SLICE):
+        chunk = clients[i : i + _SLICE]
+        yield part(chunk, [by_client[c.id] for c in chunk if c.id in by_client])
+    alone = [s for s in list(record.server) if s.client_id is None]
+    for i in range(0, len(alone), _SLICE):
+        yield part([], alone[i : i + _SLICE])
+
+
+class _TraceWriter:
+    """Writes the Trace Event Format document event by event."""
+
+    def __init__(self, record: RunRecord, out: TextIO) -> None:
+        self.record = record
+        self.origin = record.started_ns
+        self.out = out
+        self.parts: list[str] = []
+        self.s = _Strings()
+        self.next_tid = FIRST_LANE_TID
+        self.labels: dict[int | None, str] = {None: ""}
+        self.tails: dict[tuple[str, str], str] = {}
+        self.thread_tails: dict[tuple[str, str], str] = {}
+        self.encoded_labels: dict[int | None, str] = {}  # thread id -> its label in JSON, closing the args
+
+    def flush(self) -> None:
+        self.out.write("".join(self.parts))
+        self.parts = []
+
+    def thread_label(self, thread_id: int | None) -> str:
+        label = self.labels.get(thread_id)
+        if label is None:
+            label = self.labels[thread_id] = self.record.thread_label(thread_id) if thread_id else ""  # type: ignore[arg-type]
+        return label
+
+    def lane(self, pid: int, name: str, tid: int | None = None) -> str:
+        """Name a new lane; return the head of its complete events."""
+        if tid is None:
+            tid = self.next_tid
+            self.next_tid += 1
+        self.parts.append(
+            f',\n{{"ph":"M","pid":{pid},"tid":{tid},"name":"thread_name","args":{{"name":{encode_basestring(name)}}}}}'
         )
-        for phase in bar.phases:
-            events.append(
-                {
-                    "ph": "X",
-                    "pid": REQUESTS_PID,
-                    "tid": lane,
-                    "name": phase.phase,
-                    "cat": "phase",
-                    "ts": _us(phase.start_ns, origin),
-                    "dur": _us(phase.end_ns, phase.start_ns),
-                    "args": {
-                        "detail": phase.detail,
-                        "thread": record.thread_label(phase.thread_id) if phase.thread_id else "",
-                    },
-                }
-            )
-    # Thread idents are 64-bit addresses; trace viewers want small lane numbers.
-    for tid, lane in enumerate(thread_lanes(record), start=1):
-        events.append({"ph": "M", "pid": THREADS_PID, "tid": tid, "name": "thread_name", "args": {"name": lane.label}})
-        for span in lane.spans:
-            events.append(
-                {
-                    "ph": "X",
-                    "pid": THREADS_PID,
-                    "tid": tid,
-                    "name": span.phase,
-                    "cat": "thread",
-                    "ts": _us(span.start_ns, origin),
-                    "dur": _us(span.end_ns, span.start_ns),
-                    "args": {"detail": span.detail},
-                }
-            )
-    for sample in list(record.lag):
-        events.append(
-            {
-                "ph": "C",
-                "pid": THREADS_PID,
-                "tid": 0,
-                "name": "event loop lag (ms)",
-                "ts": _us(sample.t_ns, origin),
-                "args": {"lag": round(sample.lag_ns / 1e6, 3)},
-            }
+        return f',\n{{"ph":"X","pid":{pid},"tid":{tid},"ts":'
+
+    def write(self) -> None:
+        record, out = self.record, self.out
+        out.write('{"displayTimeUnit":"ms","traceEvents":[\n')
+        out.write(f'{{"ph":"M","pid":{REQUESTS_PID},"tid":0,"name":"process_name","args":{{"name":"requests"}}}}')
+        self.parts.append(
+            f',\n{{"ph":"M","pid":{THREADS_PID},"tid":0,"name":"process_name","args":{{"name":"server threads"}}}}'
+            f',\n{{"ph":"M","pid":{REQUESTS_PID},"tid":0,"name":"process_sort_index","args":{{"sort_index":1}}}}'
+            f',\n{{"ph":"M","pid":{THREADS_PID},"tid":0,"name":"process_sort_index","args":{{"sort_index":2}}}}'
         )
-    return {
-        "traceEvents": events,
-        "displayTimeUnit": "ms",
-        "otherData": {"target": record.config.target, **record.versions, "verdict": compute(record).verdict},
-    }
+        self._lag()
+        parts = list(_slices(record))
+        self._threads(parts)
+        width = len(str(max((c.id for c in list(record.client)), default=0)))
+        end = record.finished_ns or max((c.done_ns or 0 for c in list(record.client)), default=self.origin)
+        for part in parts:
+            self._request_lanes(request_bars(part, end), width)
+            self.flush()
+        self.flush()
+        stats = record.final_stats()
+        other = {"target": record.config.target, **record.versions, "verdict": stats.verdict}
+        out.write(f'\n],"otherData":{json.dumps(other)}}}\n')
+
+    def _request_lanes(self, bars: list[RequestBar], width: int) -> None:
+        """One lane per request (more when its phases overlap without nesting, e.g. the
+        thread hops of ``asyncio.gather``): the whole request, then its phases inside."""
+        s, label_of, tails, parts, origin = self.s, self.thread_label, self.tails, self.parts, self.origin
+        labels = self.encoded_labels
+        add = parts.append
+        for bar in bars:
+            name = f"(server only) {bar.path}" if bar.client_id is None else f"#{bar.client_id:0{width}d} {bar.path}"
+            whole = Phase("", bar.start_ns, bar.end_ns)
+            lanes = nest_into_lanes([whole, *bar.phases])
+            for k, lane in enumerate(lanes, start=1):
+                head = self.lane(REQUESTS_PID, name if k == 1 else f"{name} · overlap {k:02d}")
+                for item in lane:
+                    start = item.start_ns
+                    if item is whole:
+                        tail = f'"name":{s(bar.demo or bar.path)},"cat":"request","args":{{"status":'
+                        tail += "null" if bar.status is None else str(bar.status)
+                        if bar.error is not None:
+                            tail += f',"error":{s(bar.error)}'
+                        if bar.exception_type is not None:
+                            tail += f',"exception":{s(bar.exception_type)}'
+                        tail += "}}"
+                    else:
+                        key = (item.phase, item.detail)
+                        head_of_tail = tails.get(key)
+                        if head_of_tail is None:
+                            phase, detail = s(item.phase), s(item.detail)
+                            head_of_tail = f'"name":{phase},"cat":"phase","args":{{"detail":{detail},"thread":'
+                            if len(tails) < 100_000:
+                                tails[key] = head_of_tail
+                        thread = labels.get(item.thread_id)
+                        if thread is None:
+                            thread = s(label_of(item.thread_id)) + "}}"
+                            if len(labels) < 20_000:
+                                labels[item.thread_id] = thread
+                        tail = head_of_tail + thread
+                    add(_X % (head, (start - origin) / 1000, (item.end_ns - start) / 1000, tail))
+
+    def _threads(self, parts: list[RunRecord]) -> None:
+        """One lane per server thread of the run (the event loop's first, as the process's
+        main thread), split where its spans overlap without nesting: several requests'
+        views awaiting on the loop at once, or their thread hops waiting at once.  A thread
+        seen in one slice of requests is written with that slice; one seen in several (the
+        loop, a pool's threads) is gathered and written at the end."""
+        record = self.record
+        first_seen: dict[int, int] = {}
+        in_several = {record.loop_thread_id}
+        for n, part in enumerate(parts):
+            for thread_id in {span.thread_id for server in part.server for span in server.spans}:
+                if first_seen.setdefault(thread_id, n) != n:
+                    in_several.add(thread_id)
+        shared: dict[int, list[Phase]] = {}
+        labels: dict[int, str] = {}
+        for part in parts:
+            for lane in thread_lanes(part):
+                if lane.thread_id in in_several:
+                    shared.setdefault(lane.thread_id, []).extend(lane.spans)
+                    labels[lane.thread_id] = lane.label
+                else:
+                    self._thread_lane(lane.thread_id, lane.label, lane.spans)
+            self.flush()
+        for thread_id in sorted(shared, key=lambda t: t != record.loop_thread_id):
+            self._thread_lane(thread_id, labels[thread_id], shared.pop(thread_id))
+            self.flush()
+
+    def _thread_lane(self, thread_id: int, label: str, spans: list[Phase]) -> None:
+        s, thread_tails, origin = self.s, self.thread_tails, self.origin
+        label = _pad_numbers(label)
+        loop = thread_id == self.record.loop_thread_id
+        for k, sub in enumerate(nest_into_lanes(spans), start=1):
+            name = label if k == 1 else f"{label} · overlap {k:02d}"
+            head = self.lane(THREADS_PID, name, THREADS_PID if loop and k == 1 else None)
+            add = self.parts.append
+            for n, item in enumerate(sub, start=1):
+                if n % _CHUNK == 0:  # the loop's lane alone can hold most of a run's spans
+                    self.flush()
+                    add = self.parts.append
+                start = item.start_ns
+                key = (item.phase, item.detail)
+                tail = thread_tails.get(key)
+                if tail is None:
+                    tail = f'"name":{s(item.phase)},"cat":"thread","args":{{"detail":{s(item.detail)}}}}}'
+                    if len(thread_tails) < 100_000:
+                        thread_tails[key] = tail
+                add(_X % (head, (start - origin) / 1000, (item.end_ns - start) / 1000, tail))
+
+    def _lag(self) -> None:
+        """The loop's lag as a counter in which a late heartbeat covers the time it measured:
+        a sample that woke ``lag`` late at ``t`` reads ``lag`` from ``t - lag`` and drops back
+        to 0 at ``t``, so a 1 s stall reads 1 s across the frozen second, not after it."""
+        origin, add, last = self.origin, self.parts.append, None
+        head = f',\n{{"ph":"C","pid":{THREADS_PID},"tid":{THREADS_PID},"name":"{LAG_COUNTER}","ts":'
+        for sample in list(self.record.lag):
+            t, lag = sample.t_ns, sample.lag_ns
+            begin = t - lag if last is None else max(last, t - lag)
+            add(f'{head}{(begin - origin) / 1000:.3f},"args":{{"lag":{lag / 1e6:.3f}}}}}')
+            add(f'{head}{(t - origin) / 1000:.3f},"args":{{"lag":0}}}}')
+            last = t
+        self.flush()
 
 
 def write_chrome_trace(record: RunRecord, path: str | Path) -> Path:
+    """Trace Event Format: complete events (ph "X", µs) in two processes (requests, server
+    threads), named lanes, and a counter track for the loop's lag.  Every lane's complete
+    events nest properly, so Perfetto imports all of them."""
     path = Path(path)
-    path.write_text(json.dumps(chrome_trace(record), separators=(",", ":")))
+    with path.open("w", encoding="utf-8") as out:
+        _TraceWriter(record, out).write()
     return path
+
+
+def chrome_trace(record: RunRecord) -> dict[str, Any]:
+    """The trace as one dict (small records, tests); ``write_chrome_trace`` streams it."""
+    import io
+
+    buffer = io.StringIO()
+    _TraceWriter(record, buffer).write()
+    return json.loads(buffer.getvalue())
+
+
+# -- CSV -----------------------------------------------------------------------------------
 
 
 CSV_COLUMNS = (
@@ -131,12 +335,13 @@ def write_csv(record: RunRecord, path: str | Path) -> Path:
     def ms(ns: int | None) -> str:
         return "" if ns is None else f"{(ns - origin) / 1e6:.3f}"
 
-    with path.open("w", newline="") as handle:
+    with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(CSV_COLUMNS)
+        rows = []
         for c in list(record.client):
             s = by_client.get(c.id)
-            writer.writerow(
+            rows.append(
                 [
                     c.id,
                     c.demo,
@@ -157,17 +362,87 @@ def write_csv(record: RunRecord, path: str | Path) -> Path:
                     len({sp.thread_id for sp in s.spans}) if s else "",
                 ]
             )
+            if len(rows) >= _CHUNK:
+                writer.writerows(rows)
+                rows = []
+        writer.writerows(rows)
+    return path
+
+
+# -- the record as JSON ---------------------------------------------------------------------
+
+
+def _plain_of(cls: type, nested: dict[str, Callable[[Any], Any]] | None = None) -> Callable[[Any], dict[str, Any]]:
+    """A fast ``dataclasses.asdict`` for one flat dataclass: a dict display of its fields,
+    made once per class, with ``nested`` converters for fields that hold other records."""
+    nested = nested or {}
+    names = [f.name for f in dataclasses.fields(cls) if not f.name.startswith("_")]
+    assert all(name.isidentifier() for name in names)
+    items = ", ".join(f"{name!r}: " + (f"_{name}(o.{name})" if name in nested else f"o.{name}") for name in names)
+    return eval(f"lambda o: {{{items}}}", {f"_{name}": convert for name, convert in nested.items()})  # noqa: S307
+
+
+def _json_arrays(out: TextIO, items: list[Any], plain: Callable[[Any], Any]) -> None:
+    """A JSON array of ``items``, encoded a chunk at a time (C encoder, bounded memory)."""
+    out.write("[")
+    for i in range(0, len(items), _CHUNK):
+        chunk = json.dumps([plain(x) for x in items[i : i + _CHUNK]], default=str, separators=(",", ":"))
+        out.write(("," if i else "") + chunk[1:-1])
+    out.write("]")
+
+
+@dataclasses.dataclass(slots=True)
+class _Rows:
+    """A list field of the record and the converter of its items."""
+
+    items: list[Any]
+    plain: Callable[[Any], Any]
+
+
+def _record_parts(record: RunRecord) -> Iterator[tuple[str, Any]]:
+    """The record's fields in order: small ones as values, the request lists as ``_Rows``."""
+    from .record import LagSample, Span
+
+    span = _plain_of(Span)
+    lists = {
+        "client": _plain_of(ClientRequest),
+        "server": _plain_of(ServerRequest, {"spans": lambda spans: [span(x) for x in list(spans)]}),
+        "lag": _plain_of(LagSample),
+    }
+    for f in dataclasses.fields(record):
+        if f.name.startswith("_"):
+            continue
+        value = getattr(record, f.name)
+        if f.name in lists:
+            yield f.name, _Rows(list(value), lists[f.name])
+        elif f.name == "thread_names":
+            yield f.name, {str(k): v for k, v in list(value.items())}
+        elif dataclasses.is_dataclass(value):
+            yield f.name, dataclasses.asdict(value)
+        else:
+            yield f.name, value
+
+
+def write_json(record: RunRecord, path: str | Path) -> Path:
+    """The whole record (every field, every request and span) with its stats, streamed."""
+    path = Path(path)
+    with path.open("w", encoding="utf-8") as out:
+        out.write("{")
+        for i, (name, value) in enumerate(_record_parts(record)):
+            out.write(("," if i else "") + json.dumps(name) + ":")
+            if isinstance(value, _Rows):
+                _json_arrays(out, value.items, value.plain)
+            else:
+                out.write(json.dumps(value, default=str))
+        out.write(',"stats":' + json.dumps(record.final_stats().as_dict(), default=str) + "}")
     return path
 
 
 def record_dict(record: RunRecord) -> dict[str, Any]:
-    data = dataclasses.asdict(record)
-    data["thread_names"] = {str(k): v for k, v in record.thread_names.items()}
-    data["stats"] = compute(record).as_dict()
+    """The record as one dict (what ``write_json`` writes)."""
+    data = {
+        name: ([value.plain(x) for x in value.items] if isinstance(value, _Rows) else value)
+        for name, value in _record_parts(record)
+    }
+    data["stats"] = record.final_stats().as_dict()
     return data
-
-
-def write_json(record: RunRecord, path: str | Path) -> Path:
-    path = Path(path)
-    path.write_text(json.dumps(record_dict(record), default=str))
-    return path

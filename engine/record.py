@@ -16,6 +16,19 @@ from .config import RunConfig
 
 __all__ = ["ClientRequest", "LagSample", "RunRecord", "ServerRequest", "Span"]
 
+_MAX_SHARED = 10_000
+_shared_texts: dict[str, str] = {}
+
+
+def _shared(text: str) -> str:
+    """One copy of a text many records repeat (bounded: beyond the limit each keeps its own)."""
+    kept = _shared_texts.get(text)
+    if kept is None:
+        if len(_shared_texts) >= _MAX_SHARED or not isinstance(text, str):
+            return text
+        kept = _shared_texts.setdefault(text, text)
+    return kept
+
 
 @dataclass(slots=True)
 class ClientRequest:
@@ -34,6 +47,11 @@ class ClientRequest:
     status: int | None = None
     bytes: int = 0
     error: str | None = None
+
+    def __post_init__(self) -> None:
+        # Every request of a stream repeats its demo id and URL; keep one copy of each.
+        self.demo = _shared(self.demo)
+        self.url = _shared(self.url)
 
     @property
     def finished(self) -> bool:
@@ -69,6 +87,8 @@ class RunRecord:
     interrupted: bool = False  # a SIGINT/SIGTERM ended the run (``stopped`` is set too)
     notes: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+    _thread_labels: dict[int, str] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _stats_cache: tuple[Any, Any] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def finished(self) -> bool:
@@ -80,12 +100,44 @@ class RunRecord:
     def thread_label(self, thread_id: int) -> str:
         """Say what a thread is for, not only its name: asgiref gives each request's
         thread-sensitive context a one-thread ``ThreadPoolExecutor``; ``asyncio_N`` are the
-        loop's default pool, used by ``sync_to_async(thread_sensitive=False)``."""
+        loop's default pool, used by ``sync_to_async(thread_sensitive=False)``.  Each kind
+        is numbered from 1 in this run, in order of first use (the names' own numbers
+        count for the whole process, and OS thread ids are reused)."""
         if thread_id == self.loop_thread_id:
             return "event loop (main thread)"
-        name = self.thread_names.get(thread_id, f"thread {thread_id}")
-        if name.startswith("ThreadPoolExecutor-"):  # ThreadPoolExecutor-34_0: executor 34
-            return f"request thread #{name.removeprefix('ThreadPoolExecutor-').split('_')[0]}"
-        if name.startswith("asyncio_"):
-            return f"thread pool #{name.removeprefix('asyncio_')}"
-        return name
+        label = self.thread_labels().get(thread_id)
+        return label if label is not None else f"thread {thread_id}"
+
+    def thread_labels(self) -> dict[int, str]:
+        """Every thread's label but the loop's (``thread_label``), made once per new thread seen."""
+        labels = self._thread_labels
+        if len(labels) != len(self.thread_names):
+            labels = self._thread_labels = _label_threads(self.thread_names)
+        return labels
+
+    def final_stats(self) -> Any:
+        """The run's ``RunStats``, computed once when the run is over (every export and the
+        summary share it); a live record is computed afresh each time."""
+        from .stats import compute
+
+        if not self.finished:
+            return compute(self)
+        key = (self.finished_ns, len(self.client), len(self.server), len(self.lag))
+        cached = self._stats_cache
+        if cached is None or cached[0] != key:
+            cached = self._stats_cache = (key, compute(self))
+        return cached[1]
+
+
+def _label_threads(names: dict[int, str]) -> dict[int, str]:
+    kinds = {"ThreadPoolExecutor-": "request thread", "asyncio_": "thread pool"}
+    counts = dict.fromkeys(kinds.values(), 0)
+    labels = {}
+    for thread_id, name in list(names.items()):
+        kind = next((label for prefix, label in kinds.items() if name.startswith(prefix)), None)
+        if kind is None:
+            labels[thread_id] = name
+        else:
+            counts[kind] += 1
+            labels[thread_id] = f"{kind} #{counts[kind]}"
+    return labels

@@ -38,9 +38,12 @@ class TracedApplication:
         self.collector = collector
 
     async def __call__(self, scope: Scope, receive, send) -> None:
-        if not self.collector.enabled:
-            # Tracing off (the benchmark's baseline): nothing is recorded, and with no current
-            # request every other hook takes its fast path too.
+        if not (self.collector.enabled and self.collector.recording):
+            # Tracing off (the benchmark's baseline) or no run recording (``serve``, an idle
+            # window): nothing is kept, and with no current request every other hook takes
+            # its fast path too.
+            if scope["type"] == "lifespan":
+                return
             await self.app(scope, receive, send)
             return
         if scope["type"] != "http":
@@ -50,12 +53,13 @@ class TracedApplication:
             await self.app(scope, receive, send)
             return
         collector = self.collector
+        shared = collector.shared
         request = ServerRequest(
             id=collector.new_request_id(),
             client_id=_client_id(scope),
-            method=scope.get("method", "GET"),
-            path=scope.get("path", ""),
-            query=scope.get("query_string", b"").decode("latin-1"),
+            method=shared(scope.get("method", "GET")),
+            path=shared(scope.get("path", "")),
+            query=shared(scope.get("query_string", b"").decode("latin-1")),
             arrival_ns=now_ns(),
             thread_id=collector.note_thread(),
             parent_id=_client_id(scope, PARENT_ID_HEADER),

@@ -5,11 +5,21 @@ so readers such as the live timeline can look at ``requests`` and ``lag`` while 
 going without locks.  The request a piece of code belongs to travels in a context
 variable, which asgiref copies into every ``sync_to_async`` thread, so an SQL query run
 on a worker thread still knows its request.
+
+Nothing is kept while no run records: ``serve`` may answer requests for days, and each
+one kept would be memory never given back.
+
+Threads are identified per run, not by their OS ident: the OS reuses the ident of a thread
+that has ended, so a run that starts a thread per request would otherwise see thousands
+of threads as a hundred.  A thread gets the next small number (from 1, in order of first
+use) the first time it records something in a run; the number lives in a thread-local,
+which a new thread never inherits even when it is given an old one's ident.
 """
 
 from __future__ import annotations
 
 import contextvars
+import gc
 import threading
 import time
 from collections.abc import Iterator
@@ -23,28 +33,51 @@ current_request: contextvars.ContextVar[ServerRequest | None] = contextvars.Cont
     "explorer_current_request", default=None
 )
 
+# Texts repeated by every request (paths, SQL, span names) are kept once per run, up to
+# this many distinct ones: beyond it (a client inventing paths) each request keeps its own.
+MAX_SHARED_STRINGS = 10_000
+
 
 class TraceCollector:
     def __init__(self) -> None:
         self.enabled = True
-        # Lag samples are kept only while a run is being recorded, so an idle window
-        # does not grow memory forever.
+        # Requests and lag samples are kept only while a run is being recorded, so an idle
+        # window or a long ``serve`` does not grow memory forever.
         self.recording = False
         self.recording_since_ns = 0
         self.recording_until_ns: int | None = None
         self.requests: list[ServerRequest] = []
         self.lag: list[LagSample] = []
         self.stalls: list = []  # watchdog.Stall: what held the loop while it was late
-        self.thread_names: dict[int, str] = {}
-        self.loop_thread_id: int | None = None
+        self.thread_names: dict[int, str] = {}  # per-run thread id -> thread name
         self._next_id = 0
         self._id_lock = threading.Lock()
+        self._run = object()  # identity of the current run: a thread's id is valid for it alone
+        self._next_thread = 0
+        self._thread_lock = threading.Lock()
+        self._local = threading.local()  # .entry: (run, thread id) of the calling thread
+        self._loop_ident: int | None = None  # OS ident of the event loop's thread (alive all along)
+        self._loop_name = ""
+        self._loop_thread_id: int | None = None
+        self._strings: dict[str, str] = {}
 
     def reset(self) -> None:
-        """Start a fresh recording (a new run): earlier requests and lag are dropped."""
-        self.requests = []
-        self.lag = []
-        self.stalls = []
+        """Start a fresh recording (a new run): earlier requests, lag and thread ids are
+        dropped; the event loop's thread is thread 1 of the new run."""
+        # The last run's garbage sweeps froze what was alive at each sweep, including the
+        # cyclic garbage of the requests then in flight: give it back to the collector.
+        gc.unfreeze()
+        with self._thread_lock:
+            self.requests = []
+            self.lag = []
+            self.stalls = []
+            self._strings = {}
+            self._run = object()
+            self.thread_names = {}
+            self._next_thread = 0
+            if self._loop_ident is not None:
+                self._next_thread = self._loop_thread_id = 1
+                self.thread_names[1] = self._loop_name
 
     def start_recording(self) -> None:
         self.recording_since_ns = now_ns()
@@ -60,13 +93,49 @@ class TraceCollector:
             self._next_id += 1
             return self._next_id
 
+    @property
+    def loop_thread_id(self) -> int | None:
+        """The event loop thread's id in the current run."""
+        return self._loop_thread_id
+
+    @loop_thread_id.setter
+    def loop_thread_id(self, thread_id: int | None) -> None:
+        # Set from the loop thread itself (``collector.loop_thread_id = collector.note_thread()``):
+        # that thread keeps the first number of every later run.
+        self._loop_ident = threading.get_ident() if thread_id is not None else None
+        self._loop_name = threading.current_thread().name
+        self._loop_thread_id = thread_id
+
     def note_thread(self, fresh: bool = False) -> int:
-        """Remember the current thread's name; return its id.  ``fresh``: a new thread that
-        may have been given the ident of one that has ended, so its name replaces that one's."""
-        ident = threading.get_ident()
-        if fresh or ident not in self.thread_names:
-            self.thread_names[ident] = threading.current_thread().name
-        return ident
+        """The calling thread's id in this run, given (and its name remembered) at first sight.
+
+        ``fresh`` (asgiref says the thread was just started) needs no special handling: a
+        new thread has no thread-local entry yet, whatever ident the OS gave it."""
+        entry = getattr(self._local, "entry", None)
+        if entry is not None and entry[0] is self._run:
+            return entry[1]
+        return self._first_sight()
+
+    def _first_sight(self) -> int:
+        with self._thread_lock:
+            if self._loop_ident == threading.get_ident() and self._loop_thread_id is not None:
+                thread_id = self._loop_thread_id
+            else:
+                self._next_thread += 1
+                thread_id = self._next_thread
+                self.thread_names[thread_id] = threading.current_thread().name
+            self._local.entry = (self._run, thread_id)
+        return thread_id
+
+    def shared(self, text: str) -> str:
+        """One copy of a text that many requests repeat (a path, an SQL statement)."""
+        strings = self._strings
+        kept = strings.get(text)
+        if kept is None:
+            if len(strings) >= MAX_SHARED_STRINGS:
+                return text
+            kept = strings.setdefault(text, text)
+        return kept
 
     def add_span(
         self,

@@ -2,7 +2,8 @@
 
 When something blocks the loop (``time.sleep`` in an ``async def`` view, CPU work, a sync
 ORM call on the loop thread), the heartbeat cannot run and its next sample shows the
-whole stall.  Samples are kept only while the collector is recording a run.
+whole stall.  Samples are kept only while the collector is recording a run.  The same
+task sweeps the run's cyclic garbage every few hundred requests (see ``garbage``).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import asyncio
 
 from .collector import TraceCollector, now_ns
+from .garbage import GarbageSweeper
 from .spans import LagSample
 
 HEARTBEAT_PERIOD_S = 0.004
@@ -17,8 +19,12 @@ HEARTBEAT_PERIOD_S = 0.004
 
 async def run_heartbeat(collector: TraceCollector, period_s: float = HEARTBEAT_PERIOD_S) -> None:
     period_ns = int(period_s * 1e9)
+    sweeper = GarbageSweeper(collector)
     while True:
         due = now_ns() + period_ns
+        # A sweep holds the loop for a few ms: after ``due``, so that the next sample counts
+        # it as the loop stall it is.
+        sweeper.sweep_if_due()
         # A sample counts if the run was being recorded when the wait began: a stall that
         # ends with the run's last response must not be dropped.
         was_recording = collector.recording

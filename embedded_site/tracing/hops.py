@@ -72,7 +72,7 @@ def install(collector: TraceCollector) -> None:
             if hop.started_ns:
                 name = _label(self)
                 loop_thread = collector.note_thread()
-                wait_name = name + NEW_THREAD if hop.new_thread else name
+                wait_name = collector.shared(name + NEW_THREAD) if hop.new_thread else name
                 collector.add_span(HOP_WAIT, wait_name, hop.submitted_ns, hop.started_ns, thread_id=loop_thread)
                 collector.add_span(HOP_RUN, name, hop.started_ns, hop.ended_ns or now_ns(), thread_id=hop.thread_id)
 

@@ -24,7 +24,7 @@ def install(collector: TraceCollector) -> None:
             error = f"{type(exc).__name__}: {exc}"
             raise
         finally:
-            collector.add_span(SQL, str(sql)[:MAX_SQL_CHARS], start, now_ns(), error)
+            collector.add_span(SQL, collector.shared(str(sql)[:MAX_SQL_CHARS]), start, now_ns(), error)
 
     def on_connect(sender, connection, **kwargs):
         if record_query not in connection.execute_wrappers:
