@@ -19,7 +19,6 @@ overlapped.
 from __future__ import annotations
 
 import heapq
-import re
 from collections import deque
 from collections.abc import Iterable, Iterator
 from operator import attrgetter
@@ -240,7 +239,9 @@ class LaneBuilder:
         if loop_tid is not None and loop_tid not in self._by_thread:
             self._by_thread[loop_tid], first[loop_tid] = {}, 0  # always there, even when it ran nothing
         order = sorted(self._by_thread, key=lambda t: (t != loop_tid, first[t], t))
-        labels = number_labels([self.record.thread_label(t) for t in order])
+        # The record numbers each kind of thread from 1 per run in order of first use, so a lane
+        # built from a slice of the run keeps the thread's own number.
+        labels = [self.record.thread_label(t) for t in order]
         lanes = []
         for tid, label in zip(order, labels):
             groups = self._by_thread[tid]
@@ -250,25 +251,6 @@ class LaneBuilder:
                 spans.extend(group)
             lanes.append(ThreadLane(tid, label, spans))
         return lanes
-
-
-_NUMBERED = re.compile(r"^(.*#)(\d+)$")
-
-
-def number_labels(labels: list[str]) -> list[str]:
-    """Renumber "kind #N" labels from 1 per kind, in the given order (a session-wide counter such
-    as asgiref's executor number says nothing about this run)."""
-    counters: dict[str, int] = {}
-    out = []
-    for label in labels:
-        match = _NUMBERED.match(label)
-        if match is None:
-            out.append(label)
-            continue
-        kind = match.group(1)
-        counters[kind] = counters.get(kind, 0) + 1
-        out.append(f"{kind}{counters[kind]}")
-    return out
 
 
 def _subtract(a: int, b: int, holes: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -531,7 +513,6 @@ __all__ = [
     "in_flight_steps",
     "lag_intervals",
     "mark_outliers",
-    "number_labels",
     "server_only_bar",
     "server_phases",
     "visible_segments",

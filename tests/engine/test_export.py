@@ -8,7 +8,7 @@ import json
 import pytest
 
 from engine.export import REQUESTS_PID, THREADS_PID, nest_into_lanes, write_chrome_trace, write_csv, write_json
-from engine.phases import SPAN_PHASE, Phase
+from engine.phases import BLOCKING, SPAN_PHASE, Phase
 from engine.stats import compute
 from tests.engine.test_cli import cli
 
@@ -137,7 +137,7 @@ def test_a_scenario_trace_nests_on_every_lane_and_the_lag_covers_the_stall(tmp_p
     rise, fall = lag[worst]["ts"] / 1000, lag[worst + 1]["ts"] / 1000  # ms
     assert lag[worst + 1]["args"]["lag"] == 0
     assert abs(fall - rise - stall_ms) < 1.0
-    sleep = next(e for e in doc["traceEvents"] if e["ph"] == "X" and e["name"] == "blocking call")
+    sleep = next(e for e in doc["traceEvents"] if e["ph"] == "X" and e["name"] == BLOCKING)
     sleep_start, sleep_end = sleep["ts"] / 1000, (sleep["ts"] + sleep["dur"]) / 1000
     assert rise <= sleep_start + 5 and fall >= sleep_end, "the raised counter covers the blocking call"
 
