@@ -12,6 +12,7 @@ from .facts import Facts
 from .measure import fmt_s
 
 LONG_STALL_NS = 100_000_000
+SEVERE_STALL_NS = 200_000_000
 
 
 def site_of(place: str) -> str:
@@ -66,7 +67,12 @@ def loop_blocked(facts: Facts) -> Finding | None:
     }
     if longest < LONG_STALL_NS and stalls >= 3:
         return None  # many short stalls: a saturated loop (see saturation), not one blocking call
-    severe = blocked_ns >= LONG_STALL_NS and (share >= 0.25 or longest >= 0.1 * wall_ns)
+    # A problem when the blocked loop is what the run was about: most of it, or one stall
+    # that held everyone for a good part of it.  Less (Django starting fifty threads at once
+    # under load, a cold first request) is listed under the headline, not made it.
+    severe = blocked_ns >= LONG_STALL_NS and (
+        share >= 0.5 or (longest >= SEVERE_STALL_NS and longest >= 0.25 * wall_ns)
+    )
     if not where:
         at = ""
     elif where.startswith(WAITING):
