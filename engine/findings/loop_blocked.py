@@ -12,6 +12,7 @@ from .facts import Facts
 from .measure import fmt_s
 
 LONG_STALL_NS = 100_000_000
+SEVERE_STALL_NS = 200_000_000
 
 
 def site_of(place: str) -> str:
@@ -21,9 +22,9 @@ def site_of(place: str) -> str:
     return place.rsplit(", ", 1)[-1] if " in " in place.rsplit(", ", 1)[-1] else place
 
 
-def culprit(facts: Facts) -> tuple[str, float, float]:
-    """(where the loop was held longest, seconds there, share of the blocked time) from the
-    watchdog's stalls inside the run."""
+def culprit(facts: Facts) -> tuple[str, float, float, str]:
+    """(where the loop was held longest, seconds there, share of the blocked time, the three
+    places held longest with their seconds) from the watchdog's stalls inside the run."""
     seconds: Counter[str] = Counter()
     inner: dict[str, Counter[str]] = {}
     for stall in list(getattr(facts.record, "stalls", ())):
@@ -36,12 +37,13 @@ def culprit(facts: Facts) -> tuple[str, float, float]:
             seconds[site] += held
             inner.setdefault(site, Counter())[where] += held
     if not seconds:
-        return ("", 0.0, 0.0)
+        return ("", 0.0, 0.0, "")
     site, held = seconds.most_common(1)[0]
+    others = "; ".join(f"{where} {s:.2f} s" for where, s in seconds.most_common(3))
     where = inner[site].most_common(1)[0][0]
     if inner[site][where] < 0.5 * held:
         where = site  # no one innermost place dominates (a render): name the project line only
-    return (where, held, min(1.0, held / max(1e-9, facts.blocked_ns / 1e9)))
+    return (where, held, min(1.0, held / max(1e-9, facts.blocked_ns / 1e9)), others)
 
 
 @rule("loop-blocked")
@@ -53,7 +55,7 @@ def loop_blocked(facts: Facts) -> Finding | None:
     share = min(1.0, blocked_ns / wall_ns)
     stalls = len(facts.blocked)
     longest = max(e - s for s, e in facts.blocked)
-    where, held_s, held_share = culprit(facts)
+    where, held_s, held_share, top = culprit(facts)
     evidence = {
         "blocked_s": round(blocked_ns / 1e9, 3),
         "wall_s": round(wall_ns / 1e9, 3),
@@ -63,10 +65,16 @@ def loop_blocked(facts: Facts) -> Finding | None:
         "culprit": where,
         "culprit_s": round(held_s, 3),
         "culprit_share": round(held_share, 2),
+        "culprits": top,
     }
     if longest < LONG_STALL_NS and stalls >= 3:
         return None  # many short stalls: a saturated loop (see saturation), not one blocking call
-    severe = blocked_ns >= LONG_STALL_NS and (share >= 0.25 or longest >= 0.1 * wall_ns)
+    # A problem when the blocked loop is what the run was about: most of it, or one stall
+    # that held everyone for a good part of it.  Less (Django starting fifty threads at once
+    # under load, a cold first request) is listed under the headline, not made it.
+    severe = blocked_ns >= LONG_STALL_NS and (
+        share >= 0.5 or (longest >= SEVERE_STALL_NS and longest >= 0.25 * wall_ns)
+    )
     if not where:
         at = ""
     elif where.startswith(WAITING):

@@ -77,7 +77,7 @@ async def async_sleep(request: HttpRequest, delay: float) -> JsonResponse:
     checks=(
         evidence("views-at-once", "at_once_ratio", ">=", 0.9, "views at once ≥ 0.9 × requests in flight"),
         stat("distinct_server_threads", ">=", 10, "one thread per request (≥ 10 threads)"),
-        lacks("loop-blocked", "culprit", "in sync_sleep", "the loop was never held in the view"),
+        lacks("loop-blocked", "culprits", "in sync_sleep", "the loop was never held in the view"),
     ),
 )
 def sync_sleep(request: HttpRequest, delay: float) -> JsonResponse:
@@ -130,7 +130,7 @@ async def blocking_sleep(request: HttpRequest, delay: float) -> JsonResponse:
         evidence(
             "views-at-once", "at_once_ratio", "<", 0.9, "not fully concurrent: fewer views at once than in flight"
         ),
-        lacks("loop-blocked", "culprit", "blocking_io", "the blocking code never held the loop"),
+        lacks("loop-blocked", "culprits", "blocking_io", "the blocking code never held the loop"),
     ),
 )
 async def sync_to_async_threadpool(request: HttpRequest, delay: float) -> JsonResponse:

@@ -28,7 +28,7 @@ ROWS = Param("rows", 200, 1, 1000, "book rows in the rendered table", " rows")
     checks=(
         found("loop-blocked", "the render blocks the loop"),
         stat("blocked_share", ">=", 0.5, "renders back to back: loop blocked ≥ 50 % of the run"),
-        evidence("loop-blocked", "culprit", "contains", "in template_render", "the culprit is the render() line"),
+        evidence("loop-blocked", "culprits", "contains", "in template_render", "render() is among the culprits"),
     ),
 )
 async def template_render(request: HttpRequest, rows: int) -> HttpResponse:
@@ -100,7 +100,7 @@ async def template_lazy_queryset(request: HttpRequest, rows: int) -> HttpRespons
         stat("errors", "==", 0, "no request fails"),
         not_found("sql-one-after-another", "the template makes no queries of its own"),
         evidence(
-            "loop-blocked", "culprit", "contains", "in template_lazy_queryset_fixed", "render() still blocks the loop"
+            "loop-blocked", "culprits", "contains", "in template_lazy_queryset_fixed", "render() still blocks the loop"
         ),
     ),
 )
