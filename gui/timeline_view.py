@@ -32,6 +32,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QLabel, QToolTip, QWidget
 
 from engine.phases import MARKS, PHASE_HELP, PHASES, Phase, RequestBar
+from engine.stall_at import stall_at
 
 from . import theme
 from .flow_layout import FlowLayout
@@ -712,10 +713,21 @@ class TimelineCanvas(QWidget):
         """Rich text describing what is drawn at widget position (x, y), or '' if nothing."""
         hit = self.hit_at(x, y)
         if hit is None:
-            return ""
+            return self._stall_tip(x, y)
         if isinstance(hit, tuple):
             return self._span_tip(hit[1], hit[0])
         return self._bar_tip(hit)
+
+    def _stall_tip(self, x: float, y: float) -> str:
+        """Over a shaded (loop-blocked) stretch with no bar under the pointer, or over its hatched
+        band above the rows: how long the loop was blocked there, and by what."""
+        model, area = self.model, self.data_rect()
+        if model is None or not area.left() <= x <= area.right():
+            return ""
+        if not (area.top() - BLOCKED_BAND_H <= y <= area.bottom()):
+            return ""
+        sentence = stall_at(model.record, model.origin + int(self.t_of(x) * 1e6))
+        return f"<b>loop blocked</b><br>{html.escape(sentence)}" if sentence else ""
 
     def _span_tip(self, span: Phase, lane: int) -> str:
         model = self.model

@@ -177,3 +177,16 @@ def test_an_upstream_call_no_client_sent_can_be_inspected(window, gui_lab, qtbot
     assert window.selection is not None and window.selection[0] is None
     assert "server-only request" in window.details.summary.text()
     assert child.path in window.details.summary.text()
+
+
+def test_hovering_a_blocked_stretch_names_what_held_the_loop(window, gui_lab) -> None:
+    """The shaded band over a stall says how long and by what, as the loop-blocked finding does."""
+    _, loop = gui_lab
+    _run(window, loop, "blocking-sleep", 1, 1, delay=0.3)
+    stall = max(window.record.stalls, key=lambda s: s.duration_ns)
+    canvas = window.canvas
+    area = canvas.data_rect()
+    t = window.model.ms((stall.start_ns + stall.end_ns) // 2)
+    x = area.left() + (t - canvas.axis.t0) / canvas.axis.span * area.width()
+    tip = hover(canvas, x, area.top() - 2)  # the hatched band above the rows
+    assert "loop blocked" in tip and "time.sleep" in tip and "basics.py" in tip, tip
