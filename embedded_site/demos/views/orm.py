@@ -50,8 +50,9 @@ async def orm_async_read(request: HttpRequest, rows: int) -> JsonResponse:
     method="POST",
     title="Async ORM writes: acreate, aupdate, adelete",
     lesson=(
-        "Writes have async twins too: acreate, asave, aupdate, adelete. Each is one thread hop "
-        "and one statement in autocommit mode. The view deletes the book it created, so "
+        "Writes have async twins too: acreate, asave, aupdate, adelete. Each is one thread hop; "
+        "acreate and asave are one statement in autocommit mode, while adelete runs an atomic "
+        "block (it collects what to delete first). The view deletes the book it created, so "
         "repeated runs leave the table as they found it. SQLite takes one writer at a time, so "
         "under load these requests queue on the database lock, not on the event loop."
     ),
@@ -190,7 +191,9 @@ def swap_prices(first_id: int, second_id: int) -> tuple[Decimal, Decimal]:
         "connection, and a connection to one thread, while each async ORM call may hop to a "
         "thread on its own. Put the whole transaction in a sync function and call it with "
         "sync_to_async, so every statement runs on the same thread inside one atomic block. "
-        "(`with transaction.atomic():` directly in async def raises SynchronousOnlyOperation.)"
+        "(`with transaction.atomic():` directly in async def raises SynchronousOnlyOperation.) "
+        "The demo swaps two prices, answers with what it saw inside the transaction, then rolls "
+        "it back, so the table stays as it was."
     ),
     checks=(
         stat("errors", "==", 0, "no request fails"),
