@@ -3,9 +3,11 @@ stall, and what held it (the watchdog's samples of the loop thread's stack)."""
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
+from pathlib import Path
 
-from embedded_site.tracing.watchdog import WAITING
+from embedded_site.tracing.watchdog import PROJECT, WAITING
 
 from . import Finding, rule
 from .facts import Facts
@@ -22,9 +24,18 @@ def site_of(place: str) -> str:
     return place.rsplit(", ", 1)[-1] if " in " in place.rsplit(", ", 1)[-1] else place
 
 
-def culprit(facts: Facts) -> tuple[str, float, float, str]:
-    """(where the loop was held longest, seconds there, share of the blocked time, the three
-    places held longest with their seconds) from the watchdog's stalls inside the run."""
+@functools.cache
+def in_project(place: str) -> bool:
+    """Whether the place's site ("demos/views/templates.py:36 in template_render") is a file of
+    the served site's own code (the watchdog writes those relative to embedded_site/)."""
+    site = site_of(place)
+    path = site.split(":", 1)[0]
+    return bool(path) and not path.startswith("/") and (Path(PROJECT) / path).is_file()
+
+
+def _held_by_site(facts: Facts) -> tuple[Counter[str], dict[str, Counter[str]]]:
+    """Seconds the loop was held at each site, and at each innermost place under it, from the
+    watchdog's stalls inside the run."""
     seconds: Counter[str] = Counter()
     inner: dict[str, Counter[str]] = {}
     for stall in list(getattr(facts.record, "stalls", ())):
@@ -36,6 +47,13 @@ def culprit(facts: Facts) -> tuple[str, float, float, str]:
             held = (end - start) * count / stall.samples / 1e9
             seconds[site] += held
             inner.setdefault(site, Counter())[where] += held
+    return seconds, inner
+
+
+def culprit(facts: Facts) -> tuple[str, float, float, str]:
+    """(where the loop was held longest, seconds there, share of the blocked time, the three
+    places held longest with their seconds) from the watchdog's stalls inside the run."""
+    seconds, inner = _held_by_site(facts)
     if not seconds:
         return ("", 0.0, 0.0, "")
     site, held = seconds.most_common(1)[0]
@@ -44,6 +62,13 @@ def culprit(facts: Facts) -> tuple[str, float, float, str]:
     if inner[site][where] < 0.5 * held:
         where = site  # no one innermost place dominates (a render): name the project line only
     return (where, held, min(1.0, held / max(1e-9, facts.blocked_ns / 1e9)), others)
+
+
+def project_share(facts: Facts) -> float:
+    """The share of the blocked time the watchdog saw the served site's own code hold the loop."""
+    seconds, _ = _held_by_site(facts)
+    held = sum(s for site, s in seconds.items() if in_project(site))
+    return min(1.0, held / max(1e-9, facts.blocked_ns / 1e9))
 
 
 @rule("loop-blocked")
@@ -67,8 +92,13 @@ def loop_blocked(facts: Facts) -> Finding | None:
         "culprit_share": round(held_share, 2),
         "culprits": top,
     }
-    if longest < LONG_STALL_NS and stalls >= 3:
-        return None  # many short stalls: a saturated loop (see saturation), not one blocking call
+    if longest < LONG_STALL_NS and stalls >= 3 and project_share(facts) < 0.3:
+        # Many short stalls and no view of ours behind them: a saturated loop (see saturation),
+        # not a blocking call.  When a demo's own line held a good part of that time (a render
+        # repeated per request, each shorter than one long stall), that line blocked the loop.
+        # (The watchdog can only sample while the loop thread lets go of the GIL, so samples
+        # gather at its socket writes: a third of the samples is a lot for one line.)
+        return None
     # A problem when the blocked loop is what the run was about: most of it, or one stall
     # that held everyone for a good part of it.  Less (Django starting fifty threads at once
     # under load, a cold first request) is listed under the headline, not made it.

@@ -42,19 +42,20 @@ async def template_render(request: HttpRequest, rows: int) -> HttpResponse:
     title="Rendering a template in a thread",
     lesson=(
         "The same render moved off the loop with sync_to_async runs on the request's sync "
-        "thread, at the cost of a thread hop. It does not free the loop: rendering is pure "
-        "Python and needs the GIL, which the loop thread needs too, so the loop is still late "
-        "for most of the run and each render is stretched by the others. What the thread buys "
-        "is turn-taking: renders trade the GIL every few milliseconds instead of each holding "
-        "the loop to its end (the template spans of different requests overlap, each "
-        "stretched). For heavy pages render less, or cache: a thread is not a CPU."
+        "thread, at the cost of a thread hop. It frees the loop only partly: rendering is pure "
+        "Python and needs the GIL, which the loop thread needs too, so the two take turns "
+        "(every 5 ms, Python's switch interval). The loop is late for less of the run than with "
+        "render() on it, but how much less depends on how many renders run at once and on how "
+        "busy the machine is: on a quiet machine a small part of the run, on a loaded one (or "
+        "with this window painting beside it) most of it. Compare the loop-blocked share with "
+        "the twin's. For heavy pages render less, or cache: a thread is not a CPU."
     ),
     params=(ROWS,),
     twin="template-render",
     checks=(
-        found("gil-contention", "rendering in threads still holds the GIL: the loop was late"),
-        stat("blocked_share", ">=", 0.25, "loop blocked ≥ 25 % of the run"),
-        evidence("gil-contention", "work_at_once", ">=", 1.2, "renders of different requests took turns (overlapped)"),
+        stat("errors", "==", 0, "no request fails"),
+        stat("views_at_once_max", ">=", 3, "views overlapped: each render waited on its own thread, not on the loop"),
+        not_found("all-failed", "the renders succeed off the loop"),
     ),
 )
 async def template_render_thread(request: HttpRequest, rows: int) -> HttpResponse:
