@@ -102,10 +102,24 @@ def _precise_qasync_loop_class() -> type[asyncio.AbstractEventLoop]:
                 return
             super().timerEvent(event)
 
+        def kill_all(self) -> None:
+            """Stop every Qt timer still armed (qasync leaves them to die as they fire, which
+            for a long delay is a day later, long after the loop is gone)."""
+            for timerid in list(self._SimpleTimer__callbacks):
+                self.killTimer(timerid)
+            self._SimpleTimer__callbacks.clear()
+            self._deadlines.clear()
+
     class PreciseQasyncEventLoop(qasync.QEventLoop):
         def __init__(self, app: Any = None) -> None:
             super().__init__(app)
             self._timer = _PreciseSimpleTimer()  # the coarse one never had a callback yet
+
+        def close(self) -> None:
+            closing = not self.is_closed()
+            super().close()
+            if closing:
+                self._timer.kill_all()
 
     return PreciseQasyncEventLoop
 

@@ -576,3 +576,22 @@ def test_call_later_takes_a_forty_day_delay(kind: str) -> None:
         return bool(fired), result
 
     assert loops.run(main(), kind) == (False, "near")
+
+
+def test_closed_qasync_loop_leaves_no_qt_timer_armed() -> None:
+    """qasync kills a timer only when it fires; a closed loop's far-off timers (a day away,
+    re-armed) must not outlive it in Qt's dispatcher."""
+    from PySide6.QtCore import QAbstractEventDispatcher
+
+    seen: list[Any] = []
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        seen.append(loop)
+        loop.call_later(40 * 24 * 3600, lambda: None)
+        loop.call_later(3600, lambda: None)
+        await asyncio.sleep(0.01)
+
+    loops.run(main(), "qasync")
+    timer = seen[0]._timer
+    assert QAbstractEventDispatcher.instance().registeredTimers(timer) == []
