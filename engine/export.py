@@ -27,7 +27,8 @@ THREADS_PID = 2
 # the event loop's lane (tid THREADS_PID) and no other; every other lane's tid is above the pids.
 FIRST_LANE_TID = 10
 LAG_COUNTER = "event loop lag (ms)"
-_CHUNK = 4096  # records (or events) formatted before each write
+_CHUNK = 4096  # events formatted before each write
+_JSON_CHUNK = 1000  # records turned into dicts (with their spans) before each write
 
 
 class _Strings:
@@ -385,8 +386,8 @@ def _plain_of(cls: type, nested: dict[str, Callable[[Any], Any]] | None = None) 
 def _json_arrays(out: TextIO, items: list[Any], plain: Callable[[Any], Any]) -> None:
     """A JSON array of ``items``, encoded a chunk at a time (C encoder, bounded memory)."""
     out.write("[")
-    for i in range(0, len(items), _CHUNK):
-        chunk = json.dumps([plain(x) for x in items[i : i + _CHUNK]], default=str, separators=(",", ":"))
+    for i in range(0, len(items), _JSON_CHUNK):
+        chunk = json.dumps([plain(x) for x in items[i : i + _JSON_CHUNK]], default=str, separators=(",", ":"))
         out.write(("," if i else "") + chunk[1:-1])
     out.write("]")
 
