@@ -457,6 +457,8 @@ def _record_parts(record: RunRecord) -> Iterator[tuple[str, Any]]:
             yield f.name, {str(k): v for k, v in list(value.items())}
         elif dataclasses.is_dataclass(value):
             yield f.name, dataclasses.asdict(value)
+        elif isinstance(value, list) and value and dataclasses.is_dataclass(value[0]):
+            yield f.name, [dataclasses.asdict(x) for x in list(value)]  # small lists (e.g. stalls)
         else:
             yield f.name, value
 

@@ -76,6 +76,7 @@ class RunRecord:
     client: list[ClientRequest] = field(default_factory=list)
     server: list[ServerRequest] = field(default_factory=list)
     lag: list[LagSample] = field(default_factory=list)
+    stalls: list[Any] = field(default_factory=list)  # embedded_site.tracing.watchdog.Stall, what held the loop
     thread_names: dict[int, str] = field(default_factory=dict)
     loop_thread_id: int | None = None
     finished_ns: int | None = None

@@ -48,6 +48,7 @@ class TraceCollector:
         self.recording_until_ns: int | None = None
         self.requests: list[ServerRequest] = []
         self.lag: list[LagSample] = []
+        self.stalls: list = []  # watchdog.Stall: what held the loop while it was late
         self.thread_names: dict[int, str] = {}  # per-run thread id -> thread name
         self._next_id = 0
         self._id_lock = threading.Lock()
@@ -67,6 +68,7 @@ class TraceCollector:
         with self._thread_lock:
             self.requests = []
             self.lag = []
+            self.stalls = []
             self._strings = {}
             self._run = object()
             self.thread_names = {}
