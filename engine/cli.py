@@ -157,7 +157,6 @@ def _run(args: argparse.Namespace) -> int:
     from .lab import Lab
     from .plan import make_config
     from .server import ServerError
-    from .stats import compute
     from .textview import text_timeline
 
     try:
@@ -188,7 +187,7 @@ def _run(args: argparse.Namespace) -> int:
     if record is None:
         print("interrupted", file=sys.stderr)
         return 130
-    stats = compute(record)
+    stats = record.final_stats()  # computed once, shared with the exports
     for flag, writer in ((args.trace, write_chrome_trace), (args.csv, write_csv), (args.record, write_json)):
         if flag:
             writer(record, flag)
