@@ -42,6 +42,7 @@ def _child(argv: list[str]) -> int:
 
     times: dict[str, float] = {}
     at_end_of_run: list[float] = []
+    after: dict[str, float] = {}  # peak RSS when each step first returned
 
     def timed(name: str, func):
         def wrapper(*args, **kwargs):
@@ -52,6 +53,7 @@ def _child(argv: list[str]) -> int:
                 return func(*args, **kwargs)
             finally:
                 times[name] = times.get(name, 0.0) + (time.perf_counter_ns() - start) / 1e9
+                after.setdefault(name, _peak_rss_mb())
 
         return wrapper
 
@@ -61,7 +63,11 @@ def _child(argv: list[str]) -> int:
     import main
 
     status = main.main(argv)
-    report = {"times_s": times, "peak_rss_at_end_of_run_mb": at_end_of_run[0] if at_end_of_run else None}
+    report = {
+        "times_s": times,
+        "peak_rss_at_end_of_run_mb": at_end_of_run[0] if at_end_of_run else None,
+        "peak_rss_after_mb": after,
+    }
     print(MARK + json.dumps(report), file=sys.stderr, flush=True)
     return status
 
@@ -96,6 +102,7 @@ def measure(requests: int, concurrency: int) -> dict:
             "peak_rss_at_end_of_run_mb": round(report["peak_rss_at_end_of_run_mb"] or 0, 1),
             "times_s": {k: round(v, 2) for k, v in report["times_s"].items()},
             "stats_and_exports_s": round(sum(report["times_s"].values()), 2),
+            "peak_rss_after_mb": {k: round(v) for k, v in report["peak_rss_after_mb"].items()},
             "file_mb": {k: round(p.stat().st_size / 1e6, 1) for k, p in files.items() if p.exists()},
         }
 
@@ -130,6 +137,7 @@ def main() -> int:
             f"{r['file_mb']}",
             flush=True,
         )
+        print(f"{'':>9} peak RSS MB when each step ended: {r['peak_rss_after_mb']}", flush=True)
     return 0
 
 

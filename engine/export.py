@@ -27,7 +27,8 @@ THREADS_PID = 2
 # the event loop's lane (tid THREADS_PID) and no other; every other lane's tid is above the pids.
 FIRST_LANE_TID = 10
 LAG_COUNTER = "event loop lag (ms)"
-_CHUNK = 4096  # records (or events) formatted before each write
+_CHUNK = 4096  # events formatted before each write
+_JSON_CHUNK = 1000  # records turned into dicts (with their spans) before each write
 
 
 class _Strings:
@@ -224,8 +225,10 @@ class _TraceWriter:
         """One lane per server thread of the run (the event loop's first, as the process's
         main thread), split where its spans overlap without nesting: several requests'
         views awaiting on the loop at once, or their thread hops waiting at once.  A thread
-        seen in one slice of requests is written with that slice; one seen in several (the
-        loop, a pool's threads) is gathered and written at the end."""
+        seen in one slice of requests is written with that slice.  One seen in several (the
+        loop, a pool's threads) is written as the slices go, up to the earliest arrival of
+        any later slice (every span of a request starts after its arrival), so that its
+        events still come in time order without holding them all."""
         record = self.record
         first_seen: dict[int, int] = {}
         in_several = {record.loop_thread_id}
@@ -233,40 +236,28 @@ class _TraceWriter:
             for thread_id in {span.thread_id for server in part.server for span in server.spans}:
                 if first_seen.setdefault(thread_id, n) != n:
                     in_several.add(thread_id)
-        shared: dict[int, list[Phase]] = {}
-        labels: dict[int, str] = {}
-        for part in parts:
+        del first_seen
+        never = float("inf")
+        horizon = [never] * (len(parts) + 1)  # the earliest arrival in slices n and after
+        for n in range(len(parts) - 1, -1, -1):
+            horizon[n] = min(horizon[n + 1], min((s.arrival_ns for s in parts[n].server), default=never))
+        waiting: dict[int, list[Phase]] = {}
+        lanes: dict[int, _LaneWriter] = {}
+        for n, part in enumerate(parts):
             for lane in thread_lanes(part):
                 if lane.thread_id in in_several:
-                    shared.setdefault(lane.thread_id, []).extend(lane.spans)
-                    labels[lane.thread_id] = lane.label
+                    waiting.setdefault(lane.thread_id, []).extend(lane.spans)
+                    if lane.thread_id not in lanes:
+                        lanes[lane.thread_id] = _LaneWriter(self, lane.thread_id, lane.label)
                 else:
-                    self._thread_lane(lane.thread_id, lane.label, lane.spans)
+                    _LaneWriter(self, lane.thread_id, lane.label).feed(lane.spans)
+            until = horizon[n + 1]
+            for thread_id, items in waiting.items():
+                ready = [p for p in items if p.start_ns < until]
+                if ready:
+                    items[:] = [p for p in items if p.start_ns >= until]
+                    lanes[thread_id].feed(ready)
             self.flush()
-        for thread_id in sorted(shared, key=lambda t: t != record.loop_thread_id):
-            self._thread_lane(thread_id, labels[thread_id], shared.pop(thread_id))
-            self.flush()
-
-    def _thread_lane(self, thread_id: int, label: str, spans: list[Phase]) -> None:
-        s, thread_tails, origin = self.s, self.thread_tails, self.origin
-        label = _pad_numbers(label)
-        loop = thread_id == self.record.loop_thread_id
-        for k, sub in enumerate(nest_into_lanes(spans), start=1):
-            name = label if k == 1 else f"{label} · overlap {k:02d}"
-            head = self.lane(THREADS_PID, name, THREADS_PID if loop and k == 1 else None)
-            add = self.parts.append
-            for n, item in enumerate(sub, start=1):
-                if n % _CHUNK == 0:  # the loop's lane alone can hold most of a run's spans
-                    self.flush()
-                    add = self.parts.append
-                start = item.start_ns
-                key = (item.phase, item.detail)
-                tail = thread_tails.get(key)
-                if tail is None:
-                    tail = f'"name":{s(item.phase)},"cat":"thread","args":{{"detail":{s(item.detail)}}}}}'
-                    if len(thread_tails) < 100_000:
-                        thread_tails[key] = tail
-                add(_X % (head, (start - origin) / 1000, (item.end_ns - start) / 1000, tail))
 
     def _lag(self) -> None:
         """The loop's lag as a counter in which a late heartbeat covers the time it measured:
@@ -281,6 +272,53 @@ class _TraceWriter:
             add(f'{head}{(t - origin) / 1000:.3f},"args":{{"lag":0}}}}')
             last = t
         self.flush()
+
+
+class _LaneWriter:
+    """One server thread's lane, written as its spans come (in time order, batch by batch):
+    each span goes to the first of the thread's sub-lanes in which it nests, a new
+    sub-lane (``· overlap NN``) when it nests in none."""
+
+    def __init__(self, writer: _TraceWriter, thread_id: int, label: str) -> None:
+        self.w = writer
+        self.label = _pad_numbers(label)
+        self.loop = thread_id == writer.record.loop_thread_id
+        self.heads: list[str] = []
+        self.open_ends: list[list[int]] = []
+
+    def _new_lane(self) -> int:
+        k = len(self.heads) + 1
+        name = self.label if k == 1 else f"{self.label} · overlap {k:02d}"
+        self.heads.append(self.w.lane(THREADS_PID, name, THREADS_PID if self.loop and k == 1 else None))
+        self.open_ends.append([])
+        return k - 1
+
+    def feed(self, items: list[Phase]) -> None:
+        w = self.w
+        s, thread_tails, origin = w.s, w.thread_tails, w.origin
+        ordered = sorted(items, key=_end_of, reverse=True)
+        ordered.sort(key=_start_of)  # parents first
+        heads, open_ends = self.heads, self.open_ends
+        for n, item in enumerate(ordered, start=1):
+            if n % _CHUNK == 0:
+                w.flush()
+            start, end = item.start_ns, item.end_ns
+            for i, stack in enumerate(open_ends):  # noqa: B007 (i is the lane found)
+                while stack and stack[-1] <= start:
+                    stack.pop()
+                if not stack or end <= stack[-1]:
+                    break
+            else:
+                i = self._new_lane()
+                stack = open_ends[i]
+            stack.append(end)
+            key = (item.phase, item.detail)
+            tail = thread_tails.get(key)
+            if tail is None:
+                tail = f'"name":{s(item.phase)},"cat":"thread","args":{{"detail":{s(item.detail)}}}}}'
+                if len(thread_tails) < 100_000:
+                    thread_tails[key] = tail
+            w.parts.append(_X % (heads[i], (start - origin) / 1000, (end - start) / 1000, tail))
 
 
 def write_chrome_trace(record: RunRecord, path: str | Path) -> Path:
@@ -385,8 +423,8 @@ def _plain_of(cls: type, nested: dict[str, Callable[[Any], Any]] | None = None) 
 def _json_arrays(out: TextIO, items: list[Any], plain: Callable[[Any], Any]) -> None:
     """A JSON array of ``items``, encoded a chunk at a time (C encoder, bounded memory)."""
     out.write("[")
-    for i in range(0, len(items), _CHUNK):
-        chunk = json.dumps([plain(x) for x in items[i : i + _CHUNK]], default=str, separators=(",", ":"))
+    for i in range(0, len(items), _JSON_CHUNK):
+        chunk = json.dumps([plain(x) for x in items[i : i + _JSON_CHUNK]], default=str, separators=(",", ":"))
         out.write(("," if i else "") + chunk[1:-1])
     out.write("]")
 
@@ -419,6 +457,8 @@ def _record_parts(record: RunRecord) -> Iterator[tuple[str, Any]]:
             yield f.name, {str(k): v for k, v in list(value.items())}
         elif dataclasses.is_dataclass(value):
             yield f.name, dataclasses.asdict(value)
+        elif isinstance(value, list) and value and dataclasses.is_dataclass(value[0]):
+            yield f.name, [dataclasses.asdict(x) for x in list(value)]  # small lists (e.g. stalls)
         else:
             yield f.name, value
 

@@ -12,7 +12,7 @@ what survives is frozen.  Everything older than the last sweep is frozen already
 sweep walks only what the last few hundred requests made, never the whole record: 6-17 ms
 of CPU per 500 hello requests on a loaded 2-core machine, under the 20 ms a lag sample
 needs to count as a stall.  What is frozen includes the garbage of the requests in flight
-at that moment (~concurrency / 500 of it); the next run's ``reset`` unfreezes it.
+at that moment (~concurrency / 500 of it); ``stop_recording`` unfreezes and frees it.
 """
 
 from __future__ import annotations
@@ -43,4 +43,5 @@ class GarbageSweeper:
         self._swept_at = count
         gc.collect()
         gc.freeze()
+        self.collector.swept = True
         return True
