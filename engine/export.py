@@ -171,6 +171,7 @@ class _TraceWriter:
             f',\n{{"ph":"M","pid":{THREADS_PID},"tid":0,"name":"process_sort_index","args":{{"sort_index":2}}}}'
         )
         self._lag()
+        self._stalls()
         parts = list(_slices(record))
         self._threads(parts)
         width = len(str(max((c.id for c in list(record.client)), default=0)))
@@ -271,6 +272,27 @@ class _TraceWriter:
             add(f'{head}{(begin - origin) / 1000:.3f},"args":{{"lag":{lag / 1e6:.3f}}}}}')
             add(f'{head}{(t - origin) / 1000:.3f},"args":{{"lag":0}}}}')
             last = t
+        self.flush()
+
+
+    def _stalls(self) -> None:
+        """The watchdog's stalls, one lane beside the loop's: how long the loop was held each
+        time, and where (the culprit the loop-blocked finding names).  Stalls never overlap,
+        so the lane nests trivially."""
+        stalls = [st for st in list(getattr(self.record, "stalls", ())) if st.end_ns > st.start_ns]
+        if not stalls:
+            return
+        head = self.lane(THREADS_PID, "event loop stalls (what held the loop)")
+        origin, add = self.origin, self.parts.append
+        for st in stalls:
+            where = st.culprit or "not sampled"
+            places = "; ".join(f"{place} ({count} of {st.samples} samples)" for place, count in st.places[:5])
+            tail = (
+                f'"name":{encode_basestring("loop blocked: " + where)},"cat":"stall",'
+                f'"args":{{"culprit":{encode_basestring(where)},"samples":{st.samples},'
+                f'"places":{encode_basestring(places)}}}}}'
+            )
+            add(_X % (head, (st.start_ns - origin) / 1000, (st.end_ns - st.start_ns) / 1000, tail))
         self.flush()
 
 

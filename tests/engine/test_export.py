@@ -140,6 +140,10 @@ def test_a_scenario_trace_nests_on_every_lane_and_the_lag_covers_the_stall(tmp_p
     sleep = next(e for e in doc["traceEvents"] if e["ph"] == "X" and e["name"] == BLOCKING)
     sleep_start, sleep_end = sleep["ts"] / 1000, (sleep["ts"] + sleep["dur"]) / 1000
     assert rise <= sleep_start + 5 and fall >= sleep_end, "the raised counter covers the blocking call"
+    # The watchdog's stall lane names what held the loop over that second: the demo's own line.
+    stalls = [e for e in doc["traceEvents"] if e["ph"] == "X" and e.get("cat") == "stall"]
+    held = max(stalls, key=lambda e: e["dur"])
+    assert held["dur"] >= 900_000 and "time.sleep" in held["name"] and "basics.py" in held["args"]["culprit"]
 
 
 def test_a_thread_pool_trace_nests_on_every_lane(lab_runner, tmp_path):
