@@ -31,7 +31,10 @@ def start_server(loop: str, data_dir: str) -> tuple[subprocess.Popen, str]:
     env = {**os.environ, "EXPLORER_DATA_DIR": data_dir, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen(
         [sys.executable, str(ROOT / "main.py"), "serve", "--port", "0", "--loop", loop],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     )
     line = proc.stdout.readline()
     match = re.search(r"(http://127\.0\.0\.1:\d+)/", line)
@@ -44,7 +47,9 @@ def start_server(loop: str, data_dir: str) -> tuple[subprocess.Popen, str]:
 def wrk_round(url: str, seconds: float, connections: int) -> float:
     out = subprocess.run(
         ["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", f"{url}/demo/hello/"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
 
@@ -56,7 +61,8 @@ def driver_round(url: str, seconds: float, connections: int, process) -> float:
     done = threading.Event()
     driver = LoadDriver(
         [Target(Stream("hello", concurrency=connections, duration_s=seconds), f"{url}/demo/hello/")],
-        on_finished=done.set, process=process,
+        on_finished=done.set,
+        process=process,
     )
     driver.start()
     done.wait(seconds + 60)
@@ -95,8 +101,10 @@ def main() -> None:
     driver_median = statistics.median(d for _, d in rows)
     print(f"\nmedian: wrk {wrk_median:.1f} req/s, app driver {driver_median:.1f} req/s")
     print(f"app driver / wrk = {driver_median / wrk_median:.2f}  (target >= 0.80)")
-    print(f"({args.rounds} rounds x {args.seconds:g} s, {args.connections} connections, server loop {args.loop}, "
-          f"{time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores)")
+    print(
+        f"({args.rounds} rounds x {args.seconds:g} s, {args.connections} connections, server loop {args.loop}, "
+        f"{time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores)"
+    )
 
 
 if __name__ == "__main__":

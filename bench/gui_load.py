@@ -81,6 +81,7 @@ def child(mode: str, rate: float, duration: float, concurrency: int) -> None:
     gc.callbacks.append(on_gc)
     out: dict[str, object] = {"mode": mode, "rate": rate}
     if mode == "headless":
+
         async def go():
             recording[0] = True
             try:
@@ -174,8 +175,18 @@ def child(mode: str, rate: float, duration: float, concurrency: int) -> None:
 
 
 def measure(env: dict[str, str], mode: str, rate: float, duration: float, concurrency: int) -> dict[str, float]:
-    argv = [sys.executable, __file__, "--child", mode, "--rates", str(rate), "--duration", str(duration),
-            "--concurrency", str(concurrency)]
+    argv = [
+        sys.executable,
+        __file__,
+        "--child",
+        mode,
+        "--rates",
+        str(rate),
+        "--duration",
+        str(duration),
+        "--concurrency",
+        str(concurrency),
+    ]
     proc = subprocess.run(argv, env=env, cwd=ROOT, capture_output=True, text=True, timeout=duration * 10 + 120)
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
     if proc.returncode != 0 or not lines:
@@ -198,10 +209,16 @@ def main() -> None:
         return
     tmp = Path(tempfile.mkdtemp(prefix="explorer-guiload-"))
     try:
-        env = {**os.environ, "EXPLORER_DATA_DIR": str(tmp / "data"), "XDG_CONFIG_HOME": str(tmp / "config"),
-               "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(ROOT)}
-        subprocess.run([sys.executable, "-c", "from engine.lab import Lab; Lab.prepare()"], env=env, cwd=ROOT,
-                       check=True)
+        env = {
+            **os.environ,
+            "EXPLORER_DATA_DIR": str(tmp / "data"),
+            "XDG_CONFIG_HOME": str(tmp / "config"),
+            "QT_QPA_PLATFORM": "offscreen",
+            "PYTHONPATH": str(ROOT),
+        }
+        subprocess.run(
+            [sys.executable, "-c", "from engine.lab import Lab; Lab.prepare()"], env=env, cwd=ROOT, check=True
+        )
         modes = args.modes.split(",")
         results: dict[tuple[str, float], list[dict[str, float]]] = {(m, r): [] for m in modes for r in rates}
         for i in range(args.repeats):
@@ -209,17 +226,27 @@ def main() -> None:
                 for mode in modes:
                     res = measure(env, mode, rate, args.duration, args.concurrency)
                     results[(mode, rate)].append(res)
-                    extra = (f" ticks {res['ticks']} med {res['tick_med_ms']:.1f} p99 {res['tick_p99_ms']:.1f} "
-                             f"max {res['tick_max_ms']:.1f} ms, finish {res['finish_ms']:.0f} ms"
-                             if mode == "window" else "")
-                    print(f"round {i + 1} {mode:<8} {rate:6g} req/s: {res['rps']:6.0f} req/s ok, "
-                          f"{res['errors']} errors, lag p50 {res['lag_p50']:.1f} p99 {res['lag_p99']:.1f} "
-                          f"max {res['lag_max']:.1f} ms; gc {res['gc_n']} ({res['gc_full']} full) "
-                          f"total {res['gc_total_ms']:.0f} max {res['gc_max_ms']:.1f} ms{extra}", flush=True)
-        print(f"\nmedians over {args.repeats} rounds; hello, open loop, {args.duration:g} s, "
-              f"concurrency {args.concurrency}; lag/gc/tick in ms")
-        print(f"{'mode':<8} {'rate':>6} {'got/s':>6} {'err':>5} {'lag p50':>7} {'p99':>6} {'max':>6} "
-              f"{'lat p99':>7} {'gc max':>6} {'gc tot':>6} {'tick med':>8} {'p99':>6} {'max':>6} {'finish':>6}")
+                    extra = (
+                        f" ticks {res['ticks']} med {res['tick_med_ms']:.1f} p99 {res['tick_p99_ms']:.1f} "
+                        f"max {res['tick_max_ms']:.1f} ms, finish {res['finish_ms']:.0f} ms"
+                        if mode == "window"
+                        else ""
+                    )
+                    print(
+                        f"round {i + 1} {mode:<8} {rate:6g} req/s: {res['rps']:6.0f} req/s ok, "
+                        f"{res['errors']} errors, lag p50 {res['lag_p50']:.1f} p99 {res['lag_p99']:.1f} "
+                        f"max {res['lag_max']:.1f} ms; gc {res['gc_n']} ({res['gc_full']} full) "
+                        f"total {res['gc_total_ms']:.0f} max {res['gc_max_ms']:.1f} ms{extra}",
+                        flush=True,
+                    )
+        print(
+            f"\nmedians over {args.repeats} rounds; hello, open loop, {args.duration:g} s, "
+            f"concurrency {args.concurrency}; lag/gc/tick in ms"
+        )
+        print(
+            f"{'mode':<8} {'rate':>6} {'got/s':>6} {'err':>5} {'lag p50':>7} {'p99':>6} {'max':>6} "
+            f"{'lat p99':>7} {'gc max':>6} {'gc tot':>6} {'tick med':>8} {'p99':>6} {'max':>6} {'finish':>6}"
+        )
         for rate in rates:
             for mode in modes:
                 rs = results[(mode, rate)]
@@ -227,11 +254,17 @@ def main() -> None:
                 def med(key: str, rs: list[dict[str, float]] = rs) -> float:
                     return statistics.median(r.get(key, 0.0) for r in rs)
 
-                tick = (f"{med('tick_med_ms'):8.1f} {med('tick_p99_ms'):6.1f} {med('tick_max_ms'):6.1f} "
-                        f"{med('finish_ms'):6.0f}" if mode == "window" else "")
-                print(f"{mode:<8} {rate:6g} {med('rps'):6.0f} {med('errors'):5.0f} {med('lag_p50'):7.1f} "
-                      f"{med('lag_p99'):6.1f} {med('lag_max'):6.1f} {med('latency_p99'):7.0f} {med('gc_max_ms'):6.1f} "
-                      f"{med('gc_total_ms'):6.0f} {tick}")
+                tick = (
+                    f"{med('tick_med_ms'):8.1f} {med('tick_p99_ms'):6.1f} {med('tick_max_ms'):6.1f} "
+                    f"{med('finish_ms'):6.0f}"
+                    if mode == "window"
+                    else ""
+                )
+                print(
+                    f"{mode:<8} {rate:6g} {med('rps'):6.0f} {med('errors'):5.0f} {med('lag_p50'):7.1f} "
+                    f"{med('lag_p99'):6.1f} {med('lag_max'):6.1f} {med('latency_p99'):7.0f} {med('gc_max_ms'):6.1f} "
+                    f"{med('gc_total_ms'):6.0f} {tick}"
+                )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

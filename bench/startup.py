@@ -71,8 +71,11 @@ def launch(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
 def start_xvfb() -> tuple[subprocess.Popen[bytes], str]:
     for n in range(90, 140):
         if not Path(f"/tmp/.X{n}-lock").exists():
-            proc = subprocess.Popen(["Xvfb", f":{n}", "-screen", "0", "1920x1080x24", "-nolisten", "tcp"],
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            proc = subprocess.Popen(
+                ["Xvfb", f":{n}", "-screen", "0", "1920x1080x24", "-nolisten", "tcp"],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             for _ in range(100):
                 if Path(f"/tmp/.X11-unix/X{n}").exists():
                     return proc, f":{n}"
@@ -91,10 +94,15 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="explorer-startup-"))
     xvfb = None
     try:
-        env = {**os.environ, "EXPLORER_DATA_DIR": str(tmp / "data"), "XDG_CONFIG_HOME": str(tmp / "config"),
-               "EXPLORER_EXIT_AFTER_READY": "1", "PYTHONPATH": str(ROOT),
-               # A warm start has bytecode caches: write them, but under the throwaway directory.
-               "PYTHONPYCACHEPREFIX": str(tmp / "pycache")}
+        env = {
+            **os.environ,
+            "EXPLORER_DATA_DIR": str(tmp / "data"),
+            "XDG_CONFIG_HOME": str(tmp / "config"),
+            "EXPLORER_EXIT_AFTER_READY": "1",
+            "PYTHONPATH": str(ROOT),
+            # A warm start has bytecode caches: write them, but under the throwaway directory.
+            "PYTHONPYCACHEPREFIX": str(tmp / "pycache"),
+        }
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         if args.xvfb:
             xvfb, display = start_xvfb()
@@ -122,8 +130,10 @@ def main() -> None:
         print(f"{'variant':<8} {'median':>7} {'min':>7} {'max':>7}   {'exit median':>11}")
         for name in variants:
             v = ready[name]
-            print(f"{name:<8} {statistics.median(v):7.3f} {min(v):7.3f} {max(v):7.3f}   "
-                  f"{statistics.median(exits[name]):11.3f}")
+            print(
+                f"{name:<8} {statistics.median(v):7.3f} {min(v):7.3f} {max(v):7.3f}   "
+                f"{statistics.median(exits[name]):11.3f}"
+            )
         print("window/bare: ready = timeline painted and GET / answered 200; python: process exit")
     finally:
         if xvfb is not None:

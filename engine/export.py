@@ -274,7 +274,6 @@ class _TraceWriter:
             last = t
         self.flush()
 
-
     def _stalls(self) -> None:
         """The watchdog's stalls, one lane beside the loop's: how long the loop was held each
         time, and where (the culprit the loop-blocked finding names).  Stalls never overlap,

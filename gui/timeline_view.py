@@ -75,8 +75,9 @@ def draw_time_grid(p: QPainter, axis: TimeAxis, area: QRectF, labels: bool) -> N
         t += step
 
 
-def pixel_bands(intervals: list[tuple[float, float]], t0: float, t1: float, sx: float, left: float, top: float,
-                height: float) -> list[QRectF]:
+def pixel_bands(
+    intervals: list[tuple[float, float]], t0: float, t1: float, sx: float, left: float, top: float, height: float
+) -> list[QRectF]:
     """Time intervals (ms, in time order) in view as full-height bands, at least a pixel wide,
     those less than a pixel apart fused: a stall is never lost, a thousand cost a few rectangles."""
     out: list[QRectF] = []
@@ -140,8 +141,9 @@ class TimelineCanvas(QWidget):
 
     def data_rect(self) -> QRectF:
         footer = 4 if self.mode == THREADS else FOOTER_H
-        return QRectF(self.gutter, AXIS_H, max(10, self.width() - self.gutter - 8),
-                      max(10, self.height() - AXIS_H - footer))
+        return QRectF(
+            self.gutter, AXIS_H, max(10, self.width() - self.gutter - 8), max(10, self.height() - AXIS_H - footer)
+        )
 
     def row_count(self) -> int:
         if self.model is None:
@@ -217,8 +219,9 @@ class TimelineCanvas(QWidget):
                 self._paint_lane_stripes(p, model, area)
         if model is None:
             p.setPen(theme.AXIS_TEXT)
-            p.drawText(area, Qt.AlignmentFlag.AlignCenter,
-                       "Press Run (Ctrl+R): the requests appear here live, one bar each.")
+            p.drawText(
+                area, Qt.AlignmentFlag.AlignCenter, "Press Run (Ctrl+R): the requests appear here live, one bar each."
+            )
             return
         rh = self.row_height()
         transform = QTransform(sx, 0, 0, rh, area.left() - self.axis.t0 * sx, area.top() - self.v_offset)
@@ -260,12 +263,17 @@ class TimelineCanvas(QWidget):
         elif model.rows:
             n = len(model.outliers)
             outliers = f" · {n} outlier{'s' if n != 1 else ''} (N: next)" if n else ""
-            text = (f"{model.request_count} requests · {model.rows} rows (height = overlap){outliers} · "
-                    "wheel: zoom · drag: pan · double-click: fit")
+            text = (
+                f"{model.request_count} requests · {model.rows} rows (height = overlap){outliers} · "
+                "wheel: zoom · drag: pan · double-click: fit"
+            )
             p.setPen(theme.AXIS_TEXT)
             p.setFont(QFont(p.font().family(), 8))
-            p.drawText(QRectF(area.left(), area.bottom() + 2, area.width(), FOOTER_H - 2),
-                       Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
+            p.drawText(
+                QRectF(area.left(), area.bottom() + 2, area.width(), FOOTER_H - 2),
+                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                text,
+            )
 
     def _blocked_visible(self, model: TimelineModel, area: QRectF, sx: float) -> list[QRectF]:
         """The blocked intervals in view, as x ranges over the full height of ``area``."""
@@ -327,8 +335,9 @@ class TimelineCanvas(QWidget):
             p.setBrush(c)
             p.drawRects(rects)
 
-    def _paint_pinned_lanes(self, p: QPainter, model: TimelineModel, area: QRectF, transform: QTransform,
-                            sx: float, rh: float) -> None:
+    def _paint_pinned_lanes(
+        self, p: QPainter, model: TimelineModel, area: QRectF, transform: QTransform, sx: float, rh: float
+    ) -> None:
         """Threads view scrolled: the lanes under the pinned one scroll, the event loop's stays on top."""
         p.save()
         p.resetTransform()
@@ -375,7 +384,7 @@ class TimelineCanvas(QWidget):
             total += hi - lo
             if total > limit:
                 return None
-            out.append(bars[max(0, lo - 1):hi])
+            out.append(bars[max(0, lo - 1) : hi])
         return out
 
     def _paint_separators(self, p: QPainter, model: TimelineModel, sx: float) -> None:
@@ -473,8 +482,7 @@ class TimelineCanvas(QWidget):
         for _key, rects in batches:
             p.drawRects(rects)
 
-    def _paint_cached(self, p: QPainter, model: TimelineModel, area: QRectF, transform: QTransform,
-                      rh: float) -> None:
+    def _paint_cached(self, p: QPainter, model: TimelineModel, area: QRectF, transform: QTransform, rh: float) -> None:
         """The live requests view: grid and finished bars, from an image that only gets
         the bars finished since the last frame, unless the view changed (then drawn again).
 
@@ -487,17 +495,27 @@ class TimelineCanvas(QWidget):
         majority = layers.majority if layers.uses_majority(1.0 / transform.m11()) else None
         # Majority cells are about a pixel wide: an outline would spill each over its neighbour.
         thin = majority is not None and majority.eps * transform.m11() < 0.7
-        key = (id(model), self.width(), self.height(), dpr, self.axis.t0, self.axis.t1, rh, self.v_offset,
-               id(majority) if majority is not None else None)
+        key = (
+            id(model),
+            self.width(),
+            self.height(),
+            dpr,
+            self.axis.t0,
+            self.axis.t1,
+            rh,
+            self.v_offset,
+            id(majority) if majority is not None else None,
+        )
         new: list | None = None
         failed_new = None
         if self._cache is not None and self._cache_key == key:
-            new = majority.log[self._cache_pos[0]:] if majority is not None else layers.added_since(self._cache_pos[0])
+            new = majority.log[self._cache_pos[0] :] if majority is not None else layers.added_since(self._cache_pos[0])
             failed_new = failed.added_since(self._cache_pos[1])
         image = self._cache
         if new is None or failed_new is None or image is None:
-            image = QImage(round(self.width() * dpr), round(self.height() * dpr),
-                           QImage.Format.Format_ARGB32_Premultiplied)
+            image = QImage(
+                round(self.width() * dpr), round(self.height() * dpr), QImage.Format.Format_ARGB32_Premultiplied
+            )
             image.setDevicePixelRatio(dpr)
             # Transparent where nothing is drawn, so the blocked shading painted under it each frame shows.
             image.fill(Qt.GlobalColor.transparent)
@@ -528,8 +546,9 @@ class TimelineCanvas(QWidget):
             # in drawing order, as a full frame draws them
             self._draw_batches(q, [(k, by_key[k]) for k in layers.keys if k in by_key], thin or majority is None)
             if failed_new:
-                self._paint_failed(q, [(FAILED, [QRectF(x0, row, x1 - x0, BAR_HEIGHT)
-                                                 for _k, row, x0, x1 in failed_new])])
+                self._paint_failed(
+                    q, [(FAILED, [QRectF(x0, row, x1 - x0, BAR_HEIGHT) for _k, row, x0, x1 in failed_new])]
+                )
             q.end()
         self._cache_pos = (len(majority.log) if majority is not None else layers.log_end, failed.log_end)
         p.drawImage(0, 0, image)
@@ -595,14 +614,19 @@ class TimelineCanvas(QWidget):
             p.fillRect(QRectF(0, area.top(), LANE_GUTTER - 2, rh), QColor(27, 58, 102, 18))
             p.setPen(QColor("#1b3a66"))
             p.drawLine(QPointF(0, top.bottom()), QPointF(self.width(), top.bottom()))
-            p.drawText(QRectF(6, area.top(), LANE_GUTTER - 10, rh * BAR_HEIGHT), Qt.AlignmentFlag.AlignVCenter,
-                       model.lane_labels[0])
+            p.drawText(
+                QRectF(6, area.top(), LANE_GUTTER - 10, rh * BAR_HEIGHT),
+                Qt.AlignmentFlag.AlignVCenter,
+                model.lane_labels[0],
+            )
             if model.complete and not model.lane_spans[0] and len(model.lane_spans) > 1:
                 p.setPen(theme.AXIS_TEXT)
                 p.setFont(QFont(p.font().family(), 8))
-                p.drawText(QRectF(area.left() + 8, area.top(), area.width() - 16, rh * BAR_HEIGHT),
-                           Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                           "no request's code ran on the event loop's thread: its views ran in the threads below")
+                p.drawText(
+                    QRectF(area.left() + 8, area.top(), area.width() - 16, rh * BAR_HEIGHT),
+                    Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                    "no request's code ran on the event loop's thread: its views ran in the threads below",
+                )
         text = self.more_lanes_hint()
         if text:
             p.setFont(QFont(p.font().family(), 8))
@@ -616,7 +640,7 @@ class TimelineCanvas(QWidget):
             p.drawText(area, Qt.AlignmentFlag.AlignCenter, "No server thread has run a span yet.")
 
     def more_lanes_hint(self) -> str:
-        """"↓ N more lanes …" for the lanes below the bottom edge, short enough for the gutter; '' if none."""
+        """ "↓ N more lanes …" for the lanes below the bottom edge, short enough for the gutter; '' if none."""
         if self.model is None or self.mode != THREADS:
             return ""
         rh = self.row_height()
@@ -636,7 +660,7 @@ class TimelineCanvas(QWidget):
         if event.modifiers() & Qt.KeyboardModifier.ShiftModifier and self.mode == THREADS:
             self._scroll(-steps * self.row_height() * 3)
         elif steps:
-            self.axis.zoom(0.8 ** steps, self.t_of(event.position().x()))
+            self.axis.zoom(0.8**steps, self.t_of(event.position().x()))
         event.accept()
 
     def _scroll(self, dy: float) -> None:
@@ -666,8 +690,11 @@ class TimelineCanvas(QWidget):
         self._drag = None
         self.unsetCursor()
         pos = event.position()
-        if (event.button() == Qt.MouseButton.LeftButton and press is not None
-                and abs(pos.x() - press[0]) + abs(pos.y() - press[1]) <= CLICK_SLOP_PX):
+        if (
+            event.button() == Qt.MouseButton.LeftButton
+            and press is not None
+            and abs(pos.x() - press[0]) + abs(pos.y() - press[1]) <= CLICK_SLOP_PX
+        ):
             self.clicked.emit(self.hit_at(pos.x(), pos.y()))
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt override)
@@ -733,9 +760,11 @@ class TimelineCanvas(QWidget):
         model = self.model
         assert model is not None
         dur = (span.end_ns - span.start_ns) / 1e6
-        return (f"<b>{html.escape(span.phase)}</b> {dur:.2f} ms<br>{html.escape(span.detail)}<br>"
-                f"<i>{html.escape(model.lane_labels[lane])}</i><br>"
-                f"<span style='color:#666'>{html.escape(PHASE_HELP.get(span.phase, ''))}</span>")
+        return (
+            f"<b>{html.escape(span.phase)}</b> {dur:.2f} ms<br>{html.escape(span.detail)}<br>"
+            f"<i>{html.escape(model.lane_labels[lane])}</i><br>"
+            f"<span style='color:#666'>{html.escape(PHASE_HELP.get(span.phase, ''))}</span>"
+        )
 
     def _bar_tip(self, bar: RequestBar) -> str:
         model = self.model
@@ -750,12 +779,13 @@ class TimelineCanvas(QWidget):
         for ph in sorted(bar.phases, key=lambda q: q.start_ns)[:40]:
             where = model.record.thread_label(ph.thread_id) if ph.thread_id is not None else "client"
             detail = html.escape(ph.detail[:160])
-            rows.append(f"<tr><td><span style='color:{theme.colour(ph.phase).name()}'>■</span> "
-                        f"{html.escape(ph.phase)}</td><td align=right>{(ph.end_ns - ph.start_ns) / 1e6:.2f} ms</td>"
-                        f"<td>{html.escape(where)}</td><td>{detail}</td></tr>")
+            rows.append(
+                f"<tr><td><span style='color:{theme.colour(ph.phase).name()}'>■</span> "
+                f"{html.escape(ph.phase)}</td><td align=right>{(ph.end_ns - ph.start_ns) / 1e6:.2f} ms</td>"
+                f"<td>{html.escape(where)}</td><td>{detail}</td></tr>"
+            )
         more = "" if len(bar.phases) <= 40 else f"<br>… {len(bar.phases) - 40} more"
         return head + "<table cellspacing=4>" + "".join(rows) + "</table>" + more
-
 
 
 class LoopStrip(QWidget):
@@ -828,18 +858,20 @@ class LoopStrip(QWidget):
         lag_label = f"event-loop lag (max {model.max_lag_ms:.0f} ms)"
         fly_label = f"client requests in flight (max {model.max_inflight})"
         if gutter >= 100:
-            p.drawText(QRectF(6, lag_area.top(), gutter - 10, lag_area.height()), Qt.AlignmentFlag.AlignVCenter,
-                       lag_label)
-            p.drawText(QRectF(6, fly_area.top(), gutter - 10, fly_area.height()), Qt.AlignmentFlag.AlignVCenter,
-                       fly_label)
+            p.drawText(
+                QRectF(6, lag_area.top(), gutter - 10, lag_area.height()), Qt.AlignmentFlag.AlignVCenter, lag_label
+            )
+            p.drawText(
+                QRectF(6, fly_area.top(), gutter - 10, fly_area.height()), Qt.AlignmentFlag.AlignVCenter, fly_label
+            )
         else:
             left = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
-            p.drawText(QRectF(gutter + 4, lag_area.top() - band, width, band), left,
-                       lag_label + "; shaded: loop blocked")
+            p.drawText(
+                QRectF(gutter + 4, lag_area.top() - band, width, band), left, lag_label + "; shaded: loop blocked"
+            )
             p.drawText(QRectF(gutter + 4, fly_area.top() - band, width, band), left, fly_label)
 
-    def _curve(self, p: QPainter, points: list[QPointF], area: QRectF, sx: float, y_max: float,
-               colour: QColor) -> None:
+    def _curve(self, p: QPainter, points: list[QPointF], area: QRectF, sx: float, y_max: float, colour: QColor) -> None:
         if not points:
             return
         sy = area.height() / y_max

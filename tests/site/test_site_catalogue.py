@@ -14,12 +14,30 @@ DEMOS = all_demos()
 # Shorter waits than the defaults, so answering every demo once stays quick.
 QUICK = {"client-disconnect": {"delay": "0"}, "streaming": {"interval": "0"}}
 ADDED = (
-    "cpu-bound-async", "cpu-bound-thread", "client-disconnect", "sync-middleware-penalty", "task-enqueue",
-    "orm-async-read", "orm-async-write", "orm-gather-serialised", "orm-sync-in-async", "orm-transaction",
-    "orm-n-plus-one", "orm-select-related", "orm-async-paginator",
-    "article-async-all", "article-async-all-fixed", "article-await-render", "article-await-render-fixed",
-    "template-render", "template-render-thread", "template-lazy-queryset", "template-lazy-queryset-fixed",
-    "fanout-sequential", "fanout-gather", "streaming",
+    "cpu-bound-async",
+    "cpu-bound-thread",
+    "client-disconnect",
+    "sync-middleware-penalty",
+    "task-enqueue",
+    "orm-async-read",
+    "orm-async-write",
+    "orm-gather-serialised",
+    "orm-sync-in-async",
+    "orm-transaction",
+    "orm-n-plus-one",
+    "orm-select-related",
+    "orm-async-paginator",
+    "article-async-all",
+    "article-async-all-fixed",
+    "article-await-render",
+    "article-await-render-fixed",
+    "template-render",
+    "template-render-thread",
+    "template-lazy-queryset",
+    "template-lazy-queryset-fixed",
+    "fanout-sequential",
+    "fanout-gather",
+    "streaming",
 )
 
 

@@ -39,9 +39,7 @@ async def orm_async_read(request: HttpRequest, rows: int) -> JsonResponse:
     first = await Book.objects.afirst()
     author = await Author.objects.aget(pk=first.author_id)
     bestsellers = [book.title async for book in Book.objects.order_by("-copies_sold")[:rows]]
-    return JsonResponse(
-        {"books": total, "first": first.title, "its_author": author.name, "bestsellers": bestsellers}
-    )
+    return JsonResponse({"books": total, "first": first.title, "its_author": author.name, "bestsellers": bestsellers})
 
 
 @demo(
@@ -147,8 +145,8 @@ async def orm_gather_serialised(request: HttpRequest, queries: int) -> JsonRespo
     title="A plain sync ORM call in an async view",
     lesson=(
         "Evaluating a queryset the ordinary way inside async def would block the loop, so "
-        "Django refuses: it raises SynchronousOnlyOperation (\"You cannot call this from an "
-        "async context - use a thread or sync_to_async.\") and the request fails with 500. Use "
+        'Django refuses: it raises SynchronousOnlyOperation ("You cannot call this from an '
+        'async context - use a thread or sync_to_async.") and the request fails with 500. Use '
         "the async methods or `async for`, or move the sync code into sync_to_async."
     ),
     expect_status=500,
@@ -245,10 +243,7 @@ async def orm_n_plus_one(request: HttpRequest, rows: int) -> JsonResponse:
     ),
 )
 async def orm_select_related(request: HttpRequest, rows: int) -> JsonResponse:
-    lines = [
-        f"{book.title} by {book.author.name}"
-        async for book in Book.objects.select_related("author")[:rows]
-    ]
+    lines = [f"{book.title} by {book.author.name}" async for book in Book.objects.select_related("author")[:rows]]
     return JsonResponse({"books": lines})
 
 

@@ -98,9 +98,7 @@ async def fanout_sequential(request: HttpRequest, width: int, delay: float) -> J
     ),
     params=(WIDTH, UPSTREAM_DELAY),
     twin="fanout-sequential",
-    checks=(
-        evidence("awaits", "overlap_mean", ">=", 3, "a request's calls overlapped (≥ 3 at once on average)"),
-    ),
+    checks=(evidence("awaits", "overlap_mean", ">=", 3, "a request's calls overlapped (≥ 3 at once on average)"),),
 )
 async def fanout_gather(request: HttpRequest, width: int, delay: float) -> JsonResponse:
     answers = await asyncio.gather(*(call_upstream(request, n, delay) for n in range(1, width + 1)))
