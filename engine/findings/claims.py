@@ -36,7 +36,8 @@ def _stat(stats: Any, key: str) -> Any:
 
 def _shown(value: Any) -> str:
     if isinstance(value, float):
-        return f"{value:.3g}"
+        # Three significant digits, never in exponent form ("1,150", not "1.15e+03").
+        return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
     return str(value)
 
 
