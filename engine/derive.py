@@ -25,6 +25,7 @@ from operator import attrgetter
 
 from embedded_site.tracing import spans as k
 
+from .findings.measure import subtract
 from .phases import (
     AWAIT,
     BLOCKED_THRESHOLD_NS,
@@ -220,7 +221,7 @@ class LaneBuilder:
                     continue
                 pieces = [(span.start_ns, span.end_ns)]
                 if tid == loop_tid and span.kind == k.VIEW and free:
-                    pieces = _subtract(span.start_ns, span.end_ns, free)
+                    pieces = subtract((span.start_ns, span.end_ns), sorted(free))
                 groups = by_thread.get(tid)
                 if groups is None:
                     groups = by_thread[tid] = {}
@@ -251,21 +252,6 @@ class LaneBuilder:
                 spans.extend(group)
             lanes.append(ThreadLane(tid, label, spans))
         return lanes
-
-
-def _subtract(a: int, b: int, holes: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """[a, b] minus the union of ``holes``."""
-    out = []
-    cur = a
-    for s, e in sorted(holes):
-        if e <= cur or s >= b:
-            continue
-        if s > cur:
-            out.append((cur, s))
-        cur = max(cur, e)
-    if cur < b:
-        out.append((cur, b))
-    return out
 
 
 class Derivation:
