@@ -230,33 +230,32 @@ def _run(args: argparse.Namespace) -> int:
         interrupt.raise_pending()
         record, signum = _measure(config, args.port, args.loop)
     except (interrupt.Interrupted, KeyboardInterrupt) as exc:
-        signum = exc.signum if isinstance(exc, interrupt.Interrupted) else signal.SIGINT
-        print(
-            f"interrupted ({interrupt.signal_name(signum)}) before the run started: nothing was measured",
-            file=sys.stderr,
-        )
-        return interrupt.exit_status(signum)
+        return _interrupted(exc, "before the run started: nothing was measured")
     except _Refused as exc:
         return _fail(str(exc))
     try:
         _report(record, args.json, to_stderr=any(e.to_stdout for e in exports))
     except (interrupt.Interrupted, KeyboardInterrupt) as exc:
-        signum = exc.signum if isinstance(exc, interrupt.Interrupted) else signal.SIGINT
-        print(
-            f"interrupted ({interrupt.signal_name(signum)}) before the summary: nothing printed or written",
-            file=sys.stderr,
-        )
-        return interrupt.exit_status(signum)
+        return _interrupted(exc, "before the summary: nothing printed or written")
     try:
         _export(record, exports)
     except (interrupt.Interrupted, KeyboardInterrupt) as exc:
-        signum = exc.signum if isinstance(exc, interrupt.Interrupted) else signal.SIGINT
-        return interrupt.exit_status(signum)
+        return _interrupted(exc, None)  # _export has said which files were not written
     except _ExportFailed:
         return EXIT_INCOMPLETE
     if signum is not None:
         return interrupt.exit_status(signum)
     return EXIT_INCOMPLETE if record.incomplete else 0
+
+
+def _interrupted(exc: BaseException, when: str | None) -> int:
+    """The exit status for a signal that cut the command short, after one line saying when."""
+    from . import interrupt
+
+    signum = exc.signum if isinstance(exc, interrupt.Interrupted) else signal.SIGINT
+    if when is not None:
+        print(f"interrupted ({interrupt.signal_name(signum)}) {when}", file=sys.stderr)
+    return interrupt.exit_status(signum)
 
 
 class _Refused(Exception):
