@@ -27,7 +27,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 MARK = "MEMORY-BENCH "
-WRITERS = ("write_chrome_trace", "write_csv", "write_json")
+WRITERS = (("chrome_trace", "write_chrome_trace"), ("requests_csv", "write_csv"), ("run_json", "write_json"))
 
 
 def _peak_rss_mb() -> float:
@@ -37,7 +37,8 @@ def _peak_rss_mb() -> float:
 def _child(argv: list[str]) -> int:
     """Run main.py's command line in this process with clocks around stats and the writers."""
     sys.path.insert(0, str(ROOT))
-    import engine.export
+    import importlib
+
     import engine.stats
 
     times: dict[str, float] = {}
@@ -58,8 +59,9 @@ def _child(argv: list[str]) -> int:
         return wrapper
 
     engine.stats.compute = timed("stats", engine.stats.compute)
-    for name in WRITERS:
-        setattr(engine.export, name, timed(name, getattr(engine.export, name)))
+    for module_name, name in WRITERS:
+        module = importlib.import_module(f"engine.exports.{module_name}")
+        setattr(module, name, timed(name, getattr(module, name)))
     import main
 
     status = main.main(argv)

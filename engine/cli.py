@@ -54,6 +54,8 @@ def _finite(text: str) -> float:
 
 
 def _parser() -> argparse.ArgumentParser:
+    from . import commands
+    from .exports import EXPORTS
     from .loops import LOOP_KINDS
 
     parser = _Parser(
@@ -80,9 +82,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--loop", choices=LOOP_KINDS, default="qt", help="event loop for the server (default qt)")
     run.add_argument("--port", type=_port, default=0, help="port on 127.0.0.1 (default: any free port)")
     run.add_argument("--json", action="store_true", help="print one JSON object instead of the text summary")
-    run.add_argument("--trace", metavar="FILE", help="write a Chrome/Perfetto trace (JSON)")
-    run.add_argument("--csv", metavar="FILE", help="write one CSV row per request")
-    run.add_argument("--record", metavar="FILE", help="write the whole run record as JSON")
+    for export in EXPORTS.values():
+        run.add_argument(export.flag, metavar="FILE", help=export.help)
     run.epilog = (
         "A run may send at most 100,000 requests and last at most 600 s in all (one still going "
         "at 610 s is stopped and marked incomplete). Export paths are "
@@ -94,6 +95,8 @@ def _parser() -> argparse.ArgumentParser:
         "is incomplete (its load driver died, or the time limit stopped it) or an export could not "
         "be written; 2: a bad setting, refused before anything runs."
     )
+    commands.add_run_options(run)
+    commands.add_all(sub, _Parser)
     return parser
 
 
@@ -136,7 +139,11 @@ def _command(argv: Sequence[str]) -> int:
         return _list(args.json)
     if args.command == "serve":
         return _serve(args.port, args.loop)
-    return _run(args)
+    if args.command == "run":
+        return _run(args)
+    from . import commands
+
+    return commands.command_module(args.command).run(args)
 
 
 def _list(as_json: bool) -> int:
@@ -209,6 +216,7 @@ def _serve(port: int, loop_kind: str) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from . import interrupt
+    from .exports import EXPORTS
     from .lab import Lab
     from .outfile import DestinationError, check_destinations
     from .plan import make_config
@@ -222,7 +230,7 @@ def _run(args: argparse.Namespace) -> int:
             rate=args.rate,
             params=_params(args.param),
         )
-        exports = check_destinations([("--trace", args.trace), ("--csv", args.csv), ("--record", args.record)])
+        exports = check_destinations([(e.flag, getattr(args, e.id)) for e in EXPORTS.values()])
     except (ConfigError, DestinationError) as exc:
         return _fail(str(exc))
     try:
@@ -366,14 +374,13 @@ def _export(record: Any, exports: Sequence[Any]) -> None:
     """Write each requested export whole.  A signal abandons the one in progress and the rest;
     a file that fails (a full disk) is one line, and the others are still written."""
     from . import interrupt
-    from .export import write_chrome_trace, write_csv, write_json
+    from .exports import by_flag
     from .outfile import write_atomically
 
-    writers = {"--trace": write_chrome_trace, "--csv": write_csv, "--record": write_json}
     failed = False
     for index, destination in enumerate(exports):
         try:
-            write_atomically(destination, writers[destination.flag], record)
+            write_atomically(destination, by_flag(destination.flag).write, record)
         except (interrupt.Interrupted, KeyboardInterrupt):
             skipped = ", ".join(f"{d.flag} {d}" for d in exports[index:])
             print(f"interrupted while writing exports: not written: {skipped}", file=sys.stderr)

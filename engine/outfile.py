@@ -7,7 +7,7 @@ and each file is written to a temporary name in the same folder and renamed into
 a signal or a crash mid-export leaves either the whole previous file, the whole new one,
 or nothing, never half a file.  ``-`` means standard output.
 
-The writers themselves (``engine.export``) take a record and a path; this module only
+The writers themselves (``engine.exports``) take a record and a path; this module only
 decides which path they write to and what happens to it afterwards.
 """
 

@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QWidget
 
-from engine import export
 from engine.record import RunRecord
-
-# (menu text, file filter, default suffix, writer)
-EXPORTS: tuple[tuple[str, str, str, Callable[[RunRecord, Path], Path]], ...] = (
-    ("Export trace JSON (Perfetto)…", "Trace JSON (*.json)", "-trace.json", export.write_chrome_trace),
-    ("Export requests CSV…", "CSV (*.csv)", ".csv", export.write_csv),
-    ("Export run JSON…", "JSON (*.json)", "-run.json", export.write_json),
-)
 
 
 def ask_path(parent: QWidget, title: str, file_filter: str, default_name: str) -> Path | None:

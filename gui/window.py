@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from embedded_site.tracing.heartbeat import HEARTBEAT_PERIOD_S
 from engine.config import ConfigError, RunConfig
+from engine.exports import EXPORTS
 from engine.lab import Lab, versions
 from engine.phases import SPAN_PHASE
 from engine.record import RunRecord
@@ -195,10 +196,10 @@ class MainWindow(QMainWindow):
         menu = self.menuBar()
         file_menu = menu.addMenu("&File")
         self.export_actions: list[QAction] = []
-        for text, file_filter, suffix, writer in exporting.EXPORTS:
-            action = file_menu.addAction(text)
+        for export in EXPORTS.values():
+            action = file_menu.addAction(export.menu_text)
             action.triggered.connect(
-                lambda _c=False, f=file_filter, s=suffix, w=writer, t=text: self._export(t, f, s, w)
+                lambda _c=False, e=export: self._export(e.menu_text, e.file_filter, e.suffix, e.write)
             )
             self.export_actions.append(action)
         png = file_menu.addAction("Export timeline PNG…")

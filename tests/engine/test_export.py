@@ -7,7 +7,9 @@ import json
 
 import pytest
 
-from engine.export import REQUESTS_PID, THREADS_PID, nest_into_lanes, write_chrome_trace, write_csv, write_json
+from engine.exports.chrome_trace import REQUESTS_PID, THREADS_PID, nest_into_lanes, write_chrome_trace
+from engine.exports.requests_csv import write_csv
+from engine.exports.run_json import write_json
 from engine.phases import BLOCKING, SPAN_PHASE, Phase
 from engine.stats import compute
 from tests.engine.test_cli import cli

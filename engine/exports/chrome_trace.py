@@ -1,25 +1,22 @@
-"""Exports of a run record: Chrome Trace Event JSON (opens in Perfetto), CSV of requests, the record as JSON.
+"""Chrome Trace Event JSON (opens in Perfetto): request lanes, server-thread lanes, the loop's lag.
 
-Each file is written as it is produced, a few thousand records at a time: a 100,000-request
-run would otherwise build its whole document in memory (a list of a million event dicts,
-then one string of all of them) and need several times the record's own size to save it.
-The run's stats are computed once (``RunRecord.final_stats``) and shared by every export.
+Written as it is produced, a few thousand events at a time: a 100,000-request run would
+otherwise build a list of a million event dicts, then one string of all of them.
 """
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from json.encoder import encode_basestring
 from operator import attrgetter
 from pathlib import Path
 from typing import Any, TextIO
 
-from .phases import Phase, RequestBar, request_bars, thread_lanes
-from .record import ClientRequest, RunRecord, ServerRequest
+from ..phases import Phase, RequestBar, request_bars, thread_lanes
+from ..record import ClientRequest, RunRecord, ServerRequest
 
 REQUESTS_PID = 1
 THREADS_PID = 2
@@ -28,7 +25,6 @@ THREADS_PID = 2
 FIRST_LANE_TID = 10
 LAG_COUNTER = "event loop lag (ms)"
 _CHUNK = 4096  # events formatted before each write
-_JSON_CHUNK = 1000  # records turned into dicts (with their spans) before each write
 
 
 class _Strings:
@@ -359,151 +355,3 @@ def chrome_trace(record: RunRecord) -> dict[str, Any]:
     buffer = io.StringIO()
     _TraceWriter(record, buffer).write()
     return json.loads(buffer.getvalue())
-
-
-# -- CSV -----------------------------------------------------------------------------------
-
-
-CSV_COLUMNS = (
-    "id",
-    "demo",
-    "url",
-    "status",
-    "error",
-    "exception",
-    "intended_ms",
-    "sent_ms",
-    "arrival_ms",
-    "response_start_ms",
-    "server_end_ms",
-    "done_ms",
-    "latency_ms",
-    "server_ms",
-    "bytes",
-    "sql_queries",
-    "threads",
-)
-
-
-def write_csv(record: RunRecord, path: str | Path) -> Path:
-    """One row per client request; times in ms from the start of the run."""
-    path = Path(path)
-    origin = record.started_ns
-    by_client = record.server_by_client_id()
-
-    def ms(ns: int | None) -> str:
-        return "" if ns is None else f"{(ns - origin) / 1e6:.3f}"
-
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(CSV_COLUMNS)
-        rows = []
-        for c in list(record.client):
-            s = by_client.get(c.id)
-            rows.append(
-                [
-                    c.id,
-                    c.demo,
-                    c.url,
-                    c.status or "",
-                    c.error or "",
-                    (s.exception_type or "") if s else "",
-                    ms(c.intended_ns),
-                    ms(c.sent_ns),
-                    ms(s.arrival_ns if s else None),
-                    ms(s.response_start_ns if s else None),
-                    ms(s.end_ns if s else None),
-                    ms(c.done_ns),
-                    f"{c.latency_ns / 1e6:.3f}" if c.latency_ns is not None else "",
-                    f"{(s.end_ns - s.arrival_ns) / 1e6:.3f}" if s and s.end_ns else "",
-                    c.bytes,
-                    sum(1 for sp in s.spans if sp.kind == "sql") if s else "",
-                    len({sp.thread_id for sp in s.spans}) if s else "",
-                ]
-            )
-            if len(rows) >= _CHUNK:
-                writer.writerows(rows)
-                rows = []
-        writer.writerows(rows)
-    return path
-
-
-# -- the record as JSON ---------------------------------------------------------------------
-
-
-def _plain_of(cls: type, nested: dict[str, Callable[[Any], Any]] | None = None) -> Callable[[Any], dict[str, Any]]:
-    """A fast ``dataclasses.asdict`` for one flat dataclass: a dict display of its fields,
-    made once per class, with ``nested`` converters for fields that hold other records."""
-    nested = nested or {}
-    names = [f.name for f in dataclasses.fields(cls) if not f.name.startswith("_")]
-    assert all(name.isidentifier() for name in names)
-    items = ", ".join(f"{name!r}: " + (f"_{name}(o.{name})" if name in nested else f"o.{name}") for name in names)
-    return eval(f"lambda o: {{{items}}}", {f"_{name}": convert for name, convert in nested.items()})  # noqa: S307
-
-
-def _json_arrays(out: TextIO, items: list[Any], plain: Callable[[Any], Any]) -> None:
-    """A JSON array of ``items``, encoded a chunk at a time (C encoder, bounded memory)."""
-    out.write("[")
-    for i in range(0, len(items), _JSON_CHUNK):
-        chunk = json.dumps([plain(x) for x in items[i : i + _JSON_CHUNK]], default=str, separators=(",", ":"))
-        out.write(("," if i else "") + chunk[1:-1])
-    out.write("]")
-
-
-@dataclasses.dataclass(slots=True)
-class _Rows:
-    """A list field of the record and the converter of its items."""
-
-    items: list[Any]
-    plain: Callable[[Any], Any]
-
-
-def _record_parts(record: RunRecord) -> Iterator[tuple[str, Any]]:
-    """The record's fields in order: small ones as values, the request lists as ``_Rows``."""
-    from .record import LagSample, Span
-
-    span = _plain_of(Span)
-    lists = {
-        "client": _plain_of(ClientRequest),
-        "server": _plain_of(ServerRequest, {"spans": lambda spans: [span(x) for x in list(spans)]}),
-        "lag": _plain_of(LagSample),
-    }
-    for f in dataclasses.fields(record):
-        if f.name.startswith("_"):
-            continue
-        value = getattr(record, f.name)
-        if f.name in lists:
-            yield f.name, _Rows(list(value), lists[f.name])
-        elif f.name == "thread_names":
-            yield f.name, {str(k): v for k, v in list(value.items())}
-        elif dataclasses.is_dataclass(value):
-            yield f.name, dataclasses.asdict(value)
-        elif isinstance(value, list) and value and dataclasses.is_dataclass(value[0]):
-            yield f.name, [dataclasses.asdict(x) for x in list(value)]  # small lists (e.g. stalls)
-        else:
-            yield f.name, value
-
-
-def write_json(record: RunRecord, path: str | Path) -> Path:
-    """The whole record (every field, every request and span) with its stats, streamed."""
-    path = Path(path)
-    with path.open("w", encoding="utf-8") as out:
-        out.write("{")
-        for i, (name, value) in enumerate(_record_parts(record)):
-            out.write(("," if i else "") + json.dumps(name) + ":")
-            if isinstance(value, _Rows):
-                _json_arrays(out, value.items, value.plain)
-            else:
-                out.write(json.dumps(value, default=str))
-        out.write(',"stats":' + json.dumps(record.final_stats().as_dict(), default=str) + "}")
-    return path
-
-
-def record_dict(record: RunRecord) -> dict[str, Any]:
-    """The record as one dict (what ``write_json`` writes)."""
-    data = {
-        name: ([value.plain(x) for x in value.items] if isinstance(value, _Rows) else value)
-        for name, value in _record_parts(record)
-    }
-    data["stats"] = record.final_stats().as_dict()
-    return data
