@@ -173,6 +173,23 @@ class Demo:
         return f"/demo/{self.id}/"
 
     @property
+    def lesson_html(self) -> str:
+        """The lesson as HTML, its `code` in <code> (the index page and the window show this)."""
+        from .markup import lesson_html
+
+        return lesson_html(self.lesson)
+
+    @property
+    def title_html(self) -> str:
+        from .markup import lesson_html
+
+        return lesson_html(self.title)
+
+    @property
+    def fails_on_purpose(self) -> bool:
+        return self.expect_status >= 400
+
+    @property
     def is_async(self) -> bool:
         return inspect.iscoroutinefunction(self.view)
 

@@ -22,6 +22,7 @@ from django.db import connections
 from django.urls import re_path
 
 from ..tracing.views import note_exception
+from .endpoints import note_failure
 
 
 class SettingsOverlay:
@@ -66,6 +67,9 @@ class OwnSettingsHandler(base.BaseHandler):
         # Every path leads to the one view: the request keeps the URL it came in with.
         self.urlconf = types.ModuleType(f"{__name__}.urls_for_{view.__name__}")
         self.urlconf.urlpatterns = [re_path(r"", view)]
+        # A failure inside is answered by the site's own error pages, as one outside would be.
+        self.urlconf.handler404 = "embedded_site.demos.views.site.not_found"
+        self.urlconf.handler500 = "embedded_site.demos.views.site.server_error"
         self._atomic = with_globals(base.BaseHandler.make_view_atomic, connections=ConnectionsOverlay(databases or {}))
         overlay = SettingsOverlay(MIDDLEWARE=list(settings.MIDDLEWARE if middleware is None else middleware))
         with_globals(base.BaseHandler.load_middleware, settings=overlay)(self, is_async=True)
@@ -80,6 +84,7 @@ class OwnSettingsHandler(base.BaseHandler):
             return await super()._get_response_async(request)
         except Exception as exc:
             note_exception(exc)
+            note_failure(request, exc)
             raise
 
     async def handle(self, request: Any) -> Any:

@@ -12,7 +12,13 @@ from embedded_site.demos.catalogue import GROUPS, all_demos, get_demo  # noqa: E
 
 DEMOS = all_demos()
 # Shorter waits than the defaults, so answering every demo once stays quick.
-QUICK = {"client-disconnect": {"delay": "0"}, "streaming": {"interval": "0"}}
+QUICK = {
+    "client-disconnect": {"delay": "0"},
+    "streaming": {"interval": "0"},
+    "streaming-sync-iterator": {"interval": "0"},
+    "server-sent-events": {"events": "3", "interval": "0.01"},
+    "hop-cost": {"crossings": "10"},
+}
 ADDED = (
     "cpu-bound-async",
     "cpu-bound-thread",
