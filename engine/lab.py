@@ -24,8 +24,8 @@ from .config import MAX_DURATION_S, RunConfig
 from .driver import ClientProcess, LoadDriver, now_ns
 from .gcpolicy import no_full_collections
 from .plan import catalogue
-from .record import RunRecord
 from .port_memory import remember_port, remembered_port
+from .record import RunRecord
 from .server import EmbeddedServer, ServerError
 from .targets import app_target
 
