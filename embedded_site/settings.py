@@ -28,6 +28,12 @@ INSTALLED_APPS = [
     "embedded_site.demos",
 ]
 
+# A cheap hasher first: the auth demos are about thread hops, not hashing (see demos/hashers.py).
+PASSWORD_HASHERS = [
+    "embedded_site.demos.hashers.LabPBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+
 MIDDLEWARE = [
     "embedded_site.tracing.middleware.TraceMiddleware",
     "embedded_site.hosts.AllowedHostMiddleware",

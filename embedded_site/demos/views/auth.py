@@ -6,6 +6,7 @@ from importlib import import_module
 
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, alogin, alogout, get_user_model
+from django.contrib.auth.backends import BaseBackend, ModelBackend
 from django.contrib.sessions.middleware import SessionMiddleware
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
@@ -136,3 +137,111 @@ async def auth_auser(request: HttpRequest) -> HttpResponse:
 )
 async def auth_alogin(request: HttpRequest) -> HttpResponse:
     return await LOGIN_HANDLER.handle(request)
+
+
+async def read_and_write_the_session(request: HttpRequest) -> JsonResponse:
+    visits = await request.session.aget("visits", 0)  # Django 5.1+
+    await request.session.aset("visits", visits + 1)
+    keys = [key async for key in _session_keys(request)]
+    return JsonResponse({"visits_before": visits, "keys": keys})
+
+
+async def _session_keys(request: HttpRequest):
+    for key in await request.session.akeys():
+        yield key
+
+
+SESSION_HANDLER = OwnSettingsHandler(read_and_write_the_session, middleware=AUTH_MIDDLEWARE[:1])
+
+
+@demo(
+    "session-aget-aset",
+    group=MIDDLEWARE,
+    title="The session's async API: aget, aset, akeys",
+    lesson=(
+        "Since Django 5.1 a session has async methods (aget, aset, akeys, aflush, acycle_key...). "
+        "The first access loads the session: on the cache backend `await cache.aget(...)`, which "
+        "every built-in cache backend implements as sync_to_async, so a thread hop; later ones "
+        "read the loaded dict. SessionMiddleware's process_request and process_response (which "
+        "saves the change) are a hop each through MiddlewareMixin. Seven hops per request: two "
+        "to save the browser's session beforehand (a key check, then the add), the two "
+        "middleware hooks, the load, and the signals' two. The async API does not make a session cheaper; it makes it allowed: the sync "
+        "`request.session[...]` on the database backend would query from the loop and raise "
+        "SynchronousOnlyOperation. What runs: a second Django handler built by load_middleware"
+        "(is_async=True) over SessionMiddleware with sessions in the local-memory cache; the demo "
+        "first saves a session with one visit and puts its cookie on the request, as a returning "
+        "browser's would be."
+    ),
+    checks=(
+        stat("errors", "==", 0, "no request fails"),
+        evidence("thread-hops", "hops_per_request", "==", 7, "seven thread hops per request"),
+    ),
+)
+async def session_aget_aset(request: HttpRequest) -> HttpResponse:
+    store = CacheSessionStore()
+    await store.aset("visits", 1)
+    await store.asave(must_create=True)
+    request.COOKIES[settings.SESSION_COOKIE_NAME] = store.session_key
+    return await SESSION_HANDLER.handle(request)
+
+
+class SyncOnlyBackend(BaseBackend):
+    """A backend written before Django 5.2: only the sync authenticate(); BaseBackend's
+    aauthenticate() runs it through sync_to_async."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        user = get_user_model()._default_manager.filter(username=username).first()
+        return user if user is not None and user.check_password(password) else None
+
+
+CREDENTIALS = {"username": DEMO_USERNAME, "password": "not-ada's-password"}
+BACKEND_NOTE = (
+    " The demo user's password is unusable, so both answer no user, but Django hashes the "
+    "given password anyway to hide that. The lab's hasher is Django's PBKDF2 with 1,500 "
+    "iterations instead of 6.1's 1,500,000, so the run shows the hops, not the hashing: "
+    "with the default, ten of these requests took 13 to 19 s on the lab's 2-core machine."
+)
+
+
+@demo(
+    "auth-backend-native",
+    group=MIDDLEWARE,
+    title="ModelBackend.aauthenticate: the native async path (5.2)",
+    lesson=(
+        "Django 5.2 gave the auth backends native async methods: ModelBackend.aauthenticate "
+        "awaits `aget_by_natural_key()` (the query, a hop on the request's thread) and then "
+        "`user.acheck_password()`, which hands the hasher to sync_to_async(thread_sensitive="
+        "False): a second hop, to the thread pool. Native async here means two hops where the "
+        "fallback has one: async all the way down it is not." + BACKEND_NOTE
+    ),
+    twin="auth-backend-fallback",
+    checks=(
+        evidence("thread-hops", "hops_per_request", "==", 4, "2 hops to authenticate + the signals' 2"),
+        stat("errors", "==", 0, "no request fails"),
+    ),
+)
+async def auth_backend_native(request: HttpRequest) -> JsonResponse:
+    user = await ModelBackend().aauthenticate(request, **CREDENTIALS)
+    return JsonResponse({"user": user.username if user else None})
+
+
+@demo(
+    "auth-backend-fallback",
+    group=MIDDLEWARE,
+    title="A sync-only backend's aauthenticate: the sync_to_async fallback",
+    lesson=(
+        "A backend with only a sync authenticate() still works from async code: "
+        "BaseBackend.aauthenticate is `sync_to_async(self.authenticate)`, so the whole lookup "
+        "and password check run in one hop on the request's thread. It is the one hop fewer "
+        "than the native path; what it costs is that the whole function, however slow, "
+        "holds that thread." + BACKEND_NOTE
+    ),
+    twin="auth-backend-native",
+    checks=(
+        evidence("thread-hops", "hops_per_request", "==", 3, "1 hop to authenticate + the signals' 2"),
+        stat("errors", "==", 0, "no request fails"),
+    ),
+)
+async def auth_backend_fallback(request: HttpRequest) -> JsonResponse:
+    user = await SyncOnlyBackend().aauthenticate(request, **CREDENTIALS)
+    return JsonResponse({"user": user.username if user else None})
