@@ -113,3 +113,29 @@ def test_the_index_renders_inline_code(lab_runner) -> None:
     assert "`" not in page
     assert "<code>await request.auser()</code>" in page
     assert 'Its twin: <a href="#auth-auser">' in page
+
+
+def test_the_own_settings_handlers_leave_the_sites_settings_alone(lab_runner, run_demo) -> None:
+    from django.conf import settings
+    from django.db import connections
+
+    before = list(settings.MIDDLEWARE)
+    assert lab_runner.call("middleware-startproject").status_code == 200
+    assert lab_runner.call("atomic-requests-async").status_code == 500
+    assert list(settings.MIDDLEWARE) == before
+    assert connections.settings["default"]["ATOMIC_REQUESTS"] is False
+    assert set(hops_per_request(run_demo("hello", concurrency=2, requests=2))) == {2}
+
+
+def test_a_database_with_only_contrib_tables_is_not_the_labs(tmp_path) -> None:
+    """auth and sessions tables count as the lab's own only in a database the lab migrated."""
+    import sqlite3
+
+    from embedded_site.datadir import why_not_ours
+
+    foreign = tmp_path / "project.sqlite3"
+    with sqlite3.connect(foreign) as db:
+        db.execute("CREATE TABLE django_migrations (id INTEGER PRIMARY KEY, app TEXT, name TEXT)")
+        db.execute("INSERT INTO django_migrations (app, name) VALUES ('auth', '0001_initial')")
+        db.execute("CREATE TABLE auth_user (id INTEGER PRIMARY KEY, username TEXT)")
+    assert why_not_ours(foreign) == "belongs to another application (table auth_user)"
