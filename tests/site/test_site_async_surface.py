@@ -139,3 +139,10 @@ def test_a_database_with_only_contrib_tables_is_not_the_labs(tmp_path) -> None:
         db.execute("INSERT INTO django_migrations (app, name) VALUES ('auth', '0001_initial')")
         db.execute("CREATE TABLE auth_user (id INTEGER PRIMARY KEY, username TEXT)")
     assert why_not_ours(foreign) == "belongs to another application (table auth_user)"
+
+
+def test_a_demo_page_lists_the_claims_the_window_checks(lab_runner) -> None:
+    demo = get_demo("middleware-startproject")
+    page = lab_runner.fetch(demo.path, headers=BROWSER).text
+    for check in demo.checks:
+        assert f"<li>{check.text}</li>" in page
