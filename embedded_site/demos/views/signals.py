@@ -71,7 +71,7 @@ for receiver in (sync_audit, async_broken, async_notify):
         "Four receivers connected as sync, async, sync, async. `await signal.asend(...)` "
         "(Django 5.0+) does not call them in that order: it first runs all the sync receivers, "
         "one after another, inside one sync_to_async hop on the request's thread, then runs the "
-        "async ones concurrently on the loop (asyncio.gather, a TaskGroup from 5.1). So each "
+        "async ones concurrently on the loop (in 6.1 inside an asyncio.TaskGroup). So each "
         "request makes one hop more than hello, its two sync receivers take 2 × 0.1 s and the "
         "two async ones 0.1 s together; the response lists where each ran."
     ),

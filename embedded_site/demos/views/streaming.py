@@ -86,8 +86,9 @@ async def streaming_sync_iterator(request: HttpRequest, chunks: int, interval: f
     lesson=(
         "An async generator yielding `data: ...` events as text/event-stream is how an async "
         "view pushes Server-Sent Events. Here every client leaves after 0.3 s, during the "
-        "third event's wait. Under ASGI Django (5.0+) notices the disconnect while it streams "
-        "and cancels the response: CancelledError is raised at the generator's await, so the "
+        "third event's wait. Django 6.1's ASGI handler sends the response inside an asyncio."
+        "TaskGroup beside a task listening for the client's disconnect (listening came in 5.0): "
+        "when it comes, CancelledError is raised at the generator's await, so the "
         "generator stops instead of producing events nobody reads. Catch it only to clean up, "
         "then re-raise."
     ),
