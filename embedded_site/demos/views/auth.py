@@ -80,8 +80,7 @@ LOGIN_HANDLER = OwnSettingsHandler(login_then_logout, middleware=AUTH_MIDDLEWARE
         "AuthenticationMiddleware sets `request.user` to a SimpleLazyObject whose first use "
         "calls the sync `get_user()`: for a logged-in session that is a database query, and in "
         "an async view Django refuses it with SynchronousOnlyOperation, 500 (Django 5.0 to 6.1). "
-        "With no session at all it would work, which is why this surprises people in "
-        "production, not on a first try. Use `await request.auser()` (5.0+): the twin. " + AUTH_NOTE
+        "Use `await request.auser()` (5.0+): the twin. " + AUTH_NOTE
     ),
     expect_status=500,
     twin="auth-auser",
@@ -166,9 +165,9 @@ SESSION_HANDLER = OwnSettingsHandler(read_and_write_the_session, middleware=AUTH
         "saves the change) are a hop each through MiddlewareMixin. Seven hops per request: two "
         "to save the browser's session beforehand (a key check, then the add), the two "
         "middleware hooks, the load, and the signals' two. The async API does not make a "
-        "session cheaper; it makes it allowed: the sync "
-        "`request.session[...]` on the database backend would query from the loop and raise "
-        "SynchronousOnlyOperation. What runs: a second Django handler built by load_middleware"
+        "session cheaper; what it buys is that the view never touches the session store from "
+        "the loop. "
+        "What runs: a second Django handler built by load_middleware"
         "(is_async=True) over SessionMiddleware with sessions in the local-memory cache; the demo "
         "first saves a session with one visit and puts its cookie on the request, as a returning "
         "browser's would be."
