@@ -54,7 +54,7 @@ def prepare_database() -> None:
     from django.core.management import call_command
     from django.db import connection
 
-    from .demos.seed import seed_if_empty
+    from .demos.seed import ensure_demo_user, seed_if_empty
     from .demos.views.orm import delete_write_demo_leftovers
 
     connection.close()
@@ -64,6 +64,7 @@ def prepare_database() -> None:
         set_aside_unusable_database(Path(settings.DATABASES["default"]["NAME"]))
         call_command("migrate", verbosity=0, interactive=False)
         seed_if_empty()
+        ensure_demo_user()
         delete_write_demo_leftovers()
         connection.close()
 

@@ -32,6 +32,19 @@ _SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
 OWN_PREFIX = "demos_"
 FIRST_TABLES = frozenset({"demos_author", "demos_book", "demos_review"})
 DJANGO_TABLES = frozenset({"django_migrations", "sqlite_sequence"})
+# The tables of the contrib apps the site installs: the lab's own only in a database the lab migrated.
+CONTRIB_TABLES = frozenset(
+    {
+        "auth_group",
+        "auth_group_permissions",
+        "auth_permission",
+        "auth_user",
+        "auth_user_groups",
+        "auth_user_user_permissions",
+        "django_content_type",
+        "django_session",
+    }
+)
 _SQLITE_NOT_OURS = (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
 
 
@@ -190,12 +203,12 @@ def why_not_ours(db_file: Path) -> str | None:
                 return "is damaged"
             tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             ours = {t for t in tables if t.startswith(OWN_PREFIX)}
-            foreign = tables - ours - DJANGO_TABLES
-            if foreign:
-                return f"belongs to another application (table {sorted(foreign)[0]})"
             migrated = "django_migrations" in tables and bool(
                 db.execute("SELECT 1 FROM django_migrations WHERE app = 'demos'").fetchone()
             )
+            foreign = tables - ours - DJANGO_TABLES - (CONTRIB_TABLES if migrated else frozenset())
+            if foreign:
+                return f"belongs to another application (table {sorted(foreign)[0]})"
             if ours and not migrated:
                 return f"belongs to another application (table {sorted(ours)[0]} not made by the lab)"
             if migrated and not FIRST_TABLES <= ours:

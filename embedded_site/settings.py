@@ -19,7 +19,20 @@ SECRET_KEY = secret_key(DATA_DIR)
 DEBUG = False
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
 
-INSTALLED_APPS = ["embedded_site.demos"]
+# contrib.auth and sessions (with contenttypes, which auth needs) are here for the demos of
+# startproject's middleware stack and of Django's async auth and session API.
+INSTALLED_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "django.contrib.sessions",
+    "embedded_site.demos",
+]
+
+# A cheap hasher first: the auth demos are about thread hops, not hashing (see demos/hashers.py).
+PASSWORD_HASHERS = [
+    "embedded_site.demos.hashers.LabPBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
 
 MIDDLEWARE = [
     "embedded_site.tracing.middleware.TraceMiddleware",

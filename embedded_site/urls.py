@@ -9,3 +9,7 @@ urlpatterns = [
     path("internal/slow/", site.slow_upstream, name="slow-upstream"),
     *(path(d.path.lstrip("/"), make_endpoint(d), name=d.id) for d in all_demos()),
 ]
+
+# The error pages name what a demo raised and its fix (DEBUG stays False: no debug page).
+handler404 = "embedded_site.demos.views.site.not_found"
+handler500 = "embedded_site.demos.views.site.server_error"

@@ -24,8 +24,9 @@ from .config import MAX_DURATION_S, RunConfig
 from .driver import ClientProcess, LoadDriver, now_ns
 from .gcpolicy import no_full_collections
 from .plan import catalogue
+from .port_memory import remember_port, remembered_port
 from .record import RunRecord
-from .server import EmbeddedServer
+from .server import EmbeddedServer, ServerError
 from .targets import app_target
 
 
@@ -55,8 +56,10 @@ RUN_TIME_LIMIT_S = MAX_DURATION_S + 10.0
 
 
 class Lab:
-    def __init__(self, port: int = 0, loop_kind: str = "qt") -> None:
+    def __init__(self, port: int = 0, loop_kind: str = "qt", *, keep_port: bool = False) -> None:
         self.loop_kind = loop_kind
+        # Ask for the last launch's port again (the window's site: a bookmark keeps working).
+        self.keep_port = keep_port
         self.run_time_limit_s = RUN_TIME_LIMIT_S
         self.server: EmbeddedServer | None = None
         self.requested_port = port
@@ -77,8 +80,24 @@ class Lab:
 
     async def start(self) -> None:
         setup_django()
-        self.server = EmbeddedServer(asgi_application(), self.requested_port)
-        await self.server.start()
+        port = self.requested_port
+        data_dir = None
+        if self.keep_port and port == 0:
+            from django.conf import settings
+
+            data_dir = settings.DATA_DIR
+            port = remembered_port(data_dir)
+        app = asgi_application()
+        self.server = EmbeddedServer(app, port)
+        try:
+            await self.server.start()
+        except ServerError:
+            if port == self.requested_port:
+                raise
+            self.server = EmbeddedServer(app, self.requested_port)  # taken now: any free one
+            await self.server.start()
+        if data_dir is not None and self.server.port is not None:
+            remember_port(data_dir, self.server.port)
         self._client = ClientProcess()
 
     async def close(self) -> None:

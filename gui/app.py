@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     app.setApplicationDisplayName("Django Async Explorer")
     loop = new_loop(LOOP_KIND, gui=True)
     asyncio.set_event_loop(loop)
-    lab = Lab(loop_kind=LOOP_KIND)
+    lab = Lab(loop_kind=LOOP_KIND, keep_port=True)
     quit_on_signal = _QuitOnSignal(loop)
     try:
         loop.run_until_complete(lab.start())

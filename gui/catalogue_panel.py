@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from embedded_site.demos.catalogue import GROUPS, Demo
+from embedded_site.demos.markup import lesson_html, plain
 from engine.plan import catalogue
 from engine.scenarios import SCENARIOS, Scenario
 
@@ -45,7 +46,12 @@ class Target:
 
     @property
     def title(self) -> str:
+        """As written, with its `code` in backticks (see ``markup``)."""
         return self.demo.title if self.demo else self.scenario.title if self.scenario else self.id
+
+    @property
+    def lesson(self) -> str:
+        return self.demo.lesson if self.demo else self.scenario.lesson if self.scenario else ""
 
 
 def all_targets() -> dict[str, Target]:
@@ -94,9 +100,14 @@ class CataloguePanel(QWidget):
         self.targets = all_targets()
         self.filter = QLineEdit(placeholderText="Filter demos (title, id, lesson)…", clearButtonEnabled=True)
         self.tree = QTreeWidget(headerHidden=True)
-        self.title = QLabel(wordWrap=True)
+        self.title = QLabel(wordWrap=True, textFormat=Qt.TextFormat.RichText)
         self.title.setStyleSheet("font-size: 15px; font-weight: 600;")
-        self.lesson = QLabel(wordWrap=True, textInteractionFlags=Qt.TextInteractionFlag.TextSelectableByMouse)
+        # Rich text, so a lesson's `code` shows as code, not as Markdown backticks.
+        self.lesson = QLabel(
+            wordWrap=True,
+            textFormat=Qt.TextFormat.RichText,
+            textInteractionFlags=Qt.TextInteractionFlag.TextSelectableByMouse,
+        )
         self.lesson.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.attribution = QLabel(wordWrap=True, openExternalLinks=True)
         self.attribution.setStyleSheet("color: #666; font-style: italic;")
@@ -132,6 +143,7 @@ class CataloguePanel(QWidget):
 
         self._fill()
         self.filter.textChanged.connect(self.apply_filter)
+        self.filter.returnPressed.connect(self.pick_first_match)
         self.tree.currentItemChanged.connect(self._on_current)
 
     def _fill(self) -> None:
@@ -150,10 +162,9 @@ class CataloguePanel(QWidget):
             groups[name] = item
         for target in self.targets.values():
             group = target.demo.group if target.demo else SCENARIO_GROUP
-            child = QTreeWidgetItem([target.title])
+            child = QTreeWidgetItem([plain(target.title)])
             child.setData(0, _ROLE, target.id)
-            lesson = target.demo.lesson if target.demo else target.scenario.lesson if target.scenario else ""
-            child.setToolTip(0, f"<b>{html.escape(target.id)}</b><br>{html.escape(lesson)}")
+            child.setToolTip(0, f"<b>{html.escape(target.id)}</b><br>{lesson_html(target.lesson)}")
             groups[group].addChild(child)
         for name in order:
             if groups[name].childCount():
@@ -182,17 +193,34 @@ class CataloguePanel(QWidget):
             for j in range(group.childCount()):
                 child = group.child(j)
                 target = self.targets[child.data(0, _ROLE)]
-                hay = " ".join(
-                    [
-                        target.id,
-                        target.title,
-                        target.demo.lesson if target.demo else target.scenario.lesson if target.scenario else "",
-                    ]
-                ).lower()
+                hay = " ".join([target.id, plain(target.title), plain(target.lesson)]).lower()
                 hide = bool(needle) and needle not in hay
                 child.setHidden(hide)
                 shown += not hide
             group.setHidden(shown == 0)
+        # The selection stays where the eye is: when the filter is cleared (or still shows it),
+        # scroll back to it instead of leaving the list at whatever the filter scrolled to.
+        current = self.tree.currentItem()
+        if current is not None and not current.isHidden():
+            self.tree.scrollToItem(current, QTreeWidget.ScrollHint.EnsureVisible)
+
+    def visible_targets(self) -> list[str]:
+        """The ids the list shows now, top to bottom."""
+        shown = []
+        for i in range(self.tree.topLevelItemCount()):
+            group = self.tree.topLevelItem(i)
+            if group.isHidden():
+                continue
+            shown.extend(
+                group.child(j).data(0, _ROLE) for j in range(group.childCount()) if not group.child(j).isHidden()
+            )
+        return shown
+
+    def pick_first_match(self) -> None:
+        """Enter in the filter: select the first entry it shows (and run nothing)."""
+        shown = self.visible_targets()
+        if shown:
+            self.select(shown[0])
 
     def select(self, target_id: str) -> bool:
         """Select a demo or scenario by id; False if the catalogue has no such entry."""
@@ -214,17 +242,18 @@ class CataloguePanel(QWidget):
         target = self.current
         if target is None:
             return
-        self.title.setText(target.title)
+        self.title.setText(lesson_html(target.title))
         if target.demo is not None:
             kind = "async view" if target.demo.is_async else "sync view"
             twin = self.targets.get(target.demo.twin or "")
-            compare = f"\nCompare with its twin: {twin.title}" if twin else ""
-            self.lesson.setText(f"{target.demo.lesson}\n\n{kind} at {target.demo.path}{compare}")
+            compare = f"<br>Compare with its twin: {lesson_html(twin.title)}" if twin else ""
+            where = f"{kind} at <code>{html.escape(target.demo.path)}</code>"
+            self.lesson.setText(f"{lesson_html(target.demo.lesson)}<br><br>{where}{compare}")
             self.attribution.setText(target.demo.attribution or "")
             self.attribution.setVisible(bool(target.demo.attribution))
             self.source.setPlainText(target.demo.source)
         elif target.scenario is not None:
-            self.lesson.setText(target.scenario.lesson)
+            self.lesson.setText(lesson_html(target.scenario.lesson))
             self.attribution.setVisible(False)
             self.source.setPlainText(scenario_source(target.scenario))
         self.lesson_scroll.fit_content()

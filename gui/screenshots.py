@@ -57,6 +57,14 @@ async def shoot(w: window_module.MainWindow, out: Path, extra: bool = False) -> 
     _configure(w, "article-async-all", 20, 10)
     await asyncio.sleep(0.3)
     _save(w, out, "catalogue.png")
+    # The new groups: startproject's middleware stack, its hops in the spans of one request.
+    _configure(w, "middleware-startproject", 20, 10)
+    w.view_tabs.setCurrentIndex(0)
+    w.start_run()
+    await _wait_run(w)
+    await _select_longest(w)
+    _save(w, out, "middleware-stack.png")
+    w.clear_selection()
     if extra:
         _configure(w, "article-async-all", 20, 10)
         w.start_run()

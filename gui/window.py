@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from embedded_site.demos.markup import plain
 from embedded_site.tracing.heartbeat import HEARTBEAT_PERIOD_S
 from engine.config import ConfigError, RunConfig
 from engine.exports import EXPORTS
@@ -417,7 +418,7 @@ class MainWindow(QMainWindow):
         self.stats_panel.show_stats(None, "Running…")
         self._progress_shown = 0.0
         self.progress.setText("  starting…")  # never the previous run's numbers
-        self.showing.setText(f"Running: {config.title or config.target}")
+        self.showing.setText(f"Running: {plain(config.title or config.target)}")
         block = self.controls.loop_block_s(config)
         if block > FREEZE_WARN_S:
             self._update_banner()
@@ -552,7 +553,7 @@ class MainWindow(QMainWindow):
         when = self.history.when(record)
         self.showing.setText(
             ("Showing the latest run" if latest else "⟲ Showing an EARLIER run")
-            + f" ({when}): {record.config.title or record.config.target}"
+            + f" ({when}): {plain(record.config.title or record.config.target)}"
             + ("" if latest else " — its own settings are back in the toolbar")
             + " · click a request to inspect it"
         )

@@ -20,16 +20,42 @@ ORM = "ORM"
 TEMPLATES = "Templates"
 OUTBOUND = "Outbound"
 STREAMING = "Streaming"
+MIDDLEWARE = "Middleware & auth"
+SIGNALS = "Signals"
+SHORTCUTS = "Shortcuts & prefetch"
+TRANSACTIONS = "Transactions"
+CACHE = "Cache"
+CLASS_VIEWS = "Class-based views"
 ARTICLE = "The article's code"
-GROUPS = (VIEWS, ORM, TEMPLATES, OUTBOUND, STREAMING, ARTICLE)
+GROUPS = (
+    VIEWS,
+    MIDDLEWARE,
+    ORM,
+    SHORTCUTS,
+    TRANSACTIONS,
+    TEMPLATES,
+    CACHE,
+    SIGNALS,
+    CLASS_VIEWS,
+    OUTBOUND,
+    STREAMING,
+    ARTICLE,
+)
 # GET for a demo that only reads or waits; POST for one that writes.
 METHODS = ("GET", "POST")
 
 # The modules whose ``@demo`` entries make up the catalogue, in display order.
 VIEW_MODULES = (
     "embedded_site.demos.views.basics",
+    "embedded_site.demos.views.middleware",
+    "embedded_site.demos.views.auth",
     "embedded_site.demos.views.orm",
+    "embedded_site.demos.views.shortcuts",
+    "embedded_site.demos.views.transactions",
     "embedded_site.demos.views.templates",
+    "embedded_site.demos.views.cache",
+    "embedded_site.demos.views.signals",
+    "embedded_site.demos.views.class_based",
     "embedded_site.demos.views.outbound",
     "embedded_site.demos.views.streaming",
     "embedded_site.demos.views.article",
@@ -145,6 +171,23 @@ class Demo:
     @property
     def path(self) -> str:
         return f"/demo/{self.id}/"
+
+    @property
+    def lesson_html(self) -> str:
+        """The lesson as HTML, its `code` in <code> (the index page and the window show this)."""
+        from .markup import lesson_html
+
+        return lesson_html(self.lesson)
+
+    @property
+    def title_html(self) -> str:
+        from .markup import lesson_html
+
+        return lesson_html(self.title)
+
+    @property
+    def fails_on_purpose(self) -> bool:
+        return self.expect_status >= 400
 
     @property
     def is_async(self) -> bool:

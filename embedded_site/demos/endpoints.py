@@ -4,12 +4,15 @@ Before the view runs: a method other than the demo's own is answered with 405 (s
 OPTIONS preflight never runs a view), a writing demo without the app's token with 403,
 and an out-of-range or malformed parameter with 400; each with a sentence saying why.
 The endpoint is async for an async view and sync for a sync view, so Django treats it
-exactly as it would treat the bare view.
+exactly as it would treat the bare view.  A browser (``Accept: text/html``) gets the
+view's JSON answer inside a page saying what the demo demonstrates, linking its twin; the
+load driver gets the bare answer.
 """
 
 from __future__ import annotations
 
 import inspect
+import json
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -36,6 +39,39 @@ def refusal(demo: Demo, request: HttpRequest) -> HttpResponse | None:
     return None
 
 
+EXCEPTION_ATTRIBUTE = "explorer_exception"  # the exception the demo's view raised, for the error page
+
+
+def note_failure(request: HttpRequest, exc: BaseException) -> None:
+    """Keep what the view raised on the request: Django's 404 and 500 handlers get only the request."""
+    if getattr(request, EXCEPTION_ATTRIBUTE, None) is None:
+        setattr(request, EXCEPTION_ATTRIBUTE, exc)
+
+
+def wants_a_page(request: HttpRequest) -> bool:
+    """A browser navigating to the demo (Accept names text/html), not the load driver (*/*)."""
+    return "text/html" in request.headers.get("Accept", "")
+
+
+def browser_page(demo: Demo, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """The view's JSON answer inside a page that says what the demo demonstrates and links its twin."""
+    if not isinstance(response, JsonResponse) or not wants_a_page(request):
+        return response
+    from django.template.loader import render_to_string
+
+    from .catalogue import all_demos
+
+    twin = next((d for d in all_demos() if d.id == demo.twin), None)
+    try:
+        answer = json.dumps(json.loads(response.content), indent=2, ensure_ascii=False)
+    except ValueError:
+        answer = response.content.decode("utf-8", "replace")
+    context = {"demo": demo, "twin": twin, "status": response.status_code, "answer": answer}
+    page = HttpResponse(render_to_string("demos/demo.html", context), status=response.status_code)
+    page["X-Frame-Options"] = "DENY"
+    return page
+
+
 def make_endpoint(demo: Demo) -> Callable[[HttpRequest], HttpResponse]:
     view = traced_view(demo.view, demo.id)
     if inspect.iscoroutinefunction(view):
@@ -47,7 +83,11 @@ def make_endpoint(demo: Demo) -> Callable[[HttpRequest], HttpResponse]:
                 params = demo.parse_params(request.GET.dict())
             except ParamError as error:
                 return _bad_request(demo, error)
-            return await view(request, **params)
+            try:
+                return browser_page(demo, request, await view(request, **params))
+            except Exception as exc:
+                note_failure(request, exc)
+                raise
 
         return async_endpoint
 
@@ -58,6 +98,10 @@ def make_endpoint(demo: Demo) -> Callable[[HttpRequest], HttpResponse]:
             params = demo.parse_params(request.GET.dict())
         except ParamError as error:
             return _bad_request(demo, error)
-        return view(request, **params)
+        try:
+            return browser_page(demo, request, view(request, **params))
+        except Exception as exc:
+            note_failure(request, exc)
+            raise
 
     return sync_endpoint

@@ -47,3 +47,17 @@ def seed_if_empty() -> bool:
             for _ in range(REVIEWS_PER_BOOK)
         )
     return True
+
+
+DEMO_USERNAME = "ada"
+
+
+def ensure_demo_user() -> None:
+    """The user the auth demos log in: no usable password, so nobody can log in as it from outside."""
+    from django.contrib.auth import get_user_model
+
+    user_model = get_user_model()
+    if not user_model.objects.filter(username=DEMO_USERNAME).exists():
+        user = user_model(username=DEMO_USERNAME)
+        user.set_unusable_password()
+        user.save()

@@ -21,6 +21,9 @@ BLOCKING = "blocking"  # a blocking call such as time.sleep: harmless on a sync 
 CPU = "cpu"
 # Appended to a hop-wait's name when the wait included starting the worker thread.
 NEW_THREAD = ", starting a new thread"
+# Ends the name of the span a demo records over N timed sync_to_async calls ("2000 sync_to_async
+# round trips"): the crossing-cost finding reads N from it.
+ROUND_TRIPS = " sync_to_async round trips"
 SPAN_KINDS = (MIDDLEWARE, VIEW, SQL, TEMPLATE, AWAIT, HOP_WAIT, HOP_RUN, BLOCKING, CPU)
 
 

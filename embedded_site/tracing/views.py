@@ -29,6 +29,9 @@ def _note_exception(exc: BaseException) -> None:
         request.traceback = traceback_text(exc)
 
 
+note_exception = _note_exception  # for handlers that turn an exception into a response themselves
+
+
 @contextmanager
 def _view_span(name: str) -> Iterator[None]:
     """Record the view as a span; note an exception it raises on the request."""

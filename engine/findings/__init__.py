@@ -56,6 +56,7 @@ RULE_MODULES = (
     "write_lock",
     "threads_started",
     "thread_hops",
+    "crossing_cost",
     "open_loop",
     "cancelled",
     "streaming",

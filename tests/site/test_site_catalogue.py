@@ -12,7 +12,13 @@ from embedded_site.demos.catalogue import GROUPS, all_demos, get_demo  # noqa: E
 
 DEMOS = all_demos()
 # Shorter waits than the defaults, so answering every demo once stays quick.
-QUICK = {"client-disconnect": {"delay": "0"}, "streaming": {"interval": "0"}}
+QUICK = {
+    "client-disconnect": {"delay": "0"},
+    "streaming": {"interval": "0"},
+    "streaming-sync-iterator": {"interval": "0"},
+    "server-sent-events": {"events": "3", "interval": "0.01"},
+    "hop-cost": {"crossings": "10"},
+}
 ADDED = (
     "cpu-bound-async",
     "cpu-bound-thread",
@@ -38,6 +44,27 @@ ADDED = (
     "fanout-sequential",
     "fanout-gather",
     "streaming",
+    "middleware-startproject",
+    "middleware-bare",
+    "hop-cost",
+    "auth-request-user",
+    "auth-auser",
+    "auth-alogin",
+    "session-aget-aset",
+    "auth-backend-native",
+    "auth-backend-fallback",
+    "aget-object-or-404",
+    "aprefetch-related-objects",
+    "aiterator-prefetch",
+    "atomic-requests-async",
+    "atomic-requests-opt-out",
+    "cache-aget-aset",
+    "signal-asend",
+    "signal-asend-robust",
+    "cbv-async",
+    "cbv-mixed",
+    "streaming-sync-iterator",
+    "server-sent-events",
 )
 
 
