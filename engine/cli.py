@@ -66,6 +66,9 @@ def _parser() -> argparse.ArgumentParser:
 
     listing = sub.add_parser("list", help="list the demos and scenarios")
     listing.add_argument("--json", action="store_true", help="one JSON document: id, group, title, path, params")
+    from .commands.project import add_project_options
+
+    add_project_options(listing)
 
     serve = sub.add_parser("serve", help="serve the demo site only; Ctrl-C stops it")
     serve.add_argument("--port", type=_port, default=8000, help="port on 127.0.0.1 (0 picks a free one; default 8000)")
@@ -131,11 +134,18 @@ def _command(argv: Sequence[str]) -> int:
     args = _parser().parse_args(argv)
     from embedded_site.bootstrap import setup_django
 
+    from .commands.project import activate_from_args
     from .interrupt import raise_pending
 
+    if (refused := activate_from_args(args, list(argv))) is not None:  # --project: a person's own site
+        return refused
     setup_django()
     raise_pending()
     if args.command == "list":
+        if args.project is not None:
+            from .project_listing import list_routes
+
+            return list_routes(args.json)
         return _list(args.json)
     if args.command == "serve":
         return _serve(args.port, args.loop)
@@ -222,14 +232,19 @@ def _run(args: argparse.Namespace) -> int:
     from .plan import make_config
 
     try:
-        config = make_config(
-            args.target,
-            concurrency=args.concurrency,
-            requests=args.requests,
-            duration_s=args.duration,
-            rate=args.rate,
-            params=_params(args.param),
-        )
+        if getattr(args, "project", None) is not None:
+            from .project_listing import url_config
+
+            config = url_config(args)
+        else:
+            config = make_config(
+                args.target,
+                concurrency=args.concurrency,
+                requests=args.requests,
+                duration_s=args.duration,
+                rate=args.rate,
+                params=_params(args.param),
+            )
         exports = check_destinations([(e.flag, getattr(args, e.id)) for e in EXPORTS.values()])
     except (ConfigError, DestinationError) as exc:
         return _fail(str(exc))
