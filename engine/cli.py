@@ -55,6 +55,7 @@ def _finite(text: str) -> float:
 
 def _parser() -> argparse.ArgumentParser:
     from . import commands
+    from .commands.project import add_project_options
     from .exports import EXPORTS
     from .loops import LOOP_KINDS
 
@@ -66,13 +67,12 @@ def _parser() -> argparse.ArgumentParser:
 
     listing = sub.add_parser("list", help="list the demos and scenarios")
     listing.add_argument("--json", action="store_true", help="one JSON document: id, group, title, path, params")
-    from .commands.project import add_project_options
-
     add_project_options(listing)
 
     serve = sub.add_parser("serve", help="serve the demo site only; Ctrl-C stops it")
     serve.add_argument("--port", type=_port, default=8000, help="port on 127.0.0.1 (0 picks a free one; default 8000)")
     serve.add_argument("--loop", choices=LOOP_KINDS, default="qt")
+    add_project_options(serve)
 
     run = sub.add_parser("run", help="run a demo or scenario and print what was measured")
     run.add_argument("target", help="a demo id or scenario id (see `list`)")
@@ -198,6 +198,13 @@ def _list(as_json: bool) -> int:
     return 0
 
 
+def _served() -> str:
+    from embedded_site.project import active
+
+    project = active()
+    return "the demo site" if project is None else f"the project {project.name} ({project.settings_module})"
+
+
 def _serve(port: int, loop_kind: str) -> int:
     from . import loops
     from .interrupt import raise_pending
@@ -210,7 +217,7 @@ def _serve(port: int, loop_kind: str) -> int:
     async def serve() -> None:
         lab = Lab(port=port, loop_kind=loop_kind)
         await lab.start()
-        print(f"Serving the demo site at {lab.url}/ on the {loop_kind} loop. Ctrl-C stops it.", flush=True)
+        print(f"Serving {_served()} at {lab.url}/ on the {loop_kind} loop. Ctrl-C stops it.", flush=True)
         try:
             await asyncio.Event().wait()
         finally:

@@ -79,6 +79,10 @@ def configure(project: Project) -> None:
 
     try:
         settings._setup()  # imports the module now, so its failure is reported as the settings'
+    except ModuleNotFoundError as exc:
+        if exc.name and project.settings_module.startswith(exc.name):
+            raise ProjectError(f"no settings module {project.settings_module!r} in {root!r}") from None
+        raise _import_error(project, exc, f"settings {project.settings_module} failed to import") from None
     except Exception as exc:
         raise _import_error(project, exc, f"settings {project.settings_module} failed to import") from None
     _add_lab_settings(settings, project)
