@@ -29,8 +29,8 @@ def check_django_version() -> None:
     """Refuse a Django older than the lab's tracing was checked on."""
     if django.VERSION[:2] < MIN_DJANGO:
         raise ProjectError(
-            f"this environment has Django {django.get_version()}; the lab serves projects on Django "
-            f"{MIN_DJANGO[0]}.{MIN_DJANGO[1]} or newer"
+            f"the project would run on Django {django.get_version()} ({django.__file__.rsplit('/django/', 1)[0]}); "
+            f"the lab serves projects on Django {MIN_DJANGO[0]}.{MIN_DJANGO[1]} LTS or newer"
         )
 
 
