@@ -72,6 +72,8 @@ def make_url_config(
     query arguments in the URL)."""
     if params:
         raise ConfigError("--param is for demos; give a project URL's query in the URL itself (/search/?q=x)")
+    if not target.startswith("/"):  # "POST /cart/": the method is part of the target
+        method, target = split(target)
     method = method.upper()
     if method not in METHODS:
         raise ConfigError(f"method must be one of {', '.join(METHODS)}, got {method!r}")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import inspect
 import os
 import re
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +38,7 @@ class Route:
     source: str  # "shop/views.py:12"
     args: tuple[Arg, ...] = field(default_factory=tuple)
     is_async: bool = False
+    code: str = ""  # the view's source text, as the catalogue shows a demo's
 
     @property
     def path(self) -> str | None:
@@ -102,6 +104,13 @@ def _real_view(callback):
     return callback
 
 
+def _code(callback) -> str:
+    try:
+        return textwrap.dedent(inspect.getsource(_real_view(callback)))
+    except (OSError, TypeError):
+        return ""
+
+
 def _source(callback, root: Path) -> tuple[str, str]:
     target = _real_view(callback)
     name = f"{getattr(target, '__module__', '?')}.{getattr(target, '__qualname__', repr(target))}"
@@ -110,13 +119,18 @@ def _source(callback, root: Path) -> tuple[str, str]:
         line = inspect.getsourcelines(target)[1]
     except (OSError, TypeError):
         return name, "?"
-    shown = os.path.relpath(filename, root) if filename.startswith(str(root) + os.sep) else filename
+    if filename.startswith(str(root) + os.sep):
+        shown = os.path.relpath(filename, root)
+    elif "-packages/" in filename:
+        shown = filename.rsplit("-packages/", 1)[1]
+    else:
+        shown = filename
     return name, f"{shown}:{line}"
 
 
-def walk(root: Path, wrap: bool = False) -> list[Route]:
+def walk(root: Path, wrap: bool = False, with_code: bool = False) -> list[Route]:
     """Every pattern of the project's URLconf, in resolution order (with ``wrap``, each
-    view is replaced by its traced wrapper, once)."""
+    view is replaced by its traced wrapper, once; with ``with_code``, its source is read)."""
     from django.urls import URLPattern, URLResolver, get_resolver
 
     from ..tracing.views import traced_view
@@ -144,7 +158,13 @@ def walk(root: Path, wrap: bool = False) -> list[Route]:
                 args = [a for r in _chain_patterns(prefix, entry) for a in r]
                 routes.append(
                     Route(
-                        pattern, f"{namespace}{entry.name}" if entry.name else None, view, source, tuple(args), is_async
+                        pattern,
+                        f"{namespace}{entry.name}" if entry.name else None,
+                        view,
+                        source,
+                        tuple(args),
+                        is_async,
+                        _code(callback) if with_code else "",
                     )
                 )
 

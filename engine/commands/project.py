@@ -42,29 +42,36 @@ def add_run_options(run: argparse.ArgumentParser) -> None:
 def activate_from_args(args: argparse.Namespace, argv: list[str] | None = None) -> int | None:
     """Set the lab up for the project the options name: None to go on, or an exit status
     after one line on standard error."""
+    from embedded_site.project import ProjectError
+
+    try:
+        load(args, argv)
+    except ProjectError as exc:
+        return _fail(str(exc))
+    return None
+
+
+def load(args: argparse.Namespace, argv: list[str] | None = None) -> None:
+    """Locate, (re-exec into the environment of,) activate and set up the project the
+    options name; nothing without ``--project``.  Raises ProjectError with one line."""
     from embedded_site.project import ProjectError, activate, locate
 
     path = getattr(args, "project", None)
     for flag, given in (
         ("--settings", getattr(args, "settings", None)),
         ("--db-copy", getattr(args, "db_copy", False)),
+        ("--install", getattr(args, "install", False)),
     ):
         if given and path is None:
-            return _fail(f"{flag} is for a project: give it with --project PATH")
-    if getattr(args, "install", False) and path is None:
-        return _fail("--install is for a project: give it with --project PATH")
+            raise ProjectError(f"{flag} is for a project: give it with --project PATH")
     if path is None:
-        return None
-    try:
-        project = locate(path, args.settings, db_copy=args.db_copy)
-        from ..project_env import use_environment
+        return
+    project = locate(path, args.settings, db_copy=args.db_copy)
+    from ..project_env import use_environment
 
-        use_environment(project, install=args.install, argv=argv)  # may re-exec the lab in the project's env
-        activate(project)
-        set_up(project)
-    except ProjectError as exc:
-        return _fail(str(exc))
-    return None
+    use_environment(project, install=args.install, argv=argv)  # may re-exec the lab in the project's env
+    activate(project)
+    set_up(project)
 
 
 def set_up(project) -> None:
