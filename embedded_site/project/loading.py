@@ -9,6 +9,7 @@ Nothing else of the project changes.  Any failure on the way is one ``ProjectErr
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from pathlib import Path
@@ -90,6 +91,16 @@ def configure(project: Project) -> None:
         django.setup(set_prefix=False)
     except Exception as exc:
         raise _import_error(project, exc, "the project's apps failed to load") from None
+    _quiet_request_errors()
+
+
+def _quiet_request_errors() -> None:
+    """Keep Django's "Internal Server Error" tracebacks off the terminal, as for the demo
+    site: the lab records each exception with its request (shown in the details pane and
+    counted in the summary), and a run of 1000 failing requests would print 1000 of them."""
+    logger = logging.getLogger("django.request")
+    logger.handlers = [logging.NullHandler()]
+    logger.propagate = False
 
 
 def _add_lab_settings(settings, project: Project) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import importlib.util
 
 from . import Project, ProjectError
-from .loading import _import_error, configure
+from .loading import _import_error, _quiet_request_errors, configure
 from .routes import walk
 
 
@@ -44,6 +44,8 @@ def application(project: Project):
         app = import_string(dotted)
     except Exception as exc:
         raise _import_error(project, exc, f"the project's ASGI application {dotted} failed to import") from None
+    finally:
+        _quiet_request_errors()  # its django.setup() configured logging again
     if not callable(app):
         raise ProjectError(f"the project's ASGI application {dotted} is not callable")
     return app
