@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 import tempfile
 import time
@@ -85,7 +86,7 @@ def run(project: str) -> dict:
     lab = Lab(loop_kind="qt")
     loop.run_until_complete(lab.start())
     window = MainWindow(lab)
-    window.resize(1400, 900)
+    window.resize(*(int(v) for v in os.environ.get("EXPLORER_PROJECT_SIZE", "1400x900").split("x")))
     window.show()
     seen: dict = {}
 
@@ -138,6 +139,10 @@ def run(project: str) -> dict:
         seen["findings"] = {f["id"]: f.get("evidence", {}).get("culprit") for f in stats.findings}
         seen["statuses"] = stats.statuses
         seen["history"] = window.history.count() if hasattr(window.history, "count") else None
+        shot = os.environ.get("EXPLORER_PROJECT_SHOT")  # a picture of the window for the README
+        if shot:
+            await asyncio.sleep(0.5)
+            window.grab().save(shot)
         window.close()
 
     loop.run_until_complete(drive())
