@@ -56,6 +56,13 @@ def test_window_lists_the_projects_urls_and_runs_one_with_its_culprit(project, t
     assert f"shop/views.py:{BLOCKING_LINE}" in seen["verdict"]
     assert seen["history"] == 1
     assert "database: sqlite3" in done.stderr  # said on the terminal too, before the first run
+    # File → Open project…
+    assert seen["open_not_a_project"] is False
+    assert seen["open_dialogs"][0].startswith("no project at ")
+    assert seen["open_declined"] is False
+    assert "starts again serving shopsite (mysite.settings)" in seen["open_dialogs"][1]
+    assert seen["open_accepted"] is True and seen["closed"] is True
+    assert seen["relaunch"] == ["--project", str(project)]
 
 
 def test_window_refuses_a_project_it_cannot_serve_with_a_dialog_and_one_line(tmp_path):

@@ -143,6 +143,21 @@ def run(project: str) -> dict:
         if shot:
             await asyncio.sleep(0.5)
             window.grab().save(shot)
+        # File → Open project…: a folder that is not a project is a dialog; a project asks
+        # before the restart ("No" keeps this window), and "Yes" closes it to start again.
+        from gui import project_mode
+
+        opened: list[str] = []
+        answer_next_box("OK", opened)
+        seen["open_not_a_project"] = project_mode.open_project(window, str(Path(project).parent / "no-such"))
+        answer_next_box("No", opened)
+        seen["open_declined"] = project_mode.open_project(window, project)
+        answer_next_box("Yes", opened)
+        seen["open_accepted"] = project_mode.open_project(window, project)
+        seen["open_dialogs"] = opened
+        seen["relaunch"] = project_mode.relaunch_requested()
+        await until(lambda: not window.isVisible(), 10)
+        seen["closed"] = not window.isVisible()
         window.close()
 
     loop.run_until_complete(drive())
