@@ -93,3 +93,19 @@ def test_a_django_older_than_52_is_refused_with_one_line(tmp_path, envs_dir):
     assert "\n" not in line and "Traceback" not in line
     assert line.startswith("error: the project would run on Django 4.2.")
     assert line.endswith("the lab serves projects on Django 5.2 LTS or newer")
+
+
+def test_pyproject_dependencies_are_installed_and_the_environment_reused(tmp_path, envs_dir):
+    env = main_env(tmp_path, EXPLORER_ENVS_DIR=str(envs_dir))
+    project = make_project(tmp_path / "pyproj")
+    (project / "pyproject.toml").write_text(
+        f'[project]\nname = "pyproj"\nversion = "0"\ndependencies = ["{DJANGO_52}"]\n'
+    )
+    first = cli(env, "list", "--project", str(project), "--install", "--json")
+    if first.returncode != 0 and "pip install" in first.stderr:
+        pytest.skip(f"the {DJANGO_52} environment cannot be built here: {first.stderr.strip()}")
+    assert first.returncode == 0, first.stderr
+    again = cli(env, "run", "/shop/items/", "--project", str(project), "-c", "2", "--json")
+    assert again.returncode == 0, again.stderr
+    assert "installing" not in again.stderr  # reused, not built again
+    assert json.loads(again.stdout)["django"] == "5.2.8"
