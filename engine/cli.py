@@ -213,6 +213,12 @@ def _serve(port: int, loop_kind: str) -> int:
 
     Lab.prepare()
     raise_pending()
+    from embedded_site.project import active
+
+    if active() is not None:
+        from embedded_site.project.database import describe
+
+        print(describe(active()), file=sys.stderr, flush=True)
 
     async def serve() -> None:
         lab = Lab(port=port, loop_kind=loop_kind)

@@ -66,22 +66,26 @@ def env_python(env: Path) -> Path:
     return env / "bin" / "python"
 
 
-def use_environment(project: Project, *, install: bool, argv: list[str] | None) -> None:
+def use_environment(project: Project, *, install: bool, argv: list[str] | None) -> str | None:
     """Re-execute the lab in the project's environment if it has one (building it first
-    with ``install``); return when this process is the one to serve the project."""
+    with ``install``); return when this process is the one to serve the project, with a
+    note to show once it loads when its requirements have no environment yet."""
     if os.environ.get(ENV_MARK):
-        return  # already re-executed in it
+        return None  # already re-executed in it
     if not requirement_files(project) and not pyproject_dependencies(project):
         if install:
             print(
                 f"{project.root} names no requirements (requirements*.txt, pyproject.toml): nothing to install",
                 file=sys.stderr,
             )
-        return
+        return None
     env = environment_for(project)
     if not (env / READY).is_file():
         if not install:
-            return
+            return (
+                f"note: {project.name}'s requirements have no environment of their own yet, so the lab's "
+                f"packages serve it (./explorer --project {project.root} --install makes one)"
+            )
         build(project, env)
     args = [a for a in (sys.argv[1:] if argv is None else argv) if a != "--install"]
     main = Path(__file__).resolve().parent.parent / "main.py"
@@ -89,6 +93,7 @@ def use_environment(project: Project, *, install: bool, argv: list[str] | None) 
     sys.stdout.flush()
     sys.stderr.flush()
     os.execv(env_python(env), [str(env_python(env)), str(main), *args])
+    return None  # not reached: execv replaces the process
 
 
 def build(project: Project, env: Path) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 from . import Project, ProjectError
 
@@ -24,7 +25,7 @@ def copies_dir(project: Project) -> Path:
     return data_dir() / "project-db" / f"{project.name}-{tag}"
 
 
-def point_at_copy(settings, project: Project) -> None:
+def point_at_copy(settings: Any, project: Project) -> None:
     """Copy the default SQLite database into the data dir (fresh for each start) and use it."""
     db = dict(settings.DATABASES.get("default", {}))
     if db.get("ENGINE") != SQLITE:

@@ -69,9 +69,11 @@ def load(args: argparse.Namespace, argv: list[str] | None = None) -> None:
     project = locate(path, args.settings, db_copy=args.db_copy)
     from ..project_env import use_environment
 
-    use_environment(project, install=args.install, argv=argv)  # may re-exec the lab in the project's env
+    note = use_environment(project, install=args.install, argv=argv)  # may re-exec the lab in its env
     activate(project)
     set_up(project)
+    if note is not None:  # the project loaded with the lab's packages: say how to give it its own
+        print(note, file=sys.stderr, flush=True)
 
 
 def set_up(project) -> None:
