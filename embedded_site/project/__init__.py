@@ -54,6 +54,14 @@ def settings_from_manage_py(manage: Path) -> str | None:
     except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
         return None
     for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant):
+            # os.environ["DJANGO_SETTINGS_MODULE"] = "..."
+            for target in node.targets:
+                key = target.slice if isinstance(target, ast.Subscript) else None
+                if isinstance(key, ast.Constant) and key.value == "DJANGO_SETTINGS_MODULE":
+                    if isinstance(node.value.value, str):
+                        return node.value.value
+            continue
         if not (isinstance(node, ast.Call) and len(node.args) == 2):
             continue
         func = node.func

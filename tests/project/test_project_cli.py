@@ -198,6 +198,35 @@ def test_no_manage_py_is_one_line(project, env, tmp_path):
     assert listed.returncode == 0, listed.stderr
 
 
+@pytest.mark.parametrize(
+    "line",
+    [
+        'os.environ["DJANGO_SETTINGS_MODULE"] = "mysite.settings"',
+        "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'mysite.settings')",
+    ],
+)
+def test_the_settings_module_is_read_from_manage_py_in_either_form(project, env, tmp_path, line):
+    copy = broken_copy(project, tmp_path)
+    manage = copy / "manage.py"
+    text = manage.read_text()
+    start = text.index("os.environ.setdefault(")
+    end = text.index("\n", start)
+    manage.write_text(text[:start] + line + text[end:])
+    result = cli(env, "list", "--project", str(manage), "--json")  # the manage.py itself is accepted too
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["settings"] == "mysite.settings"
+
+
+def test_a_manage_py_that_names_no_settings_is_one_line(project, env, tmp_path):
+    copy = broken_copy(project, tmp_path)
+    manage = copy / "manage.py"
+    manage.write_text(
+        manage.read_text().replace("'mysite.settings'", "SETTINGS").replace('"mysite.settings"', "SETTINGS")
+    )
+    line = one_line(cli(env, "list", "--project", str(copy)))
+    assert line == f"error: {manage} does not name DJANGO_SETTINGS_MODULE: give it with --settings MODULE"
+
+
 def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
