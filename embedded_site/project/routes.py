@@ -134,6 +134,7 @@ def walk(root: Path, wrap: bool = False, with_code: bool = False) -> list[Route]
     from django.urls import URLPattern, URLResolver, get_resolver
 
     from ..tracing.views import traced_view
+    from .steps import held_steps
 
     routes: list[Route] = []
 
@@ -151,7 +152,9 @@ def walk(root: Path, wrap: bool = False, with_code: bool = False) -> list[Route]
                     getattr(getattr(callback, "view_class", None), "view_is_async", False)
                 )
                 if wrap and not getattr(callback, "_explorer_traced", False):
-                    traced = traced_view(callback, view.rsplit(".", 1)[-1])
+                    short = view.rsplit(".", 1)[-1]
+                    inner = held_steps(callback, short) if inspect.iscoroutinefunction(callback) else callback
+                    traced = traced_view(inner, short)
                     traced._explorer_traced = True
                     entry.callback = traced
                 pattern = prefix + str(entry.pattern)

@@ -81,8 +81,9 @@ def finding(doc: dict, finding_id: str) -> dict | None:
     return next((f for f in doc["findings"] if f["id"] == finding_id), None)
 
 
-def test_blocking_view_culprit_names_the_projects_own_file_and_line(project, env):
-    doc, stderr = run_json(env, project, "/shop/blocking/", "-c", "4")
+def test_blocking_view_culprit_names_the_projects_own_file_and_line(project, env, tmp_path):
+    record_file = tmp_path / "blocking.json"
+    doc, stderr = run_json(env, project, "/shop/blocking/", "-c", "4", "--record", str(record_file))
     assert "database: sqlite3" in stderr and "the project's own database" in stderr
     assert doc["demo"] == "/shop/blocking/" and doc["statuses"] == {"200": 4}
     blocked = finding(doc, "loop-blocked")
@@ -91,6 +92,14 @@ def test_blocking_view_culprit_names_the_projects_own_file_and_line(project, env
     # Four 0.3 s sleeps on the loop cannot overlap: the loop was held for about 1.2 s.
     assert doc["blocked_ms"] >= 4 * 300 * 0.9
     assert doc["views_at_once_max"] == 1
+    # The view's step that held the loop is a measured blocking span on the loop's thread,
+    # so the bar is drawn "blocking the loop" where the sleep ran.
+    record = json.loads(record_file.read_text())
+    for request in record["server"]:
+        held = [s for s in request["spans"] if s["kind"] == "blocking"]
+        assert len(held) == 1 and held[0]["name"] == "blocking ran without awaiting"
+        assert held[0]["thread_id"] == record["loop_thread_id"]
+        assert 300 <= (held[0]["end_ns"] - held[0]["start_ns"]) / 1e6 < 300 * 3
 
 
 def test_async_orm_view_shows_its_queries_one_after_another_on_a_thread(project, env):
