@@ -74,10 +74,7 @@ def use_environment(project: Project, *, install: bool, argv: list[str] | None) 
         return None  # already re-executed in it
     if not requirement_files(project) and not pyproject_dependencies(project):
         if install:
-            print(
-                f"{project.root} names no requirements (requirements*.txt, pyproject.toml): nothing to install",
-                file=sys.stderr,
-            )
+            return f"note: {project.root} names no requirements (requirements*.txt, pyproject.toml): nothing to install"
         return None
     env = environment_for(project)
     if not (env / READY).is_file():

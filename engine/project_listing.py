@@ -70,7 +70,7 @@ def url_config(args: argparse.Namespace) -> RunConfig:
     params = {p.partition("=")[0]: p.partition("=")[2] for p in args.param}
     config = make_url_config(
         args.target,
-        method=args.method,
+        method=args.method or "GET",
         concurrency=args.concurrency,
         requests=args.requests,
         duration_s=args.duration,

@@ -33,7 +33,6 @@ def add_run_options(run: argparse.ArgumentParser) -> None:
     add_project_options(run)
     run.add_argument(
         "--method",
-        default="GET",
         metavar="M",
         help="for a project URL: the HTTP method (default GET; others may write to the project's database)",
     )
@@ -61,6 +60,7 @@ def load(args: argparse.Namespace, argv: list[str] | None = None) -> None:
         ("--settings", getattr(args, "settings", None)),
         ("--db-copy", getattr(args, "db_copy", False)),
         ("--install", getattr(args, "install", False)),
+        ("--method", getattr(args, "method", None)),
     ):
         if given and path is None:
             raise ProjectError(f"{flag} is for a project: give it with --project PATH")

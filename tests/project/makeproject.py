@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -71,8 +72,25 @@ BLOCKING_LINE = (
 )
 
 
+def shell_env(base: dict[str, str] | None = None) -> dict[str, str]:
+    """A person's shell: no DJANGO_SETTINGS_MODULE inherited from the test session (which
+    serves the demo site in-process and so has the lab's own in its environment)."""
+    env = dict(os.environ if base is None else base)
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    return env
+
+
+def project_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """``main_env`` (a private data dir) in a person's shell."""
+    from tests.engine.mainproc import main_env
+
+    return shell_env(main_env(tmp_path, **extra))
+
+
 def run(python: str, args: list[str], cwd: Path) -> None:
-    done = subprocess.run([python, *args], cwd=cwd, capture_output=True, text=True)
+    env = shell_env()
+    env.pop("PYTHONPATH", None)  # manage.py finds the project from its own folder
+    done = subprocess.run([python, *args], cwd=cwd, capture_output=True, text=True, env=env)
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(args)} failed: {done.stderr[-2000:]}")
 

@@ -13,9 +13,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.engine.mainproc import ROOT, main_env, start_main
+from tests.engine.mainproc import ROOT, start_main
 
-from .makeproject import BLOCKING_LINE, make_project
+from .makeproject import BLOCKING_LINE, make_project, project_env
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +25,7 @@ def project(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def env(tmp_path):
-    return main_env(tmp_path)
+    return project_env(tmp_path)
 
 
 def cli(env, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
@@ -261,7 +261,9 @@ def test_unapplied_migrations_are_said_and_never_applied(env, tmp_path):
 
 
 def test_served_project_answers_only_loopback_hosts_same_site_and_token_writes(project, tmp_path):
-    process = start_main(["serve", "--project", str(project), "--port", "0", "--loop", "asyncio"], main_env(tmp_path))
+    process = start_main(
+        ["serve", "--project", str(project), "--port", "0", "--loop", "asyncio"], project_env(tmp_path)
+    )
     try:
         line = process.stdout.readline()
         assert line.startswith("Serving the project mysite-project (mysite.settings) at http://127.0.0.1:"), line

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.engine.mainproc import ROOT, main_env
+from tests.engine.mainproc import ROOT
 
-from .makeproject import BLOCKING_LINE, make_project
+from .makeproject import BLOCKING_LINE, make_project, project_env
 
 DJANGO_52 = "Django==5.2.8"
 DJANGO_42 = "Django>=4.2,<4.3"
@@ -54,7 +54,7 @@ def installed(env, root: Path, pin: str) -> Path:
 
 
 def test_a_project_on_django_52_runs_in_its_own_environment(tmp_path, envs_dir):
-    env = main_env(tmp_path, EXPLORER_ENVS_DIR=str(envs_dir))
+    env = project_env(tmp_path, EXPLORER_ENVS_DIR=str(envs_dir))
     seed = make_project(tmp_path / "seed", migrate=False)
     installed(env, seed, DJANGO_52)
     built = [p for p in envs_dir.iterdir() if (p / "explorer-env-ready").is_file()]
@@ -84,7 +84,7 @@ def test_a_project_on_django_52_runs_in_its_own_environment(tmp_path, envs_dir):
 
 
 def test_a_django_older_than_52_is_refused_with_one_line(tmp_path, envs_dir):
-    env = main_env(tmp_path, EXPLORER_ENVS_DIR=str(envs_dir))
+    env = project_env(tmp_path, EXPLORER_ENVS_DIR=str(envs_dir))
     project = make_project(tmp_path / "old", migrate=False)
     installed(env, project, DJANGO_42)
     result = cli(env, "list", "--project", str(project))
@@ -96,7 +96,7 @@ def test_a_django_older_than_52_is_refused_with_one_line(tmp_path, envs_dir):
 
 
 def test_pyproject_dependencies_are_installed_and_the_environment_reused(tmp_path, envs_dir):
-    env = main_env(tmp_path, EXPLORER_ENVS_DIR=str(envs_dir))
+    env = project_env(tmp_path, EXPLORER_ENVS_DIR=str(envs_dir))
     project = make_project(tmp_path / "pyproj")
     (project / "pyproject.toml").write_text(
         f'[project]\nname = "pyproj"\nversion = "0"\ndependencies = ["{DJANGO_52}"]\n'

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.engine.mainproc import ROOT, main_env
+from tests.engine.mainproc import ROOT
 
-from .makeproject import make_project, run
+from .makeproject import make_project, project_env, run
 
 DB_SETTINGS = """
 DATABASES = {{
@@ -119,7 +119,7 @@ def cli(env, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_a_postgresql_project_is_served_against_its_own_database(project, tmp_path):
-    env = main_env(tmp_path)
+    env = project_env(tmp_path)
     result = cli(env, "run", "/shop/items/", "--project", str(project), "-c", "4", "--json")
     assert result.returncode == 0, result.stderr
     assert "database: postgresql 'shop', the project's own database" in result.stderr
@@ -129,7 +129,7 @@ def test_a_postgresql_project_is_served_against_its_own_database(project, tmp_pa
 
 
 def test_db_copy_is_refused_for_postgresql_with_one_line(project, tmp_path):
-    result = cli(main_env(tmp_path), "run", "/shop/items/", "--project", str(project), "--db-copy")
+    result = cli(project_env(tmp_path), "run", "/shop/items/", "--project", str(project), "--db-copy")
     assert result.returncode == 2
     assert result.stderr.strip() == (
         "error: --db-copy works for SQLite only; this project's database is django.db.backends.postgresql 'shop'"

@@ -10,9 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.engine.mainproc import main_env
-
-from .makeproject import BLOCKING_LINE, make_project
+from .makeproject import BLOCKING_LINE, make_project, project_env
 
 CHECK = Path(__file__).with_name("window_check.py")
 
@@ -28,7 +26,7 @@ def check(tmp_path: Path, mode: str, path: str) -> tuple[dict, subprocess.Comple
         capture_output=True,
         text=True,
         timeout=300,
-        env=main_env(tmp_path),
+        env=project_env(tmp_path),
         stdin=subprocess.DEVNULL,
     )
     line = next((ln for ln in done.stdout.splitlines() if ln.startswith("RESULT ")), None)
