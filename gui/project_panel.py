@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMessageBox,
+    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -88,11 +89,28 @@ class ProjectBar(QWidget):
         title = QLabel(f"<b>{project.name}</b> ({project.settings_module})" if project else "")
         lay.addWidget(title)
         lay.addWidget(self.database)
+        # SQLite: offer the copy (the lab restarts with --db-copy; Django is set up once).
+        self.use_copy = QPushButton("Run against a copy of this database…")
+        self.use_copy.setToolTip("Restart the lab serving a copy of the SQLite file, kept in the lab's data directory")
+        self.use_copy.clicked.connect(self._restart_on_copy)
+        self.use_copy.setVisible(
+            project is not None and not project.db_copy and bool(DATABASE_LINE) and "sqlite3" in DATABASE_LINE[0]
+        )
+        lay.addWidget(self.use_copy)
         lay.addLayout(row)
         lay.addWidget(self.args_box)
         self.args_box.hide()
         self.method.currentTextChanged.connect(self._method_chosen)
         self.url.textEdited.connect(lambda _t: self._emit())
+
+    def _restart_on_copy(self) -> None:
+        from .project_mode import confirm_relaunch
+
+        project = active()
+        if project is None:
+            return
+        args = ["--project", str(project.root), "--settings", project.settings_module, "--db-copy"]
+        confirm_relaunch(self.window(), args, f"{project.name} on a copy of its database")
 
     def show_route(self, route: Route) -> None:
         """Fill the URL from the pattern; a pattern with arguments gets a typed field for each."""

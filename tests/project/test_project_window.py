@@ -59,6 +59,9 @@ def test_window_lists_the_projects_urls_and_runs_one_with_its_culprit(project, t
     assert seen["open_dialogs"][0].startswith("no project at ")
     assert seen["open_declined"] is False
     assert "starts again serving shopsite (mysite.settings)" in seen["open_dialogs"][1]
+    assert seen["copy_offered"] is True  # SQLite: the copy is offered
+    assert "starts again serving shopsite on a copy of its database" in seen["open_dialogs"][2]
+    assert seen["copy_relaunch_after_no"] is None
     assert seen["open_accepted"] is True and seen["closed"] is True
     assert seen["relaunch"] == ["--project", str(project)]
 

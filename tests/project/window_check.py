@@ -103,6 +103,7 @@ def run(project: str) -> dict:
         seen["first"] = controls.target.id
         seen["groups"] = [catalogue.tree.topLevelItem(i).text(0) for i in range(catalogue.tree.topLevelItemCount())]
         seen["database"] = bar.database.text()
+        seen["copy_offered"] = bar.use_copy.isVisible()
         menu = window.menuBar().actions()[0].menu()
         seen["file_menu"] = [a.text() for a in menu.actions() if a.text()]
         # A pattern with an argument: its field takes only what the converter does.
@@ -152,6 +153,9 @@ def run(project: str) -> dict:
         seen["open_not_a_project"] = project_mode.open_project(window, str(Path(project).parent / "no-such"))
         answer_next_box("No", opened)
         seen["open_declined"] = project_mode.open_project(window, project)
+        answer_next_box("No", opened)
+        QTest.mouseClick(bar.use_copy, Qt.MouseButton.LeftButton)  # asks first: "No" stays
+        seen["copy_relaunch_after_no"] = project_mode.relaunch_requested()
         answer_next_box("Yes", opened)
         seen["open_accepted"] = project_mode.open_project(window, project)
         seen["open_dialogs"] = opened
