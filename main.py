@@ -20,7 +20,9 @@ def main(argv: list[str]) -> int:
             file=sys.stderr,
         )
         return 2
-    if not argv:
+    from gui.project_mode import is_window_args
+
+    if not argv or is_window_args(argv):  # the window, perhaps with --project PATH
         if sys.platform.startswith("linux") and not (
             os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.environ.get("QT_QPA_PLATFORM")
         ):
@@ -32,7 +34,7 @@ def main(argv: list[str]) -> int:
             return 2
         from gui.app import main as gui_main
 
-        return _one_line_on_setup_error(gui_main)
+        return _one_line_on_setup_error(gui_main, argv)
     from engine.cli import main as cli_main
 
     return _one_line_on_setup_error(cli_main, argv)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import django
 
+from . import project
 from .datadir import SiteSetupError, exclusive, set_aside_unusable_database
 
 SETTINGS_MODULE = "embedded_site.settings"
@@ -39,6 +40,12 @@ def setup_django() -> None:
     global _configured
     if _configured:
         return
+    if project.active() is not None:  # a person's own project instead of the demo site
+        from .project.serving import setup
+
+        setup(project.active())
+        _configured = True
+        return
     use_own_settings()
     django.setup(set_prefix=False)
     from . import tracing
@@ -48,8 +55,11 @@ def setup_django() -> None:
 
 
 def prepare_database() -> None:
-    """Apply migrations and seed the demo rows if the database is new."""
+    """Apply migrations and seed the demo rows if the database is new (a project's own
+    database is never migrated or seeded: see ``project.database``)."""
     setup_django()
+    if project.active() is not None:
+        return
     from django.conf import settings
     from django.core.management import call_command
     from django.db import connection
@@ -74,7 +84,9 @@ def asgi_application():
     setup_django()
     from django.core.handlers.asgi import ASGIHandler
 
+    from .project.serving import application as project_application
     from .tracing import collector
     from .tracing.asgi import TracedApplication
 
-    return TracedApplication(ASGIHandler(), collector)
+    served = project.active()
+    return TracedApplication(project_application(served) if served else ASGIHandler(), collector)

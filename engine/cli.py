@@ -55,6 +55,7 @@ def _finite(text: str) -> float:
 
 def _parser() -> argparse.ArgumentParser:
     from . import commands
+    from .commands.project import add_project_options
     from .exports import EXPORTS
     from .loops import LOOP_KINDS
 
@@ -66,10 +67,12 @@ def _parser() -> argparse.ArgumentParser:
 
     listing = sub.add_parser("list", help="list the demos and scenarios")
     listing.add_argument("--json", action="store_true", help="one JSON document: id, group, title, path, params")
+    add_project_options(listing)
 
     serve = sub.add_parser("serve", help="serve the demo site only; Ctrl-C stops it")
     serve.add_argument("--port", type=_port, default=8000, help="port on 127.0.0.1 (0 picks a free one; default 8000)")
     serve.add_argument("--loop", choices=LOOP_KINDS, default="qt")
+    add_project_options(serve)
 
     run = sub.add_parser("run", help="run a demo or scenario and print what was measured")
     run.add_argument("target", help="a demo id or scenario id (see `list`)")
@@ -131,11 +134,18 @@ def _command(argv: Sequence[str]) -> int:
     args = _parser().parse_args(argv)
     from embedded_site.bootstrap import setup_django
 
+    from .commands.project import activate_from_args
     from .interrupt import raise_pending
 
+    if (refused := activate_from_args(args, list(argv))) is not None:  # --project: a person's own site
+        return refused
     setup_django()
     raise_pending()
     if args.command == "list":
+        if args.project is not None:
+            from .project_listing import list_routes
+
+            return list_routes(args.json)
         return _list(args.json)
     if args.command == "serve":
         return _serve(args.port, args.loop)
@@ -188,6 +198,13 @@ def _list(as_json: bool) -> int:
     return 0
 
 
+def _served() -> str:
+    from embedded_site.project import active
+
+    project = active()
+    return "the demo site" if project is None else f"the project {project.name} ({project.settings_module})"
+
+
 def _serve(port: int, loop_kind: str) -> int:
     from . import loops
     from .interrupt import raise_pending
@@ -196,11 +213,17 @@ def _serve(port: int, loop_kind: str) -> int:
 
     Lab.prepare()
     raise_pending()
+    from embedded_site.project import active
+
+    if active() is not None:
+        from embedded_site.project.database import describe
+
+        print(describe(active()), file=sys.stderr, flush=True)
 
     async def serve() -> None:
         lab = Lab(port=port, loop_kind=loop_kind)
         await lab.start()
-        print(f"Serving the demo site at {lab.url}/ on the {loop_kind} loop. Ctrl-C stops it.", flush=True)
+        print(f"Serving {_served()} at {lab.url}/ on the {loop_kind} loop. Ctrl-C stops it.", flush=True)
         try:
             await asyncio.Event().wait()
         finally:
@@ -222,14 +245,19 @@ def _run(args: argparse.Namespace) -> int:
     from .plan import make_config
 
     try:
-        config = make_config(
-            args.target,
-            concurrency=args.concurrency,
-            requests=args.requests,
-            duration_s=args.duration,
-            rate=args.rate,
-            params=_params(args.param),
-        )
+        if getattr(args, "project", None) is not None:
+            from .project_listing import url_config
+
+            config = url_config(args)
+        else:
+            config = make_config(
+                args.target,
+                concurrency=args.concurrency,
+                requests=args.requests,
+                duration_s=args.duration,
+                rate=args.rate,
+                params=_params(args.param),
+            )
         exports = check_destinations([(e.flag, getattr(args, e.id)) for e in EXPORTS.values()])
     except (ConfigError, DestinationError) as exc:
         return _fail(str(exc))

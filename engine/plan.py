@@ -17,6 +17,11 @@ from .scenarios import SCENARIOS
 
 
 def catalogue() -> dict[str, Demo]:
+    """The demos, by id; none while the lab serves a person's own project instead."""
+    from embedded_site.project import active
+
+    if active() is not None:
+        return {}
     return {d.id: d for d in all_demos()}
 
 
@@ -31,6 +36,12 @@ def make_config(
 ) -> RunConfig:
     """A checked run of ``target``; ``None`` for a knob means its default (10 users, as
     many requests as users).  A scenario sets every knob itself and refuses any given."""
+    from .project_targets import is_url_target, make_url_config
+
+    if is_url_target(target):
+        return make_url_config(
+            target, concurrency=concurrency, requests=requests, duration_s=duration_s, rate=rate, params=params
+        )
     demos = catalogue()
     if target in SCENARIOS:
         if params:

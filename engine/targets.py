@@ -20,5 +20,10 @@ from .plan import url_for
 
 def app_target(demos: Mapping[str, Demo], base_url: str, stream: Stream) -> Target:
     """The stream as the app's driver sends it (Django must be set up: the token needs SECRET_KEY)."""
+    from .project_targets import is_url_target, split
+
+    if is_url_target(stream.demo):  # a URL of the served project
+        method, url = split(stream.demo)
+        return Target(stream, f"{base_url}{url}", method, ((HEADER.lower(), app_token()),))
     demo = demos[stream.demo]
     return Target(stream, url_for(demos, base_url, stream), demo.method, ((HEADER.lower(), app_token()),))

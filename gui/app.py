@@ -34,6 +34,10 @@ def main(argv: list[str] | None = None) -> int:
     """Run the explorer window until it is closed; returns the process exit code."""
     if argv is not None:
         sys.argv = [sys.argv[0] if sys.argv else "explorer", *argv]
+    from .project_mode import exec_if_asked, load_for_window
+
+    if (refused := load_for_window(argv or [])) is not None:  # --project PATH: a person's own site
+        return refused
     Lab.prepare()
     app = ensure_qt_app(gui=True)
     app.setOrganizationName("DjangoAsyncExplorer")
@@ -59,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         loop.run_until_complete(lab.close())
         close_loop(loop)
+    exec_if_asked()  # File → Open project…: start again serving the chosen project
     return 0
 
 

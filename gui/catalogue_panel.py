@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QResizeEvent
@@ -38,11 +39,12 @@ _ROLE = Qt.ItemDataRole.UserRole
 
 @dataclass(frozen=True)
 class Target:
-    """What the user picked: a demo or a scenario (never both)."""
+    """What the user picked: a demo, a scenario, or a served project's URL pattern (one of them)."""
 
     id: str
     demo: Demo | None = None
     scenario: Scenario | None = None
+    route: Any = None  # embedded_site.project.routes.Route, for a project's URL
 
     @property
     def title(self) -> str:
@@ -51,10 +53,18 @@ class Target:
 
     @property
     def lesson(self) -> str:
+        if self.route is not None:
+            return self.route.view
         return self.demo.lesson if self.demo else self.scenario.lesson if self.scenario else ""
 
 
 def all_targets() -> dict[str, Target]:
+    from embedded_site.project import active
+
+    if active() is not None:  # the lab serves a person's project: its URLs, not the demos
+        from .project_panel import route_targets
+
+        return route_targets()
     found = {d.id: Target(d.id, demo=d) for d in catalogue().values()}
     found.update({s.id: Target(s.id, scenario=s) for s in SCENARIOS.values()})
     return found
@@ -69,6 +79,25 @@ def scenario_source(scenario: Scenario) -> str:
         rate = f" at {s.rate:g} req/s (open loop)" if s.rate else f", concurrency {s.concurrency}"
         lines.append(f"stream({s.demo!r}, {params or 'defaults'}): {how}{rate}, starting at {s.start_s:g} s")
     return "\n".join(lines) + "\n"
+
+
+def _group(target: Target) -> str:
+    if target.route is not None:
+        from .project_panel import group_name
+
+        return group_name()
+    return target.demo.group if target.demo else SCENARIO_GROUP
+
+
+def _project_bar() -> Any:
+    """The method / URL / arguments bar, while the lab serves a project (else None)."""
+    from embedded_site.project import active
+
+    if active() is None:
+        return None
+    from .project_panel import ProjectBar
+
+    return ProjectBar()
 
 
 class WrappingScrollArea(QScrollArea):
@@ -138,6 +167,11 @@ class CataloguePanel(QWidget):
         self.split.setSizes([240, 200, 340])
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
+        self.project_bar = _project_bar()
+        if self.project_bar is not None:
+            self.project_bar.changed.connect(self.selected)
+            lay.addWidget(self.project_bar)
+            self.filter.setPlaceholderText("Filter URL patterns (pattern, view)…")
         lay.addWidget(self.filter)
         lay.addWidget(self.split, 1)
 
@@ -150,7 +184,7 @@ class CataloguePanel(QWidget):
         groups: dict[str, QTreeWidgetItem] = {}
         order = [*GROUPS, SCENARIO_GROUP]
         for target in self.targets.values():
-            group = target.demo.group if target.demo else SCENARIO_GROUP
+            group = _group(target)
             if group not in order:
                 order.append(group)
         for name in order:
@@ -161,7 +195,7 @@ class CataloguePanel(QWidget):
             item.setFont(0, font)
             groups[name] = item
         for target in self.targets.values():
-            group = target.demo.group if target.demo else SCENARIO_GROUP
+            group = _group(target)
             child = QTreeWidgetItem([plain(target.title)])
             child.setData(0, _ROLE, target.id)
             child.setToolTip(0, f"<b>{html.escape(target.id)}</b><br>{lesson_html(target.lesson)}")
@@ -256,6 +290,15 @@ class CataloguePanel(QWidget):
             self.lesson.setText(lesson_html(target.scenario.lesson))
             self.attribution.setVisible(False)
             self.source.setPlainText(scenario_source(target.scenario))
+        elif target.route is not None:
+            from .project_panel import route_lesson
+
+            self.lesson.setText(route_lesson(target.route))
+            self.attribution.setVisible(False)
+            self.source.setPlainText(target.route.code)
         self.lesson_scroll.fit_content()
         self._share_lesson_and_source()
+        if self.project_bar is not None and target.route is not None:
+            self.project_bar.show_route(target.route)  # emits the URL to run, with the method
+            return
         self.selected.emit(target)

@@ -37,7 +37,7 @@ from engine.record import RunRecord
 from engine.request_detail import RequestKey, key_for_server_only, key_for_span, request_detail
 from engine.stats import RunStats, compute
 
-from . import exporting, help_text, theme
+from . import exporting, help_text, project_mode, theme
 from .catalogue_panel import CataloguePanel, Target
 from .controls import RunControls
 from .details_pane import DetailsPane
@@ -236,6 +236,7 @@ class MainWindow(QMainWindow):
             "About", lambda: QMessageBox.about(self, "About", help_text.about(versions(self.lab.loop_kind)))
         )
         self._sync_export_actions()
+        project_mode.install(self)  # File → Open project…
 
     def _build_status_bar(self) -> None:
         found = versions(self.lab.loop_kind)

@@ -35,6 +35,9 @@ ROOT = str(Path(PROJECT).parent) + "/"  # the repository: engine/ and main.py
 # Where a loop thread that is not running anyone's code sits: its own wait for events.
 IDLE_FRAMES = {("selectors.py", "select"), ("qtloop.py", "run_forever"), ("qasync/__init__.py", "run_forever")}
 WAITING = "waiting in the event loop's own poll"
+# Directories whose frames are "the site's code" for a culprit: the demo site, and the
+# project the lab serves instead of it (``add_source_root``).
+SOURCE_ROOTS: list[str] = [PROJECT]
 _CALL = re.compile(r"([A-Za-z_][\w.]*)\s*\(")
 
 
@@ -57,10 +60,23 @@ class Stall:
         return self.end_ns - self.start_ns
 
 
+def add_source_root(directory: Path) -> None:
+    """Count frames under ``directory`` (a served project's folder) as the site's own code."""
+    root = str(Path(directory).resolve()) + "/"
+    if root not in SOURCE_ROOTS:
+        SOURCE_ROOTS.append(root)
+
+
+def _is_site_code(filename: str) -> bool:
+    return filename.startswith(tuple(SOURCE_ROOTS)) and "/tracing/" not in filename and "-packages/" not in filename
+
+
 def _short(filename: str) -> str:
-    """A path as a reader recognises it: relative to embedded_site/ or to site-packages."""
-    if filename.startswith(PROJECT):
-        return filename[len(PROJECT) :]
+    """A path as a reader recognises it: relative to embedded_site/ (or the served project's
+    folder) or to site-packages."""
+    for root in SOURCE_ROOTS:
+        if filename.startswith(root) and "-packages/" not in filename:
+            return filename[len(root) :]
     if filename.startswith(ROOT) and "/.venv/" not in filename:
         return filename[len(ROOT) :]
     for marker in ("site-packages/", "/lib/python"):
@@ -95,7 +111,7 @@ def place(frame: FrameType | None) -> str:
     f: FrameType | None = frame
     while f is not None:
         filename = f.f_code.co_filename
-        if filename.startswith(PROJECT) and "/tracing/" not in filename:
+        if _is_site_code(filename):
             site = f
             break
         if outside is None and "site-packages/" in filename:

@@ -18,7 +18,7 @@ from types import ModuleType
 
 COMMANDS: dict[str, str] = {}
 
-RUN_OPTIONS: list[str] = []
+RUN_OPTIONS: list[str] = ["engine.commands.project"]
 
 
 def command_module(name: str) -> ModuleType:

@@ -39,8 +39,11 @@ VALUES: dict[str, list[str]] = {
     "--trace": ["trace.json", *HOSTILE_PATHS],
     "--csv": ["rows.csv", *HOSTILE_PATHS],
     "--record": ["record.json", *HOSTILE_PATHS],
+    "--project": [".", "exists-dir", "/no/such/folder/x", "/", "", "-", "a" * 300],
+    "--settings": ["mysite.settings", "a b", "", "é", "../x", "-"],
+    "--method": ["GET", "POST", "BREW", "", "get", "$(id)"],
 }
-FLAGS = ["--json", "--help", "--nope", "-x", "--requests=", "--port=70000", "--rate=nan"]
+FLAGS = ["--json", "--help", "--nope", "-x", "--requests=", "--port=70000", "--rate=nan", "--db-copy", "--install"]
 SCENARIO = "one-blocking-call"
 TARGETS = ["hello"] * 4 + ["async-sleep"] * 2 + [SCENARIO, "no-such-demo", "", "-", "../hello", "HELLO"]
 
