@@ -209,7 +209,8 @@ def loads_run(data: bytes, source: str = "", kind: str = "file") -> RunRecord:
         raise RunFileError(f"{name} has no valid run file version ({version!r})")
     if version > VERSION:
         raise RunFileError(
-            f"{name} was written by a newer version of {APP} (run file version {version}; this one reads up to {VERSION})"
+            f"{name} was written by a newer version of {APP} "
+            f"(run file version {version}; this one reads up to {VERSION})"
         )
     try:
         return _record_of(doc, name, kind)
