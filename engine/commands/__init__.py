@@ -20,6 +20,7 @@ from types import ModuleType
 COMMANDS: dict[str, str] = {
     "history": "engine.commands.history_cmd",
     "show": "engine.commands.show",
+    "compare": "engine.commands.compare_cmd",
 }
 
 RUN_OPTIONS: list[str] = ["engine.commands.save"]
