@@ -55,6 +55,7 @@ class RunController(QObject):
         self.lab = lab
         self.view = view
         self.task: asyncio.Task[RunRecord | None] | None = None
+        self.held = False  # a series of runs (a comparison) is going: no other run may start
         self._started = 0.0
         self._progress_shown = 0.0
         self.timer = QTimer(self)
@@ -63,8 +64,8 @@ class RunController(QObject):
 
     @property
     def busy(self) -> bool:
-        """A run is going, or its finished picture is still being built."""
-        return self.lab.running or (self.task is not None and not self.task.done())
+        """A run is going, its finished picture is still being built, or a series is going."""
+        return self.held or self.lab.running or (self.task is not None and not self.task.done())
 
     def start(self, config: RunConfig, freeze_s: float = 0.0) -> asyncio.Task[RunRecord | None]:
         """Start ``config`` as a task; ``freeze_s``: how long it is predicted to block the loop

@@ -30,7 +30,7 @@ from engine.record import RunRecord
 from engine.request_detail import RequestKey
 from engine.stats import RunStats
 
-from . import exporting, help_text, theme
+from . import compare_menu, exporting, help_text, theme
 from .catalogue_panel import CataloguePanel, Target
 from .controller import FREEZE_WARN_S, RunController
 from .controls import RunControls
@@ -76,6 +76,7 @@ class MainWindow(QMainWindow):
         self._build_layout()
         self._build_actions()
         self._build_status_bar()
+        compare_menu.install(self)  # the Compare menu and the toolbar's "Compare with twin"
 
         self.catalogue.selected.connect(self._on_target)
         self.controls.changed.connect(self._on_controls_changed)

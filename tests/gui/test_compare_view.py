@@ -1,0 +1,114 @@
+"""Comparing in the window: the twin button clicked runs both demos and opens the comparison,
+whose timelines share one time axis; the charts tab; a preset with a child-process loop."""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QWheelEvent
+from PySide6.QtWidgets import QApplication, QToolBar
+
+from engine.charts import time_series
+
+from .conftest import call_in_loop, run_until
+from .test_window import _configure
+
+
+def _twin_button(window):
+    bar = window.findChild(QToolBar, "run-toolbar")
+    return bar.widgetForAction(window.twin_action)
+
+
+def _wheel(widget, x: float, steps: int) -> None:
+    pos = QPointF(x, widget.height() / 2)
+    event = QWheelEvent(
+        pos,
+        QPointF(widget.mapToGlobal(pos.toPoint())),
+        QPoint(0, 0),
+        QPoint(0, 120 * steps),
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
+    QApplication.sendEvent(widget, event)
+
+
+def test_twin_button_runs_both_and_opens_a_comparison_on_one_axis(window, gui_lab, qtbot) -> None:
+    _, loop = gui_lab
+    _configure(window, "fanout-sequential", 6, 3)
+    button = _twin_button(window)
+    assert button is not None and button.isEnabled()
+    call_in_loop(loop, lambda: qtbot.mouseClick(button, Qt.MouseButton.LeftButton))
+    assert window.series_task is not None
+    assert run_until(loop, lambda: window.series_task.done(), 120)
+    view = window.series_task.result()
+    assert view is not None and view.isVisible()
+    qtbot.addWidget(view)
+    # Both ran with the same settings, the demo first (the baseline), then its twin.
+    records = [r.record for r in view.comparison.runs]
+    assert [r.config.target for r in records] == ["fanout-sequential", "fanout-gather"]
+    assert [len(r.client) for r in records] == [6, 6]
+    assert records[0].config.streams[0].concurrency == records[1].config.streams[0].concurrency == 3
+    assert window.history.records[-2:] == records  # each run is in the session's list too
+    # The sentence is computed from the numbers: gather won, and the sequential awaits say why.
+    walls = [r.final_stats().wall_s for r in records]
+    assert walls[1] < walls[0]
+    assert view.comparison.sentence.startswith("fanout-gather finished 6 requests in ")
+    assert view.sentence.text().startswith("fanout-gather")
+    # Two timelines stacked, one axis: zoom one, the other follows.
+    assert len(view.views) == 2
+    a, b = view.views
+    assert a.canvas.axis is b.canvas.axis is view.axis
+    assert a.mapTo(view, QPoint(0, 0)).y() < b.mapTo(view, QPoint(0, 0)).y()  # stacked, first on top
+    before = (b.canvas.axis.t0, b.canvas.axis.t1)
+    area = a.canvas.data_rect()
+    _wheel(a.canvas, area.left() + area.width() / 2, 3)
+    after = (b.canvas.axis.t0, b.canvas.axis.t1)
+    assert after != before and after[1] - after[0] < (before[1] - before[0]) * 0.6
+    # Both canvases draw that window: the same ms lands at the same x in both.
+    t = (after[0] + after[1]) / 2
+    assert math.isclose(a.canvas.t_of(a.canvas.data_rect().center().x()), t, rel_tol=1e-6)
+    assert math.isclose(b.canvas.t_of(b.canvas.data_rect().center().x()), t, rel_tol=1e-6)
+    # Double click fits every run, the longest whole.
+    qtbot.mouseDClick(b.canvas, Qt.MouseButton.LeftButton, pos=b.canvas.rect().center())
+    longest = max(v.model.span_ms for v in view.views)
+    assert view.axis.t0 == 0 and view.axis.t1 >= longest
+    # The stats side by side: the twin's wall time is "better" (lower), in green words.
+    wall_row = [m.key for m in view.comparison.metrics].index("wall")
+    assert "better" in view.table.item(wall_row, 1).text()
+    # The charts overlay both runs, on one bucket size.
+    view.tabs.setCurrentIndex(1)
+    assert view.charts.labels == ["fanout-sequential", "fanout-gather"]
+    assert len({s.bucket_ms for s in view.charts.series}) == 1
+    view.close()
+
+
+def test_a_demo_without_a_twin_has_the_button_disabled(window) -> None:
+    assert window.catalogue.select("async-sleep")
+    assert not _twin_button(window).isEnabled()
+    assert window.catalogue.select("orm-n-plus-one")
+    assert _twin_button(window).isEnabled()
+
+
+def test_charts_tab_shows_the_finished_runs_numbers(window, gui_lab) -> None:
+    _, loop = gui_lab
+    _configure(window, "async-sleep", 10, 5, delay=0.2)
+    assert call_in_loop(loop, window.start_run)
+    assert run_until(loop, lambda: window.run_task.done(), 60)
+    window.view_tabs.setCurrentIndex(2)
+    charts = window.run_view.charts
+    assert charts.isVisible() and charts.records == [window.record]
+    expected = time_series(window.record)
+    assert [b.completed for b in charts.series[0].buckets] == [b.completed for b in expected.buckets]
+    assert sum(b.completed for b in charts.series[0].buckets) == 10
+    # Hovering a bucket tells its numbers.
+    area = charts.panels()["rps"]
+    busiest = max(range(len(expected.buckets)), key=lambda i: expected.buckets[i].completed)
+    b = expected.buckets[busiest]
+    x = area.left() + 58 + ((b.start_ms + b.end_ms) / 2) / expected.span_ms * (area.width() - 64)
+    tip = charts.tooltip_at(x, area.center().y())
+    assert f"{b.completed} completed" in tip
+    window.view_tabs.setCurrentIndex(0)
+    assert window.canvas.isVisible()
