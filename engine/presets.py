@@ -18,7 +18,7 @@ from .config import RunConfig
 from .plan import catalogue, make_config
 
 ROOT = Path(__file__).resolve().parents[1]
-LOOP_LOAD = {"concurrency": 50, "requests": 2000}  # hello "at full load": 50 users, 2,000 requests
+LOOP_LOAD = {"concurrency": 50, "requests": 1000}  # hello "at full load": 50 users, 1,000 requests
 
 
 @dataclass(frozen=True)

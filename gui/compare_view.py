@@ -11,7 +11,7 @@ from __future__ import annotations
 from html import escape
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QKeySequence, QShortcut
+from PySide6.QtGui import QColor, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
@@ -114,9 +114,18 @@ class CompareWindow(QMainWindow):
         lay.addWidget(self.sentence)
         lay.addWidget(self.split, 1)
         self.setCentralWidget(central)
+        self._columns_set = False
         QShortcut(QKeySequence("Ctrl+0"), self, self.fit)
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.close)
         self.fit()
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt override)
+        """The first time it shows: the timelines get ~58 % of the width, stats and findings the rest."""
+        super().showEvent(event)
+        if not self._columns_set:
+            self._columns_set = True
+            w = self.split.width() or self.width()
+            self.split.setSizes([w * 58 // 100, w - w * 58 // 100])
 
     def fit(self) -> None:
         """Show every run whole: the axis fits the longest."""

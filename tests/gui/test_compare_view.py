@@ -6,13 +6,25 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtGui import QWheelEvent
+from PySide6.QtGui import QColor, QImage, QPainter, QWheelEvent
 from PySide6.QtWidgets import QApplication, QToolBar
 
 from engine.charts import time_series
 
 from .conftest import call_in_loop, run_until
 from .test_window import _configure
+
+
+def _painted_colours(widget) -> set[str]:
+    """Paint ``widget`` through its own paint() (an error raises here, not in Qt's handler) and
+    return the colours its pixels hold."""
+    image = QImage(widget.size(), QImage.Format.Format_RGB32)
+    painter = QPainter(image)
+    try:
+        widget.paint(painter)
+    finally:
+        painter.end()
+    return {QColor(image.pixel(x, y)).name() for x in range(0, image.width(), 2) for y in range(0, image.height(), 2)}
 
 
 def _twin_button(window):
@@ -82,6 +94,8 @@ def test_twin_button_runs_both_and_opens_a_comparison_on_one_axis(window, gui_la
     view.tabs.setCurrentIndex(1)
     assert view.charts.labels == ["fanout-sequential", "fanout-gather"]
     assert len({s.bucket_ms for s in view.charts.series}) == 1
+    colours = _painted_colours(view.charts)
+    assert {"#1565c0", "#c62828"} <= colours  # one colour per run, both drawn
     view.close()
 
 
@@ -109,6 +123,31 @@ def test_charts_tab_shows_the_finished_runs_numbers(window, gui_lab) -> None:
     b = expected.buckets[busiest]
     x = area.left() + 58 + ((b.start_ms + b.end_ms) / 2) / expected.span_ms * (area.width() - 64)
     tip = charts.tooltip_at(x, area.center().y())
+    colours = _painted_colours(charts)
+    assert {"#1565c0", "#6a1b9a", "#455a64"} <= colours  # requests/s, in flight, histogram bars
     assert f"{b.completed} completed" in tip
     window.view_tabs.setCurrentIndex(0)
     assert window.canvas.isVisible()
+
+
+def test_loops_preset_runs_asyncio_and_qasync_in_child_processes(window, gui_lab, qtbot, monkeypatch) -> None:
+    """The Compare menu's loop preset: hello here on the qt loop, then in two child ``main.py run
+    --loop … --record`` processes, their run files loaded into one comparison."""
+    import engine.presets
+
+    _, loop = gui_lab
+    monkeypatch.setattr(engine.presets, "LOOP_LOAD", {"concurrency": 10, "requests": 60})  # a small full load
+    action = window.preset_actions["loops"]
+    call_in_loop(loop, action.trigger)
+    assert run_until(loop, lambda: window.series_task is not None and window.series_task.done(), 180)
+    view = window.series_task.result()
+    assert view is not None
+    qtbot.addWidget(view)
+    runs = view.comparison.runs
+    assert [r.label for r in runs] == ["hello (qt)", "hello (asyncio)", "hello (qasync)"]
+    assert [r.record.loop for r in runs] == ["qt", "asyncio", "qasync"]
+    assert all(r.stats.completed == 60 and r.stats.errors == 0 for r in runs)
+    assert runs[0].record is window.record  # the qt run is the window's own
+    assert len(view.views) == 3 and len({id(v.canvas.axis) for v in view.views}) == 1
+    assert not window.controller.busy and window.run_action.isEnabled()
+    view.close()
