@@ -36,12 +36,12 @@ from engine.record import RunRecord
 from engine.request_detail import RequestKey, key_for_server_only, key_for_span, request_detail
 from engine.stats import RunStats, compute
 
-from . import exporting, help_text, theme
+from . import exporting, help_text, runfile_menu, theme
 from .catalogue_panel import CataloguePanel, Target
 from .controls import RunControls
 from .details_pane import DetailsPane
 from .geometry import gc_paused
-from .history import RunHistory
+from .history_panel import HistoryPanel
 from .stats_panel import StatsPanel
 from .time_axis import TimeAxis
 from .timeline_model import TimelineModel
@@ -78,7 +78,7 @@ class MainWindow(QMainWindow):
         self.settings = QSettings(ORGANISATION, APPLICATION)
 
         self.catalogue = CataloguePanel()
-        self.history = RunHistory()
+        self.history = HistoryPanel()
         self.controls = RunControls()
         self.axis = TimeAxis()
         self.canvas = TimelineCanvas(self.axis)
@@ -125,13 +125,8 @@ class MainWindow(QMainWindow):
     def _build_layout(self) -> None:
         left = QSplitter(Qt.Orientation.Vertical)
         left.addWidget(self.catalogue)
-        hist = QWidget()
-        hl = QVBoxLayout(hist)
-        hl.setContentsMargins(0, 0, 0, 0)
-        hl.addWidget(QLabel("Runs this session"))
-        hl.addWidget(self.history)
-        left.addWidget(hist)
-        left.setSizes([760, 140])
+        left.addWidget(self.history)
+        left.setSizes([600, 300])
         centre = QWidget()
         cl = QVBoxLayout(centre)
         cl.setContentsMargins(4, 4, 4, 4)
@@ -196,6 +191,7 @@ class MainWindow(QMainWindow):
         menu = self.menuBar()
         file_menu = menu.addMenu("&File")
         self.export_actions: list[QAction] = []
+        runfile_menu.install(self, file_menu)
         for export in EXPORTS.values():
             action = file_menu.addAction(export.menu_text)
             action.triggered.connect(
@@ -557,6 +553,7 @@ class MainWindow(QMainWindow):
             + " · click a request to inspect it"
         )
         self.showing.setStyleSheet("" if latest else "color:#7a4b00; font-weight:600;")
+        runfile_menu.mark(self, record)  # a run read back from a file or the history says so
         if same and self.selection is not None:
             self.select_request(self.selection)  # a request picked while the run was live
         else:
