@@ -109,7 +109,9 @@ class HistoryModel(QAbstractTableModel):
     @staticmethod
     def _text(e: HistoryEntry, column: int) -> str:
         if column == 0:
-            return time.strftime("%m-%d %H:%M", time.localtime(e.saved_at))
+            saved = time.localtime(e.saved_at)
+            today = saved[:3] == time.localtime()[:3]
+            return time.strftime("%H:%M" if today else "%m-%d %H:%M", saved)
         if column == 1:
             return f"#{e.id} {e.label}" + (f" [{e.ended}]" if e.ended else "")
         if column == 2:
@@ -199,10 +201,11 @@ class HistoryPanel(QWidget):
             QAbstractItemView.EditTrigger.DoubleClicked | QAbstractItemView.EditTrigger.EditKeyPressed
         )
         self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 6)
         self.table.setWordWrap(False)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for column, width in enumerate((78, 130, 120, 52, 60, 260, 120)):
+        for column, width in enumerate((48, 150, 130, 52, 60, 300, 120)):
             self.table.setColumnWidth(column, width)
         self.table.clicked.connect(self._on_clicked)
         self.demo = QComboBox()
@@ -288,6 +291,12 @@ class HistoryPanel(QWidget):
         self.select_id(run_id)
         self.stored.emit(run_id)
 
+    async def idle(self) -> None:
+        """Wait until no run is being stored: the worker holds the GIL while it encodes a run,
+        which would show up as loop lag in a run started meanwhile."""
+        while self.pending:
+            await asyncio.sleep(0.02)
+
     def latest(self) -> RunRecord | None:
         return self._latest
 
@@ -320,6 +329,8 @@ class HistoryPanel(QWidget):
         live = {e.id for e in entries}
         self.records = {i: r for i, r in self.records.items() if i in live}
         self.model.reset(entries)
+        for column in (0, 3, 4):  # short figures: as wide as they are
+            self.table.resizeColumnToContents(column)
         self._sync_demos(entries)
         self.size_label.setText(
             f"{len(entries)} run{'' if len(entries) == 1 else 's'} · {format_size(self.history.size_bytes())}"
@@ -351,6 +362,11 @@ class HistoryPanel(QWidget):
 
     def id_of(self, record: RunRecord) -> int | None:
         return next((i for i, r in self.records.items() if r is record), None)
+
+    def clear_choice(self) -> None:
+        """A run not in the table is shown (an opened file): no row stays selected."""
+        self.table.clearSelection()
+        self.delete_button.setEnabled(False)
 
     def select_id(self, run_id: int) -> None:
         row = self.row_of(run_id)

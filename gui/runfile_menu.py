@@ -109,6 +109,8 @@ def mark(window: Any, record: RunRecord) -> None:
     what = record.config.title or record.config.target
     when = window.history.when(record)
     window.setWindowTitle(f"{TITLE} — past run: {past.source}")
+    if past.kind != "history":
+        window.history.clear_choice()
     line = f"⟲ Showing a PAST run from {past.source}" + (f" (saved {when})" if when else "") + f": {what}"
     if past.from_trace:
         line += " — read from a trace, which does not hold " + "; ".join(past.missing)
