@@ -1,9 +1,9 @@
-"""The window's ways into a comparison: the Compare menu (this session's runs, run files, the
-presets) and the toolbar's "Compare with twin", which runs the demo and its twin with the same
+"""The window's ways into a comparison: the Compare menu (runs from the history, run files,
+the presets) and the toolbar's "Compare with twin", which runs the demo and its twin with the same
 settings and opens the comparison.
 
 A series of runs goes through the window's ``RunController`` one run at a time, so each is
-drawn live and lands in the history like any other; a run on another loop than the window's
+drawn live and is stored in the history like any other; a run on another loop than the window's
 is a child ``main.py run --record`` process whose file is loaded (``engine.presets``).
 """
 
@@ -13,6 +13,7 @@ import asyncio
 import signal
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from engine.compare import MAX_RUNS, MIN_RUNS, CompareError
 from engine.config import ConfigError, RunConfig
+from engine.history import HistoryEntry, HistoryError
 from engine.plan import predicted_loop_block_s
 from engine.presets import Preset, child_run_args, preset_configs, presets, same_load, twin_of
 from engine.record import RunRecord
@@ -52,7 +54,7 @@ def install(window: Any) -> None:
     window.twin_action = QAction("⇄ Compare with twin", window, shortcut=QKeySequence("Ctrl+T"))
     window.twin_action.triggered.connect(lambda: compare_with_twin(window))
     menu.addAction(window.twin_action)
-    menu.addAction("Compare runs of this session…", lambda: pick_session_runs(window))
+    menu.addAction("Compare runs from the history…", lambda: pick_history_runs(window))
     menu.addAction("Compare run files…", lambda: pick_run_files(window))
     menu.addSeparator()
     window.preset_actions = {}
@@ -226,55 +228,80 @@ def _stop_child(window: Any) -> None:
 
 
 class _RunPicker(QDialog):
-    """Tick 2–4 of this session's runs."""
+    """Tick 2–4 runs of the history (and of this session's runs it could not store)."""
 
-    def __init__(self, records: list[RunRecord], when: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, entries: list[HistoryEntry], unsaved: list[RunRecord], parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Compare runs of this session")
-        self.records = records
+        self.setWindowTitle("Compare runs from the history")
+        self.unsaved = unsaved
         self.list = QListWidget()
-        for i, record in enumerate(reversed(records)):
+        for e in entries:
+            when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(e.saved_at))
+            what = f"{e.name or e.target} × {e.requests} · {e.loop}"
+            text = f"#{e.id}  {when}  {what} · {e.wall_s:.2f} s · p99 {e.p99_ms:.0f} ms"
+            self._add(text, ("id", e.id))
+        for i, record in enumerate(unsaved):
             st = record.final_stats()
-            item = QListWidgetItem(
-                f"{when(record)}  {record.config.target} × {len(record.client)} · {st.wall_s:.2f} s · p99 "
-                f"{st.latency_ms['p99']:.0f} ms"
+            self._add(
+                f"(not stored)  {record.config.target} × {len(record.client)} · {st.wall_s:.2f} s", ("unsaved", i)
             )
-            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(Qt.CheckState.Unchecked)
-            item.setData(Qt.ItemDataRole.UserRole, len(records) - 1 - i)
-            self.list.addItem(item)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         self.list.itemChanged.connect(lambda _i: self._sync())
         lay = QVBoxLayout(self)
-        lay.addWidget(QLabel(f"Tick {MIN_RUNS} to {MAX_RUNS} runs; the first ticked is the baseline."))
+        lay.addWidget(QLabel(f"Tick {MIN_RUNS} to {MAX_RUNS} runs; the first ticked (from the top) is the baseline."))
         lay.addWidget(self.list)
         lay.addWidget(self.buttons)
+        self.resize(720, 420)
         self._sync()
 
-    def chosen(self) -> list[RunRecord]:
+    def _add(self, text: str, key: tuple[str, int]) -> None:
+        item = QListWidgetItem(text)
+        item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+        item.setCheckState(Qt.CheckState.Unchecked)
+        item.setData(Qt.ItemDataRole.UserRole, key)
+        self.list.addItem(item)
+
+    def chosen(self) -> list[tuple[str, int]]:
         items = [self.list.item(i) for i in range(self.list.count())]
-        return [
-            self.records[it.data(Qt.ItemDataRole.UserRole)] for it in items if it.checkState() == Qt.CheckState.Checked
-        ]
+        return [it.data(Qt.ItemDataRole.UserRole) for it in items if it.checkState() == Qt.CheckState.Checked]
 
     def _sync(self) -> None:
         ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
         ok.setEnabled(MIN_RUNS <= len(self.chosen()) <= MAX_RUNS)
 
 
-def pick_session_runs(window: Any) -> None:
-    records = list(window.history.records)
-    if len(records) < MIN_RUNS:
-        window.statusBar().showMessage(
-            f"Compare needs at least {MIN_RUNS} runs; this session has {len(records)}.", 6000
-        )
-        return
-    picker = _RunPicker(records, window.history.when, window)
+def pick_history_runs(window: Any) -> _RunPicker | None:
+    """Ask which runs of the history to compare (a window-modal list, not a nested loop)."""
+    panel = window.history
+    entries = list(panel.model.entries)
+    if len(entries) + len(panel.unsaved) < MIN_RUNS:
+        window.statusBar().showMessage(f"Compare needs at least {MIN_RUNS} runs in the history.", 6000)
+        return None
+    picker = _RunPicker(entries, list(panel.unsaved), window)
     picker.setObjectName("compare-picker")
-    picker.accepted.connect(lambda: open_comparison(window, picker.chosen()))
+    picker.accepted.connect(lambda: _compare_chosen(window, picker))
     picker.open()  # not exec(): the server shares this loop and keeps serving
+    return picker
+
+
+def _compare_chosen(window: Any, picker: _RunPicker) -> CompareWindow | None:
+    panel = window.history
+    records = []
+    for kind, key in picker.chosen():
+        if kind == "unsaved":
+            records.append(picker.unsaved[key])
+            continue
+        record = panel.records.get(key)
+        if record is None:
+            try:
+                record = panel.history.load(key)
+            except HistoryError as exc:
+                window.statusBar().showMessage(f"Cannot compare: {exc}", 8000)
+                return None
+        records.append(record)
+    return open_comparison(window, records)
 
 
 def pick_run_files(window: Any) -> None:

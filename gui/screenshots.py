@@ -99,8 +99,27 @@ async def shoot(w: window_module.MainWindow, out: Path, extra: bool = False) -> 
     w.start_run()
     await _wait_run(w)
     _save(w, out, "blocking-scenario.png")
+    await _past_run(w, out)
     await _shoot_comparison(w, out)
     w.close()
+
+
+async def _past_run(w: window_module.MainWindow, out: Path) -> None:
+    """The async-sleep run saved to a file and opened again: a past run, marked as one."""
+    import tempfile
+
+    from . import runfile_menu
+
+    while w.history.pending:
+        await asyncio.sleep(0.05)
+    async_sleep = next(r for r in w.history.records.values() if r.config.target == "async-sleep")
+    path = Path(tempfile.mkdtemp(prefix="explorer-shots-")) / "async-sleep.run.json.gz"
+    from engine.runfile import save_run
+
+    save_run(async_sleep, path)
+    runfile_menu.open_path(w, path)
+    await asyncio.sleep(0.3)
+    _save(w, out, "past-run.png")
 
 
 async def _shoot_comparison(w: window_module.MainWindow, out: Path) -> None:

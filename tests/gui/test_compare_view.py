@@ -7,9 +7,10 @@ import math
 
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QWheelEvent
-from PySide6.QtWidgets import QApplication, QToolBar
+from PySide6.QtWidgets import QApplication, QDialogButtonBox, QToolBar
 
 from engine.charts import time_series
+from gui import compare_menu
 
 from .conftest import call_in_loop, run_until
 from .test_window import _configure
@@ -63,7 +64,9 @@ def test_twin_button_runs_both_and_opens_a_comparison_on_one_axis(window, gui_la
     assert [r.config.target for r in records] == ["fanout-sequential", "fanout-gather"]
     assert [len(r.client) for r in records] == [6, 6]
     assert records[0].config.streams[0].concurrency == records[1].config.streams[0].concurrency == 3
-    assert window.history.records[-2:] == records  # each run is in the session's list too
+    assert run_until(loop, lambda: window.history.pending == 0, 30)
+    stored = list(window.history.records.values())
+    assert all(any(r is s for s in stored) for r in records)  # each run is in the history too
     # The sentence is computed from the numbers: gather won, and the sequential awaits say why.
     walls = [r.final_stats().wall_s for r in records]
     assert walls[1] < walls[0]
@@ -150,4 +153,28 @@ def test_loops_preset_runs_asyncio_and_qasync_in_child_processes(window, gui_lab
     assert runs[0].record is window.record  # the qt run is the window's own
     assert len(view.views) == 3 and len({id(v.canvas.axis) for v in view.views}) == 1
     assert not window.controller.busy and window.run_action.isEnabled()
+    view.close()
+
+
+def test_two_runs_ticked_in_the_history_picker_are_compared(window, gui_lab, qtbot) -> None:
+    _, loop = gui_lab
+    for target in ("async-sleep", "blocking-sleep"):
+        _configure(window, target, 4, 4, delay=0.1)
+        assert call_in_loop(loop, window.start_run)
+        assert run_until(loop, lambda: window.run_task.done(), 60)
+    assert run_until(loop, lambda: window.history.pending == 0, 30)
+    picker = call_in_loop(loop, lambda: compare_menu.pick_history_runs(window))
+    assert picker is not None and picker.isVisible()
+    ok = picker.buttons.button(QDialogButtonBox.StandardButton.Ok)
+    assert not ok.isEnabled()  # nothing ticked yet
+    newest = [picker.list.item(i) for i in range(2)]  # the list is newest first
+    for item in newest:
+        item.setCheckState(Qt.CheckState.Checked)
+    assert ok.isEnabled()
+    before = len(window.compare_windows)
+    qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
+    assert len(window.compare_windows) == before + 1
+    view = window.compare_windows[-1]
+    qtbot.addWidget(view)
+    assert sorted(r.record.config.target for r in view.comparison.runs) == ["async-sleep", "blocking-sleep"]
     view.close()
