@@ -97,6 +97,8 @@ def open_comparison(window: Any, records: list[RunRecord]) -> CompareWindow | No
     screen = window.screen().availableGeometry()
     view.resize(min(1400, screen.width() - 40), min(900, screen.height() - 60))
     window.compare_windows.append(view)
+    # Forgotten when closed: a comparison holds its runs whole.
+    view.closed.connect(lambda: window.compare_windows.remove(view) if view in window.compare_windows else None)
     view.show()
     view.raise_()
     return view
@@ -190,7 +192,8 @@ async def _child_run(window: Any, config: RunConfig, loop: str) -> RunRecord | N
     with tempfile.TemporaryDirectory(prefix="explorer-compare-") as tmp:
         path = Path(tmp) / "run.json"
         window.run_action.setEnabled(False)
-        window.stop_action.setEnabled(True)
+        window.stop_action.setEnabled(True)  # Esc stops the child; the selection's Esc waits
+        window.clear_selection_action.setEnabled(False)
         window.progress.setText(f"  {config.target} on the {loop} loop, in a child process…")
         window.run_view.show_running(f"Running {config.target} on the {loop} loop in a child process…")
         child = subprocess.Popen(

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from html import escape
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QKeySequence, QShortcut, QShowEvent
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QCloseEvent, QColor, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
@@ -42,6 +42,8 @@ VIEW_MIN_H = 170  # px: one run's title, axis and a few rows
 
 class CompareWindow(QMainWindow):
     """A window of its own (the main one goes on running and showing runs)."""
+
+    closed = Signal()
 
     def __init__(
         self, records: list[RunRecord], stats: list[RunStats] | None = None, parent: QWidget | None = None
@@ -126,6 +128,10 @@ class CompareWindow(QMainWindow):
             self._columns_set = True
             w = self.split.width() or self.width()
             self.split.setSizes([w * 58 // 100, w - w * 58 // 100])
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
+        event.accept()
+        self.closed.emit()
 
     def fit(self) -> None:
         """Show every run whole: the axis fits the longest."""

@@ -178,3 +178,4 @@ def test_two_runs_ticked_in_the_history_picker_are_compared(window, gui_lab, qtb
     qtbot.addWidget(view)
     assert sorted(r.record.config.target for r in view.comparison.runs) == ["async-sleep", "blocking-sleep"]
     view.close()
+    assert view not in window.compare_windows  # a closed comparison lets its runs go
