@@ -84,3 +84,20 @@ def test_a_corrupt_file_is_one_line(recorded, tmp_path) -> None:
     bad.write_bytes(b"\x00not a run")
     done = _main(["compare", files[0], str(bad)], env)
     assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+
+
+def test_compare_reads_history_ids(tmp_path) -> None:
+    """Runs stored with ``run --save`` are compared by their history ids."""
+    env = main_env(tmp_path)
+    for demo in ("async-sleep", "blocking-sleep"):
+        done = _main(["run", demo, "-c", "4", "-n", "4", "--param", "delay=0.1", "--save"], env)
+        assert done.returncode == 0, done.stderr
+    listed = json.loads(_main(["history", "--json"], env).stdout)
+    ids = sorted(r["id"] for r in listed["runs"])
+    assert len(ids) == 2
+    done = _main(["compare", str(ids[0]), f"#{ids[1]}", "--json"], env)
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)
+    assert [r["target"] for r in doc["runs"]] == ["async-sleep", "blocking-sleep"]
+    missing = _main(["compare", str(ids[0]), "999"], env)
+    assert missing.returncode == 2 and len(missing.stderr.strip().splitlines()) == 1
