@@ -179,3 +179,27 @@ def test_two_runs_ticked_in_the_history_picker_are_compared(window, gui_lab, qtb
     assert sorted(r.record.config.target for r in view.comparison.runs) == ["async-sleep", "blocking-sleep"]
     view.close()
     assert view not in window.compare_windows  # a closed comparison lets its runs go
+
+
+def test_stop_during_the_twin_run_compares_what_was_done(window, gui_lab, qtbot) -> None:
+    lab, loop = gui_lab
+    _configure(window, "orm-n-plus-one", 200, 5, rows=4)  # its twin gets the same load
+    call_in_loop(loop, lambda: qtbot.mouseClick(_twin_button(window), Qt.MouseButton.LeftButton))
+    assert run_until(
+        loop,
+        lambda: lab.running and window.record is not None and window.record.config.target == "orm-select-related",
+        120,
+        interval=0,
+    )
+    assert window.controller.busy
+    call_in_loop(loop, window.stop_action.trigger)
+    assert run_until(loop, lambda: window.series_task.done(), 60)
+    view = window.series_task.result()
+    assert view is not None
+    qtbot.addWidget(view)
+    first, second = (r.record for r in view.comparison.runs)
+    assert (first.config.target, second.config.target) == ("orm-n-plus-one", "orm-select-related")
+    assert not first.stopped and len(first.client) == 200
+    assert second.stopped and len(second.client) < 200
+    assert not window.controller.busy and window.run_action.isEnabled()
+    view.close()
