@@ -65,6 +65,22 @@ EXPORTS: dict[str, Export] = {
             "run_json:write_json",
             "write the whole run record as JSON",
         ),
+        Export(
+            "png",
+            "Export report card PNG…",
+            "PNG (*.png)",
+            "-card.png",
+            "card_png:write_png",
+            "write the report card (title, settings, verdict, stats, timeline) as a 1600x900 PNG",
+        ),
+        Export(
+            "svg",
+            "Export report card SVG…",
+            "SVG (*.svg)",
+            "-card.svg",
+            "card_svg:write_svg",
+            "write the report card as SVG",
+        ),
     )
 }
 
