@@ -63,7 +63,7 @@ EXPORTS: dict[str, Export] = {
             "JSON (*.json)",
             "-run.json",
             "run_json:write_json",
-            "write the whole run record as JSON",
+            "write the whole run as JSON (loads back: show FILE, File → Open run…)",
         ),
         Export(
             "png",
