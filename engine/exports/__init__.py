@@ -66,6 +66,14 @@ EXPORTS: dict[str, Export] = {
             "write the whole run as JSON (loads back: show FILE, File → Open run…)",
         ),
         Export(
+            "html",
+            "Export HTML report…",
+            "HTML (*.html)",
+            "-report.html",
+            "html_report:write_html",
+            "write a self-contained HTML report (card, findings, charts, requests)",
+        ),
+        Export(
             "png",
             "Export report card PNG…",
             "PNG (*.png)",
