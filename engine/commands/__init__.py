@@ -16,7 +16,9 @@ import argparse
 import importlib
 from types import ModuleType
 
-COMMANDS: dict[str, str] = {}
+COMMANDS: dict[str, str] = {
+    "export": "engine.commands.export",
+}
 
 RUN_OPTIONS: list[str] = []
 
