@@ -20,6 +20,7 @@ from engine.record import RunRecord
 from engine.request_detail import RequestKey, key_for_server_only, key_for_span, request_detail
 from engine.stats import RunStats, compute
 
+from .charts_view import ChartsView
 from .details_pane import DetailsPane
 from .stats_panel import StatsPanel
 from .time_axis import TimeAxis
@@ -29,7 +30,7 @@ from .timeline_view import REQUESTS, THREADS, Legend, LoopStrip, TimelineCanvas
 CANVAS_MIN_H = 140  # px: axis, a few rows and the footer
 DETAILS_MIN_H = 120  # px: the summary's head and a few span rows (the rest scrolls)
 LIVE_GROWTH = 1.25  # without a planned length, a live run's view is this much longer than the run
-TAB_REQUESTS, TAB_THREADS = 0, 1
+TAB_REQUESTS, TAB_THREADS, TAB_CHARTS = 0, 1, 2
 
 
 class RunView(QWidget):
@@ -49,6 +50,7 @@ class RunView(QWidget):
         self.axis = axis if axis is not None else TimeAxis()
         self.canvas = TimelineCanvas(self.axis)
         self.strip = LoopStrip(self.axis, self.canvas)
+        self.charts = ChartsView()
         self.stats_panel = StatsPanel()
         self.stats_panel.setVisible(stats)
         self.details = DetailsPane()
@@ -61,6 +63,7 @@ class RunView(QWidget):
         self.view_tabs = QTabBar()
         self.view_tabs.addTab("Requests")
         self.view_tabs.addTab("Threads")
+        self.view_tabs.addTab("Charts")
         self.view_tabs.setToolTip("Requests: one bar per request. Threads: one lane per server thread.")
         self._build_layout()
         self.view_tabs.currentChanged.connect(self._on_tab)
@@ -91,6 +94,7 @@ class RunView(QWidget):
         pl.addWidget(self.canvas, 1)
         pl.addWidget(self.strip)
         self.pages.addWidget(picture)
+        self.pages.addWidget(self.charts)
         tl.addWidget(self.pages, 1)
         cl.addWidget(timeline, 1)
         self.stats_split = QSplitter(Qt.Orientation.Horizontal)
@@ -119,8 +123,18 @@ class RunView(QWidget):
         self.header.addWidget(widget)
 
     def _on_tab(self, index: int) -> None:
-        self.pages.setCurrentIndex(0)
-        self.canvas.set_mode(THREADS if index == TAB_THREADS else REQUESTS)
+        if index == TAB_CHARTS:
+            self.pages.setCurrentIndex(1)
+            self._sync_charts()
+        else:
+            self.pages.setCurrentIndex(0)
+            self.canvas.set_mode(THREADS if index == TAB_THREADS else REQUESTS)
+
+    def _sync_charts(self) -> None:
+        """The charts of the finished run shown (computed when their tab is looked at)."""
+        if self.pages.currentWidget() is self.charts:
+            finished = self.record is not None and self.stats is not None
+            self.charts.set_records([self.record] if finished else [])
 
     # -- live and finished ---------------------------------------------------------------
 
@@ -132,6 +146,7 @@ class RunView(QWidget):
         self.model = TimelineModel(record)
         self.canvas.set_model(self.model)
         self.strip.set_model(self.model)
+        self._sync_charts()
         self.axis.fit(max(100.0, (record.config.planned_duration_s or 0) * 1000))
         return self.model
 
@@ -173,6 +188,7 @@ class RunView(QWidget):
         note = "Stopped: the record is partial." if record.stopped else ""
         note += "\n".join(record.notes)
         self.stats_panel.show_stats(self.stats, note)
+        self._sync_charts()
         if title is not None:
             self.showing.setText(title)
         self.showing.setStyleSheet("color:#7a4b00; font-weight:600;" if past else "")
