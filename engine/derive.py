@@ -272,7 +272,6 @@ class Derivation:
         self._orphans: dict[int, ServerRequest] = {}  # server-only requests not nested yet
         self._children_of: dict[int, list[ServerRequest]] = {}  # upstream calls by their parent's server id
         self._open_servers: dict[int, ServerRequest] = {}  # server requests not finished yet (for lanes)
-        self._by_id: dict[int, RequestBar] = {}
         self.new_lane_spans: list[Phase] = []  # what the last ``feed`` added to the lanes
         self.provisional_rows = 0
 
@@ -296,6 +295,12 @@ class Derivation:
 
     def lanes(self) -> list[ThreadLane]:
         return self.lane_builder.lanes()
+
+    def take_settled(self) -> list[RequestBar]:
+        """Hand over the bars settled so far and forget them: a reader that reduces the bars as
+        they come (the report card's grid) never holds a whole 100,000-request run's bars."""
+        bars, self.settled = self.settled, []
+        return bars
 
     def server_request(self, client_id: int) -> ServerRequest | None:
         return self._server_of.get(client_id)
@@ -373,8 +378,6 @@ class Derivation:
         if server is not None and (self._orphans or self._children_of):
             bar.children = self._nest(server, bar, now_ns)
         self.settled.append(bar)
-        if bar.client_id is not None:
-            self._by_id[bar.client_id] = bar
 
     def _nest(self, server: ServerRequest, parent: RequestBar, now_ns: int) -> list[RequestBar]:
         """The upstream calls this request made, taken out of the orphans: those that name it as

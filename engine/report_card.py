@@ -208,12 +208,21 @@ def _caption(pic: Picture) -> str:
     return f"Requests over time: {pic.bars:,} bars, one row per request at once ({rows})"
 
 
-def timeline_picture_svg(record: RunRecord, width: int = WIDTH, height: int = 560) -> str:
-    """The card's timeline alone (caption, bars, time axis, legend) as an SVG document."""
+def run_span_ns(record: RunRecord) -> int:
+    """How long a run's timeline is, first request to last answer (for a shared axis)."""
+    pic = picture(record, columns=1, max_bands=1)
+    return pic.span_ns
+
+
+def timeline_picture_svg(
+    record: RunRecord, width: int = WIDTH, height: int = 560, span_ns: int | None = None, label: str = ""
+) -> str:
+    """The card's timeline alone (caption, bars, time axis, legend) as an SVG document;
+    ``span_ns`` fixes the time the width stands for (several runs on one axis)."""
     plot_w = width - 2 * _PLOT_X
-    pic = picture(record, columns=plot_w, max_bands=_MAX_BANDS)
+    pic = picture(record, columns=plot_w, max_bands=_MAX_BANDS, span_ns=span_ns)
     out = _open(width, height)
-    out.append(_text(_PLOT_X, 22, _caption(pic), 15, MUTED))
+    out.append(_text(_PLOT_X, 22, (f"{label}: " if label else "") + _caption(pic), 15, MUTED))
     out.extend(timeline_svg(pic, _PLOT_X, 32, plot_w, height - 32 - 84))
     out.extend(legend_svg(pic, _PLOT_X, height - 22, plot_w))
     out.append("</svg>")

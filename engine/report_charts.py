@@ -20,7 +20,8 @@ INK, MUTED, GRID = "#1d2330", "#5b6577", "#e3e6eb"
 RUN_COLOURS = ("#3b6fb6", "#e4572e", "#2e9d5a", "#8e44ad")
 PERCENTILE_DASH = {"p50": "", "p95": "6 3", "p99": "2 3"}
 _W, _H = 520, 240
-_L, _R, _T, _B = 58, 14, 30, 36
+_L, _R, _T, _B = 58, 14, 52, 36
+_LEGEND_Y = (30, 44)  # up to two rows under the title
 
 
 def _nice_top(value: float) -> float:
@@ -80,12 +81,20 @@ def _polyline(points: list[tuple[float, float]], colour: str, dash: str = "") ->
 
 
 def _legend(items: list[tuple[str, str, str]]) -> list[str]:
-    out, x = [], _W - _R
-    for name, colour, dash in reversed(items):
-        x -= 14 + 6.5 * len(name) + 12
+    """Swatches under the title, left to right, wrapping once."""
+    out, x, row = [], float(_L), 0
+    for name, colour, dash in items:
+        width = 14 + 6.5 * len(name) + 14
+        if x + width > _W - _R and x > _L and row + 1 < len(_LEGEND_Y):
+            x, row = float(_L), row + 1
+        y = _LEGEND_Y[row]
         dashed = f' stroke-dasharray="{dash}"' if dash else ""
-        out.append(f'<line x1="{x:.0f}" y1="14" x2="{x + 14:.0f}" y2="14" stroke="{colour}" stroke-width="2"{dashed}/>')
-        out.append(f'<text x="{x + 18:.0f}" y="18" font-size="11" fill="{INK}">{escape(name)}</text>')
+        out.append(
+            f'<line x1="{x:.0f}" y1="{y - 4}" x2="{x + 14:.0f}" y2="{y - 4}" '
+            f'stroke="{colour}" stroke-width="2"{dashed}/>'
+        )
+        out.append(f'<text x="{x + 18:.0f}" y="{y}" font-size="11" fill="{INK}">{escape(name)}</text>')
+        x += width
     return out
 
 
@@ -120,11 +129,10 @@ def series_chart(
                 piece.append((_L + pw * mid_s / x_max, _T + ph - ph * min(v, y_max) / y_max))
             if piece:
                 out.append(_polyline(piece, colour, dash))
-            label = " ".join(
-                p for p in (name if len(runs) > 1 else "", metric.removesuffix("_ms") if len(metrics) > 1 else "") if p
-            )
-            if label:
-                legend.append((label, colour, dash))
+        if len(runs) > 1:
+            legend.append((name, colour, ""))
+    if len(metrics) > 1:  # the percentiles by their dashes, in a neutral ink
+        legend.extend((m.removesuffix("_ms"), MUTED, PERCENTILE_DASH.get(m.removesuffix("_ms"), "")) for m in metrics)
     out.extend(_legend(legend))
     out.append("</svg>")
     return "\n".join(out)

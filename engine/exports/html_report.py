@@ -63,6 +63,9 @@ th,td{padding:3px 8px;border-bottom:1px solid #eceef2;text-align:right}
 th{background:#f2f4f7;cursor:pointer;user-select:none;position:sticky;top:0}td.t,th.t{text-align:left}
 tr.failed td{background:#fdecea}.tools{margin:8px 0;display:flex;gap:12px;align-items:center;flex-wrap:wrap}
 .stats td,.stats th{text-align:left}.better{color:#2e7d32}.worse{color:#c62828}
+.sides{display:flex;gap:16px;flex-wrap:wrap}
+.side{flex:1 1 360px;border:1px solid #e3e6eb;border-radius:6px;padding:8px 12px}
+.side h3{margin:4px 0}.side .verdict{font-size:15px}
 """
 
 _SCRIPT = """
@@ -285,7 +288,57 @@ def write_html(record: RunRecord, path: str | Path) -> Path:
     return path
 
 
-def stats_rows(records: Sequence[RunRecord]) -> list[tuple[str, list[str]]]:
-    """The key numbers of several runs side by side: (label, one value per run)."""
-    tables = [key_stats(r.final_stats()) for r in records]
-    return [(row[0].label, [t[i].value for t in tables]) for i, row in enumerate(zip(*tables))]
+def comparison_html(records: Sequence[RunRecord]) -> str:
+    """The report of 2–4 runs: the comparison's sentence, the numbers side by side with each
+    difference against the first run, the timelines stacked on one time axis, the findings
+    side by side and the charts overlaid (``engine.compare`` computes what is compared)."""
+    from ..compare import compare
+    from ..report_card import run_span_ns
+
+    cmp = compare(list(records))
+    labels = [c.label for c in cmp.runs]
+    title = "Comparison: " + " vs ".join(labels)
+    head = "".join(f'<th class="t">{_e(label)}</th>' for label in labels)
+    rows = []
+    for index, metric in enumerate(cmp.metrics):
+        cells = [f'<td class="t">{_e(cmp.runs[0].texts[metric.key])}</td>']
+        for run, diffs in zip(cmp.runs[1:], cmp.differences):
+            d = diffs[index]
+            kind = {"better": "better", "worse": "worse"}.get(d.direction, "")
+            ratio = f" ({d.ratio:.1f}× {d.direction})" if d.ratio is not None else f" ({d.direction})"
+            cells.append(f'<td class="t {kind}" title="{_e(d.text)}">{_e(run.texts[metric.key])}{_e(ratio)}</td>')
+        rows.append(f'<tr><th class="t">{_e(metric.label)}</th>{"".join(cells)}</tr>')
+    span = max(run_span_ns(r) for r in records)
+    timelines = "".join(
+        f'<div class="card">{_inline_svg(timeline_picture_svg(r, height=380, span_ns=span, label=label))}</div>'
+        for label, r in zip(labels, records)
+    )
+    findings = "".join(
+        f'<div class="side"><h3>{_e(c.label)}</h3><p class="muted">{_e(settings_line(c.record))}</p>'
+        f'<p class="verdict">{_e(c.stats.verdict)}</p>{_findings(c.stats)}</div>'
+        for c in cmp.runs
+    )
+    body = [
+        f"<h1>{_e(title)}</h1>",
+        f'<p id="sentence" class="verdict">{_e(cmp.sentence)}</p>',
+        "<h2>Numbers</h2>",
+        f'<p class="muted">Each difference is against {_e(labels[0])}.</p>',
+        f'<table class="stats" id="compare-stats"><thead><tr><th></th>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>",
+        "<h2>Timelines, on one time axis</h2>",
+        timelines,
+        "<h2>Findings</h2>",
+        f'<div class="sides">{findings}</div>',
+        "<h2>Over time</h2>",
+        _charts(list(zip(labels, records))),
+        '<p class="muted">Each run\'s own report (--html of `export`) has its request table. '
+        "Written by Django Async Explorer; every number above was measured.</p>",
+    ]
+    return _page(title, "".join(body))
+
+
+def write_comparison_html(records: Sequence[RunRecord], path: str | Path) -> Path:
+    """A comparison of 2–4 runs as one self-contained HTML file (``CompareError`` for another count)."""
+    path = Path(path)
+    path.write_text(comparison_html(records), encoding="utf-8")
+    return path

@@ -106,3 +106,31 @@ def test_a_long_run_keeps_a_bounded_table(lab_runner):
     full, no_note = table_rows(record)
     assert len(full) == 40 and no_note == "" and len(record.client) < MAX_TABLE_ROWS
     assert len(report_html(record)) < 400_000
+
+
+def test_comparison_report_in_the_browser(lab_runner, blocking_record, tmp_path):
+    from engine.compare import METRICS, CompareError, compare
+    from engine.exports.html_report import write_comparison_html
+
+    sync = lab_runner.run("sync-sleep", concurrency=3, requests=6, params={"delay": 0.1})
+    records = [sync, blocking_record]
+    page = write_comparison_html(records, tmp_path / "compare.html")
+    text = page.read_text()
+    assert not re.search(r"""(src|href|action|srcset)\s*=""", text, re.I) and not re.search(r"https?://", text)
+    probed = tmp_path / "compare-probed.html"
+    probed.write_text(text.replace("</body>", PROBE.replace("#req-body", "#compare-stats tbody") + "</body>"))
+    dom = dump_dom(probed)
+    cmp = compare(records)
+    import html as html_lib
+
+    shown = re.search(r'<p id="sentence" class="verdict">(.*?)</p>', dom, re.S)
+    assert shown and html_lib.unescape(shown.group(1)) == cmp.sentence
+    assert dom.count("Requests over time:") == 2  # the two timelines, stacked
+    assert len(re.findall(r"<tr><th class=\"t\">", dom)) == len(METRICS)
+    assert "sync-sleep" in dom and "blocking-sleep" in dom
+    # The blocking run is the slower one: its wall time cell is marked worse against sync-sleep.
+    wall = next(d for d in cmp.differences[0] if d.metric == "wall")
+    assert wall.direction == "worse" and 'class="t worse"' in dom
+    screenshot(page, tmp_path / "compare.png")
+    with pytest.raises(CompareError):
+        write_comparison_html([sync], tmp_path / "one.html")

@@ -107,3 +107,15 @@ def test_card_size_is_bounded_for_a_long_run(lab_runner):
 def test_formats_are_in_the_export_table():
     assert {"png", "svg"} <= set(EXPORTS)
     assert EXPORTS["png"].flag == "--png" and EXPORTS["png"].suffix.endswith(".png")
+
+
+def test_more_rows_than_bands_merge_into_fainter_lines(async_record):
+    fine = picture(async_record, columns=400, max_bands=200)
+    coarse = picture(async_record, columns=400, max_bands=3)
+    assert coarse.rows == fine.rows == 10
+    assert (coarse.rows_per_band, coarse.bands) == (4, 3)  # rows merged in pairs twice: 4 + 4 + 2
+    assert {r.band for r in coarse.runs} == {0, 1, 2}
+    assert all(r.share in (0.25, 0.5, 0.75, 1.0) for r in coarse.runs)
+    # Ten requests at a time all sleeping: each band is fully busy through the middle of the run.
+    middle = [r for r in coarse.runs if r.col0 <= 100 < r.col1]  # in the first of the two waves
+    assert len(middle) == 3 and all(r.share == 1.0 and r.phase == AWAIT for r in middle)
