@@ -131,3 +131,22 @@ def test_bad_input_is_one_line_and_exit_2(run_file, tmp_path, args, says):
     assert len(lines) == 1 and lines[0].startswith("error: ") and says in lines[0], done.stderr
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "x.html").exists() and not (tmp_path / "a.html").exists()
+
+
+def test_compare_writes_the_comparison_report(run_file, tmp_path):
+    folder, summary = run_file
+    out = tmp_path / "compare.html"
+    done = _main(tmp_path, "compare", str(folder / "run.json"), str(folder / "run.json"), "--html", str(out))
+    assert done.returncode == 0, done.stderr
+    page = out.read_text()
+    assert page.startswith("<!DOCTYPE html>") and "Comparison: async-sleep #1 vs async-sleep #2" in page
+    assert page.count("Requests over time:") == 2
+    bad = _main(
+        tmp_path,
+        "compare",
+        str(folder / "run.json"),
+        str(folder / "run.json"),
+        "--html",
+        str(tmp_path / "no" / "x.html"),
+    )
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and "does not exist" in bad.stderr
