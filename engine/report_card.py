@@ -44,9 +44,11 @@ def run_state(record: RunRecord) -> str:
 
 def settings_line(record: RunRecord) -> str:
     """The settings the run was made with, in one line: load, parameters, loop, versions."""
-    parts = []
+    several = len(record.config.streams) > 1
+    parts: list[str] = []
+    counts: list[int] = []
     for stream in record.config.streams:
-        load = [f"{stream.demo}" if len(record.config.streams) > 1 else ""]
+        load = []
         if stream.rate is not None:
             load.append(f"{stream.rate:g} req/s open loop")
         load.append(f"concurrency {stream.concurrency}")
@@ -54,8 +56,16 @@ def settings_line(record: RunRecord) -> str:
             load.append(f"{stream.requests:,} requests")
         if stream.duration_s is not None:
             load.append(f"{stream.duration_s:g} s")
+        if stream.start_s:
+            load.append(f"from {stream.start_s:g} s")
         load.extend(f"{k}={v}" for k, v in dict(stream.params).items())
-        parts.append(" ".join(p for p in load[:1] if p) + (" " if load[0] else "") + ", ".join(load[1:]))
+        text = (f"{stream.demo} " if several else "") + ", ".join(load)
+        if parts and parts[-1] == text:  # a scenario's identical streams (waves) said once
+            counts[-1] += 1
+        else:
+            parts.append(text)
+            counts.append(1)
+    parts = [f"{n} × {text}" if n > 1 else text for text, n in zip(parts, counts)]
     v = record.versions
     parts.append(f"loop {record.loop}")
     parts.append(
@@ -95,6 +105,12 @@ def _ms(ms: float) -> str:
     if ms >= 1000:
         return f"{ms / 1000:.2f} s"
     return f"{ms:.1f} ms" if ms < 100 else f"{ms:.0f} ms"
+
+
+def fit(text: str, size: float, width: float, bold: bool = False) -> str:
+    """``text`` cut with an ellipsis to fit ``width`` at ``size`` (the same glyph estimate as ``wrap``)."""
+    most = max(4, int(width / ((0.62 if bold else 0.56) * size)))
+    return text if len(text) <= most else text[: most - 1].rstrip() + "…"
 
 
 def wrap(text: str, size: float, width: float) -> list[str]:
@@ -235,9 +251,15 @@ def card_svg(record: RunRecord) -> str:
     pic = picture(record, columns=_PLOT_W, max_bands=_MAX_BANDS)
     out = _open(WIDTH, HEIGHT)
     title = record.config.target + (f" — {record.config.title}" if record.config.title else "")
-    out.append(_text(60, 58, title, 32, INK, "bold"))
-    out.append(_text(60, 88, settings_line(record), 16, MUTED))
-    y = 128
+    out.append(_text(60, 58, fit(title, 32, 1480, bold=True), 32, INK, "bold"))
+    y = 88
+    settings = wrap(settings_line(record), 16, 1480)
+    if len(settings) > 2:
+        settings = [settings[0], fit(" ".join(settings[1:]), 16, 1480)]
+    for line in settings:
+        out.append(_text(60, y, line, 16, MUTED))
+        y += 21
+    y += 19
     state = run_state(record)
     if state:
         out.append(_text(60, y, state.upper(), 18, FAILED_COLOUR, "bold"))
