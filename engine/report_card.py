@@ -169,13 +169,18 @@ def timeline_svg(pic: Picture, x: float, y: float, width: float, height: float) 
             f'<rect x="{x + a * col_w:.2f}" y="{y}" width="{(b - a) * col_w:.2f}" height="{height}" fill="{blocked}"/>'
         )
     gap = 0.15 * band_h if band_h >= 4 else 0.0
+    # One path per colour and strength, a rectangle per run in it: a long run's grid of up to
+    # 200 × 1,480 cells stays a few bytes per cell.
+    shapes: dict[tuple[str, float], list[str]] = {}
+    h = band_h - gap
     for run in pic.runs:
-        opacity = "" if run.share >= 1 else f' fill-opacity="{run.share:.2f}"'
-        out.append(
-            f'<rect x="{x + run.col0 * col_w:.2f}" y="{y + run.band * band_h + gap / 2:.2f}" '
-            f'width="{(run.col1 - run.col0) * col_w:.2f}" height="{band_h - gap:.2f}" '
-            f'fill="{PHASE_COLOUR[run.phase]}"{opacity}/>'
+        left, top = x + run.col0 * col_w, y + run.band * band_h + gap / 2
+        shapes.setdefault((run.phase, run.share), []).append(
+            f"M{left:.1f} {top:.1f}h{(run.col1 - run.col0) * col_w:.1f}v{h:.1f}H{left:.1f}z"
         )
+    for (phase, share), parts in shapes.items():
+        opacity = "" if share >= 1 else f' fill-opacity="{share:.2f}"'
+        out.append(f'<path fill="{PHASE_COLOUR[phase]}"{opacity} d="{"".join(parts)}"/>')
     for run in pic.failed:
         out.append(
             f'<rect x="{x + run.col0 * col_w:.2f}" y="{y + run.band * band_h + gap / 2:.2f}" '
