@@ -258,12 +258,13 @@ class Derivation:
     """The incremental builder (see the module docstring).  ``settled`` only grows; read its new
     tail after each ``feed``; ``provisional`` is replaced on each ``feed``."""
 
-    def __init__(self, record: RunRecord) -> None:
+    def __init__(self, record: RunRecord, lanes: bool = True) -> None:
         self.record = record
         self.settled: list[RequestBar] = []
         self.provisional: list[RequestBar] = []
         self.packer = RowPacker()
         self.lane_builder = LaneBuilder(record)
+        self.with_lanes = lanes  # False: bars only (a reader that never asks for the thread lanes)
         self.in_flight = 0  # client requests sent and not answered, at the last feed
         self.complete = False
         self._ci = self._si = 0
@@ -332,7 +333,7 @@ class Derivation:
             done_servers = done_servers[:limit]  # lanes in slices too (their order does not matter)
         for s in done_servers:
             del self._open_servers[s.id]
-        self.new_lane_spans = self.lane_builder.add(done_servers)
+        self.new_lane_spans = self.lane_builder.add(done_servers) if self.with_lanes else []
         clients = rec.client[self._ci :] if limit is None else rec.client[self._ci : self._ci + limit]
         self._ci += len(clients)
         slicing = final and (self._ci < len(rec.client) or more_servers)

@@ -102,7 +102,7 @@ def _make(record: RunRecord, columns: int, max_bands: int, span_ns: int | None) 
     t0, t1 = _extent(record, now_ns)
     t1 = max(t1, t0 + 1) if span_ns is None else t0 + max(span_ns, t1 - t0, 1)
     grid = _Grid(columns, max_bands, t0, columns / (t1 - t0))
-    derivation = Derivation(record)
+    derivation = Derivation(record, lanes=False)  # the thread lanes of a long run would be most of its memory
     while True:
         derivation.feed(now_ns, final=True, limit=_SLICE)
         for bar in derivation.take_settled():
@@ -204,13 +204,15 @@ def _majority_runs(
 ) -> list[Run]:
     """Each cell's phase with the most time, merged into runs along each band (the column
     sums and maxima in C: ``accumulate``, ``map``, ``zip``; a 200-band picture stays quick)."""
-    by_band: dict[int, list[tuple[int, list[float]]]] = {}
-    for (band, phase), edge in edges.items():
-        cover = list(map(add, accumulate(steps[(band, phase)][:columns]), edge))
-        by_band.setdefault(band, []).append((phase, cover))
+    keys_of: dict[int, list[tuple[int, int]]] = {}
+    for key in edges:
+        keys_of.setdefault(key[0], []).append(key)
     runs: list[Run] = []
     for band in range(bands):
-        layers = by_band.get(band)
+        # One band's column sums at a time: 200 bands' of them at once would be tens of MB.
+        layers = [
+            (key[1], list(map(add, accumulate(steps[key][:columns]), edges[key]))) for key in keys_of.get(band, [])
+        ]
         if not layers:
             continue
         phases = [phase for phase, _ in layers]
