@@ -19,7 +19,7 @@ import math
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
-from .derive import in_flight_steps
+from .derive import in_flight_intervals
 from .findings.measure import percentiles
 from .record import RunRecord
 
@@ -97,15 +97,18 @@ def time_series(record: RunRecord, bucket_ms: float | None = None) -> Series:
     size = bucket_ms if bucket_ms is not None and bucket_ms > 0 else nice_bucket_ms(span_ms)
     count = max(1, math.ceil(span_ms / size)) if span_ms > 0 else 1
     size_ns = size * 1e6
-    done = sorted(
-        ((c.done_ns, c.done_ns - c.intended_ns, not c.ok) for c in list(record.client) if c.done_ns is not None),
-    )
     latencies: list[list[float]] = [[] for _ in range(count)]
     errors = [0] * count
-    for done_ns, latency_ns, failed in done:
-        index = min(count - 1, max(0, int((done_ns - origin) / size_ns)))
-        latencies[index].append(latency_ns / 1e6)
-        errors[index] += failed
+    last = count - 1
+    for c in list(record.client):
+        done_ns = c.done_ns
+        if done_ns is None:
+            continue
+        index = int((done_ns - origin) / size_ns)
+        index = last if index > last else 0 if index < 0 else index
+        latencies[index].append((done_ns - c.intended_ns) / 1e6)
+        if not c.ok:
+            errors[index] += 1
     flying = _in_flight_max(record, origin, size_ns, count)
     buckets = []
     for i in range(count):
@@ -118,19 +121,37 @@ def time_series(record: RunRecord, bucket_ms: float | None = None) -> Series:
 
 
 def _in_flight_max(record: RunRecord, origin: int, size_ns: float, count: int) -> list[int]:
-    """Per bucket, the highest in-flight level reached in it (the level carried in counts)."""
-    steps = in_flight_steps(record)
+    """Per bucket, the highest in-flight level reached in it (the level carried in counts).
+
+    Starts and ends are sorted apart (ints sort fast) and merged, an end before a start at the
+    same instant, as ``engine.derive.in_flight_steps`` orders them."""
+    intervals = in_flight_intervals(record)
+    starts = sorted([s for s, _e in intervals])
+    ends = sorted([e for _s, e in intervals])
     out = [0] * count
-    level = 0
-    j = 0
-    for i in range(count):
-        top = level  # what was in flight when the bucket began
-        limit = origin + (i + 1) * size_ns
-        while j < len(steps) and steps[j][0] < limit:
-            level = steps[j][1]
-            top = max(top, level)
+    level = top = 0
+    i = j = 0
+    n = len(starts)
+    bucket = 0
+    limit = origin + size_ns
+    while i < n or j < n:
+        if j < n and (i >= n or ends[j] <= starts[i]):
+            t, step = ends[j], -1
             j += 1
-        out[i] = top
+        else:
+            t, step = starts[i], 1
+            i += 1
+        while t >= limit and bucket < count - 1:
+            out[bucket] = top
+            bucket += 1
+            limit = origin + (bucket + 1) * size_ns
+            top = level  # what was in flight when the next bucket began
+        level += step
+        if level > top:
+            top = level
+    out[bucket] = max(out[bucket], top)
+    for k in range(bucket + 1, count):
+        out[k] = level
     return out
 
 

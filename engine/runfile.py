@@ -321,6 +321,12 @@ def _config_of(value: Any) -> RunConfig:
     streams = value.get("streams")
     if not isinstance(streams, list) or not streams:
         raise _Shape("its config has no streams")
+    for i, stream in enumerate(streams):
+        params = stream.get("params") if isinstance(stream, dict) else None
+        if not isinstance(params, dict) or not all(
+            isinstance(v, (int, float, str, bool)) and isinstance(n, str) for n, v in params.items()
+        ):
+            raise _Shape(f"stream {i}'s params are not names with numbers or texts")
     title = value.get("title", "")
     if not isinstance(title, str):
         raise _Shape("its config's title is not text")

@@ -24,7 +24,7 @@ PERCENTILES = (("p50", "#2e7d32", Qt.PenStyle.SolidLine), ("p95", "#f9a825", Qt.
 PERCENTILES += (("p99", "#c62828", Qt.PenStyle.SolidLine),)
 # Overlaid runs: one colour each, the percentile told by the line's style.
 OVERLAY_STYLES = {"p50": Qt.PenStyle.DotLine, "p95": Qt.PenStyle.DashLine, "p99": Qt.PenStyle.SolidLine}
-SINGLE_COLOURS = {"rps": "#1565c0", "in_flight": "#6a1b9a", "histogram": "#455a64"}
+SINGLE_COLOURS = {"rps": "#1565c0", "in_flight_max": "#6a1b9a", "histogram": "#455a64"}
 LEGEND_H = 22
 PANEL_GAP = 10
 LEFT = 58  # room for the value labels
@@ -96,7 +96,9 @@ class ChartsView(QWidget):
         span = max(s.span_ms for s in self.series) or 1.0
         self._paint_time_chart(p, panels["rps"], "Requests per second (completed)", span, "rps", "{:,.0f}")
         self._paint_latency(p, panels["latency"], span)
-        self._paint_time_chart(p, panels["in_flight"], "Requests in flight (most in each bucket)", span, "in_flight")
+        self._paint_time_chart(
+            p, panels["in_flight"], "Requests in flight (most in each bucket)", span, "in_flight_max"
+        )
         self._paint_histogram(p, panels["histogram"])
 
     def _paint_legend(self, p: QPainter) -> None:
@@ -143,7 +145,7 @@ class ChartsView(QWidget):
             v += step
 
     def _x_grid(self, p: QPainter, area: QRectF, span: float) -> None:
-        step = nice_step(span, max(2, int(area.width() / 90)))
+        step = nice_step(span, max(2, int(area.width() / 70)))
         fm = p.fontMetrics()
         t = 0.0
         while t <= span:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import time
+from collections.abc import Awaitable, Callable
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
@@ -55,6 +56,10 @@ class RunController(QObject):
         self.lab = lab
         self.view = view
         self.task: asyncio.Task[RunRecord | None] | None = None
+        self.held = False  # a series of runs (a comparison) is going: no other run may start
+        # Awaited before each run starts (the window waits for the last run's storing, so it
+        # cannot weigh on this run's loop).
+        self.prepare: Callable[[], Awaitable[None]] | None = None
         self._started = 0.0
         self._progress_shown = 0.0
         self.timer = QTimer(self)
@@ -63,8 +68,8 @@ class RunController(QObject):
 
     @property
     def busy(self) -> bool:
-        """A run is going, or its finished picture is still being built."""
-        return self.lab.running or (self.task is not None and not self.task.done())
+        """A run is going, its finished picture is still being built, or a series is going."""
+        return self.held or self.lab.running or (self.task is not None and not self.task.done())
 
     def start(self, config: RunConfig, freeze_s: float = 0.0) -> asyncio.Task[RunRecord | None]:
         """Start ``config`` as a task; ``freeze_s``: how long it is predicted to block the loop
@@ -81,6 +86,8 @@ class RunController(QObject):
             self.progress.emit(f"  running: the window freezes for about {freeze_s:.1f} s…")
             self.view.window().repaint()  # paint the warning now: the loop is about to be blocked
             await asyncio.sleep(0.05)
+        if self.prepare is not None:
+            await self.prepare()
         record: RunRecord | None = None
         self._started = time.perf_counter()
         try:

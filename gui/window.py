@@ -19,8 +19,6 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QSplitter,
     QToolBar,
-    QVBoxLayout,
-    QWidget,
 )
 
 from engine.config import ConfigError, RunConfig
@@ -30,11 +28,11 @@ from engine.record import RunRecord
 from engine.request_detail import RequestKey
 from engine.stats import RunStats
 
-from . import exporting, help_text, theme
+from . import compare_menu, exporting, help_text, runfile_menu, theme
 from .catalogue_panel import CataloguePanel, Target
 from .controller import FREEZE_WARN_S, RunController
 from .controls import RunControls
-from .history import RunHistory
+from .history_panel import HistoryPanel
 from .run_view import RunView
 from .timeline_model import TimelineModel
 
@@ -59,10 +57,11 @@ class MainWindow(QMainWindow):
         self.settings = QSettings(ORGANISATION, APPLICATION)
 
         self.catalogue = CataloguePanel()
-        self.history = RunHistory()
+        self.history = HistoryPanel()
         self.controls = RunControls()
         self.run_view = RunView()
         self.controller = RunController(lab, self.run_view, self)
+        self.controller.prepare = self.history.idle  # the last run's storing must not weigh on this one
         self.banner = QLabel(wordWrap=True)
         self.banner.setStyleSheet(theme.BANNER_STYLE)
         self.banner.hide()
@@ -76,6 +75,7 @@ class MainWindow(QMainWindow):
         self._build_layout()
         self._build_actions()
         self._build_status_bar()
+        compare_menu.install(self)  # the Compare menu and the toolbar's "Compare with twin"
 
         self.catalogue.selected.connect(self._on_target)
         self.controls.changed.connect(self._on_controls_changed)
@@ -116,13 +116,8 @@ class MainWindow(QMainWindow):
     def _build_layout(self) -> None:
         left = QSplitter(Qt.Orientation.Vertical)
         left.addWidget(self.catalogue)
-        hist = QWidget()
-        hl = QVBoxLayout(hist)
-        hl.setContentsMargins(0, 0, 0, 0)
-        hl.addWidget(QLabel("Runs this session"))
-        hl.addWidget(self.history)
-        left.addWidget(hist)
-        left.setSizes([760, 140])
+        left.addWidget(self.history)
+        left.setSizes([600, 300])
         self.run_view.add_header(self.error)
         self.run_view.add_header(self.banner)
         self.split = QSplitter(Qt.Orientation.Horizontal)
@@ -153,6 +148,7 @@ class MainWindow(QMainWindow):
         menu = self.menuBar()
         file_menu = menu.addMenu("&File")
         self.export_actions: list[QAction] = []
+        runfile_menu.install(self, file_menu)
         for export in EXPORTS.values():
             action = file_menu.addAction(export.menu_text)
             action.triggered.connect(
@@ -426,6 +422,7 @@ class MainWindow(QMainWindow):
         self.banner.setText(banner)
         self.banner.setVisible(bool(banner))
         self.error.hide()
+        runfile_menu.mark(self, record)  # a run read back from a file or the history says so
 
     def stop_run(self) -> None:
         if self.controller.stop():

@@ -43,7 +43,19 @@ def test_buckets_match_a_hand_count(waves) -> None:
     assert max(b.completed for b in series.buckets) <= 10
     # Five users: never more than five in flight, five while the first wave sleeps.
     assert max(b.in_flight_max for b in series.buckets) == 5
-    assert series.buckets[1].in_flight_max == 5
+    # By hand: the level at an instant is the requests sent and not yet answered; a bucket's
+    # most is the level at its start or just after any send or answer inside it.
+    spans = [(c.sent_ns, c.done_ns) for c in done]
+
+    def level(t: float) -> int:
+        return sum(1 for s, e in spans if s <= t < e)
+
+    for i, bucket in enumerate(series.buckets):
+        lo, hi = origin + i * 1e8, origin + (i + 1) * 1e8
+        instants = [lo] + [t for s, e in spans for t in (s, e) if lo <= t < hi]
+        assert bucket.in_flight_max == max(level(t) for t in instants), i
+    first_send = min(s for s, _ in spans)
+    assert series.buckets[int((first_send - origin) / 1e8) + 1].in_flight_max == 5
     # The buckets cover the run: the last one ends at or after the last answer.
     assert series.buckets[-1].end_ms >= max((c.done_ns - origin) / 1e6 for c in done)
     assert 0 < series.buckets[-1].seconds <= 0.1

@@ -128,6 +128,7 @@ def test_truncated_and_corrupt_files_say_so(record, tmp_path):
         (lambda d: d.update(config={"streams": []}), "config has no target"),
         (lambda d: d["config"]["streams"][0].update(concurrency="4"), "stream 0's 'concurrency'"),
         (lambda d: d.update(thread_names={"x": "main"}), "thread id"),
+        (lambda d: d["config"]["streams"][0].update(params={"delay": [1]}), "stream 0's params"),
         (lambda d: d["client"][0].update(colour="red"), "unknown field 'colour'"),
     ],
 )

@@ -73,6 +73,19 @@ def window(gui_lab: tuple[Any, asyncio.AbstractEventLoop], qtbot: Any) -> Iterat
     qtbot.addWidget(w)
     w.resize(1400, 900)
     w.show()
+    controller = w.controller
     yield w
-    loop.run_until_complete(w.wait_idle())
-    w.close()
+    import shiboken6
+
+    # pytest-qt closes the widgets it was given and deletes them later, which may already have
+    # happened; then the run (if any) is stopped and awaited here, never left to the next test.
+    if shiboken6.isValid(w):
+        loop.run_until_complete(w.wait_idle())
+        if shiboken6.isValid(w):  # the loop may have run pytest-qt's deferred delete meanwhile
+            w.close()
+        return
+    if lab.running:
+        lab.stop_run()
+    task = controller.task
+    if task is not None and not task.done():
+        loop.run_until_complete(asyncio.gather(task, return_exceptions=True))
