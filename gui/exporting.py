@@ -46,7 +46,7 @@ def ask_path(parent: QWidget, title: str, file_filter: str, default_name: str) -
     return chosen
 
 
-def write(parent: Any, writer: Callable[[RunRecord, Path], Any], record: RunRecord, path: Path) -> bool:
+def write(parent: Any, writer: Callable[[Any, Path], Any], record: Any, path: Path) -> bool:
     """Write one export and say so in the status bar; a failure (disk full, no permission) is one
     line there too, never a traceback."""
     try:
@@ -60,3 +60,23 @@ def write(parent: Any, writer: Callable[[RunRecord, Path], Any], record: RunReco
 
 def default_name(record: RunRecord, suffix: str) -> str:
     return f"explorer-{record.config.target}{suffix}"
+
+
+def install_comparison_export(window: Any) -> Any:
+    """File → Export comparison HTML… on a comparison window (``window.comparison``)."""
+    menu = window.menuBar().addMenu("&File")
+    action = menu.addAction("Export comparison HTML…")
+    action.triggered.connect(lambda _checked=False: export_comparison(window))
+    return action
+
+
+def export_comparison(window: Any) -> bool:
+    """Ask where, then write the comparison's self-contained HTML report."""
+    from engine.exports.html_report import write_comparison_html
+
+    records = [run.record for run in window.comparison.runs]
+    name = "explorer-compare-" + "-vs-".join(r.config.target for r in records) + ".html"
+    path = ask_path(window, "Export comparison HTML", "HTML (*.html)", name)
+    if path is None:
+        return False
+    return write(window, lambda _records, target: write_comparison_html(records, target), records, path)

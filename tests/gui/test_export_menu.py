@@ -82,3 +82,25 @@ def test_a_folder_that_is_gone_falls_back_to_home(gui_settings_dir, tmp_path) ->
     assert exporting.last_folder(settings) == Path.home()
     settings.setValue(exporting.FOLDER_KEY, str(tmp_path))
     assert exporting.last_folder(settings) == tmp_path
+
+
+def test_a_comparison_exports_its_html_report(window, gui_lab, qtbot, tmp_path) -> None:
+    from gui.compare_view import CompareWindow
+
+    _, loop = gui_lab
+    records = []
+    for target in ("sync-sleep", "async-sleep"):
+        _configure(window, target, 4, 4, delay=0.1)
+        assert call_in_loop(loop, window.start_run)
+        assert run_until(loop, lambda: window.run_task.done(), 60)
+        records.append(window.record)
+    compared = CompareWindow(records)
+    qtbot.addWidget(compared)
+    compared.show()
+    out = tmp_path / "compare.html"
+    _answer_save_dialog(qtbot, out, {})
+    _click_menu_entry(qtbot, compared, "Export comparison HTML…")
+    qtbot.waitUntil(out.exists, timeout=20000)
+    page = out.read_text()
+    assert "Comparison: sync-sleep vs async-sleep" in page and page.count("Requests over time:") == 2
+    assert compared.statusBar().currentMessage().startswith("Wrote")
