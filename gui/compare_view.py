@@ -30,6 +30,7 @@ from engine.compare import Comparison, compare
 from engine.record import RunRecord
 from engine.stats import RunStats
 
+from . import exporting
 from .charts_view import RUN_COLOURS, ChartsView
 from .run_view import RunView
 from .stats_panel import SEVERITY_COLOUR, SEVERITY_MARK
@@ -119,6 +120,7 @@ class CompareWindow(QMainWindow):
         self._columns_set = False
         QShortcut(QKeySequence("Ctrl+0"), self, self.fit)
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.close)
+        exporting.install_comparison_export(self)
         self.fit()
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt override)

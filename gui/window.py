@@ -155,7 +155,7 @@ class MainWindow(QMainWindow):
                 lambda _c=False, e=export: self._export(e.menu_text, e.file_filter, e.suffix, e.write)
             )
             self.export_actions.append(action)
-        png = file_menu.addAction("Export timeline PNG…")
+        png = file_menu.addAction("Export timeline as shown (PNG)…")
         png.triggered.connect(self._export_png)
         self.export_actions.append(png)
         file_menu.addSeparator()
@@ -455,7 +455,7 @@ class MainWindow(QMainWindow):
             return
         path = exporting.ask_path(self, title, file_filter, exporting.default_name(self.record, suffix))
         if path is not None:
-            self.statusBar().showMessage(f"Wrote {writer(self.record, path)}", 6000)
+            exporting.write(self, writer, self.record, path)
 
     def _export_png(self) -> None:
         if self.record is None:

@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "history": "engine.commands.history_cmd",
     "show": "engine.commands.show",
     "compare": "engine.commands.compare_cmd",
+    "export": "engine.commands.export",
 }
 
 RUN_OPTIONS: list[str] = ["engine.commands.save"]

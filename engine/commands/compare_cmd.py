@@ -1,4 +1,4 @@
-"""``main.py compare A B [C D] [--json]``: 2–4 past runs side by side, from the terminal.
+"""``main.py compare A B [C D] [--json] [--html FILE]``: 2–4 past runs side by side, from the terminal.
 
 Each of A..D is a history id or a run file (``engine.runref.load_ref``, as ``show`` reads
 them). The text output is the comparison sentence, the stats side by side with each run's
@@ -28,6 +28,9 @@ def add_parser(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
         "run_refs", metavar="RUN_ID_OR_FILE", nargs="+", help="2 to 4 history ids (12 or #12) or run files"
     )
     parser.add_argument("--json", action="store_true", help="one JSON object: the sentence, the runs, the differences")
+    parser.add_argument(
+        "--html", metavar="FILE", help="also write the comparison as one self-contained HTML report ('-': stdout)"
+    )
 
 
 def text_report(cmp: Comparison) -> str:
@@ -59,6 +62,15 @@ def run(args: argparse.Namespace) -> int:
     if not MIN_RUNS <= len(refs) <= MAX_RUNS:
         print(f"error: compare takes {MIN_RUNS} to {MAX_RUNS} runs, got {len(refs)}", file=sys.stderr)
         return 2
+    html = None
+    if args.html is not None:
+        from ..outfile import DestinationError, check_destination
+
+        try:
+            html = check_destination("--html", args.html)
+        except DestinationError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
     records = []
     for ref in refs:
         try:
@@ -67,8 +79,18 @@ def run(args: argparse.Namespace) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return 2
     cmp = compare(records)
+    out = sys.stderr if html is not None and html.to_stdout else sys.stdout
     if args.json:
-        print(json.dumps(cmp.as_dict()))
+        print(json.dumps(cmp.as_dict()), file=out)
     else:
-        print(text_report(cmp))
+        print(text_report(cmp), file=out)
+    if html is not None:
+        from ..exports.html_report import write_comparison_html
+        from ..outfile import write_atomically
+
+        try:
+            write_atomically(html, write_comparison_html, records)
+        except OSError as exc:
+            print(f"error: --html {html}: {exc.strerror or exc}", file=sys.stderr)
+            return 1
     return 0
