@@ -28,6 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 MARK = "MEMORY-BENCH "
 WRITERS = (("chrome_trace", "write_chrome_trace"), ("requests_csv", "write_csv"), ("run_json", "write_json"))
+# With --reports: the HTML report and the report card (PNG, SVG) too.
+REPORT_WRITERS = (("html_report", "write_html"), ("card_png", "write_png"), ("card_svg", "write_svg"))
 
 
 def _peak_rss_mb() -> float:
@@ -59,7 +61,7 @@ def _child(argv: list[str]) -> int:
         return wrapper
 
     engine.stats.compute = timed("stats", engine.stats.compute)
-    for module_name, name in WRITERS:
+    for module_name, name in WRITERS + REPORT_WRITERS:
         module = importlib.import_module(f"engine.exports.{module_name}")
         setattr(module, name, timed(name, getattr(module, name)))
     import main
@@ -74,10 +76,12 @@ def _child(argv: list[str]) -> int:
     return status
 
 
-def measure(requests: int, concurrency: int) -> dict:
+def measure(requests: int, concurrency: int, reports: bool = False) -> dict:
     with tempfile.TemporaryDirectory(prefix="explorer-memory-") as tmp:
         out = Path(tmp)
         files = {"trace": out / "t.json", "csv": out / "r.csv", "record": out / "r.json"}
+        if reports:
+            files |= {"html": out / "r.html", "png": out / "r.png", "svg": out / "r.svg"}
         cmd = [sys.executable, str(Path(__file__).resolve()), "--child", "run", "hello"]
         cmd += ["-c", str(concurrency), "-n", str(requests), "--port", "0", "--json"]
         for flag, path in files.items():
@@ -115,19 +119,21 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--reports", action="store_true", help="also write --html, --png and --svg")
     parser.add_argument("--one", action="store_true", help=argparse.SUPPRESS)  # internal: measure one size
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(measure(args.requests[0], args.concurrency)))
+        print(json.dumps(measure(args.requests[0], args.concurrency, args.reports)))
         return 0
-    print(f"hello -c {args.concurrency}, --trace --csv --record; peak RSS of the main.py run process")
+    reports = " --html --png --svg" if args.reports else ""
+    print(f"hello -c {args.concurrency}, --trace --csv --record{reports}; peak RSS of the main.py run process")
     header = f"{'requests':>9} {'peak MB':>8} {'end-of-run MB':>14} {'stats s':>8} {'trace s':>8} {'csv s':>6} "
     header += f"{'record s':>9} {'total s':>8} {'req/s':>7} {'lag p99/max ms':>15}  files MB"
     print(header)
     for n in args.requests:
         # One bench process per size, so RUSAGE_CHILDREN is that size's child alone.
         cmd = [sys.executable, str(Path(__file__).resolve()), "--one", "--requests", str(n)]
-        cmd += ["--concurrency", str(args.concurrency)]
+        cmd += ["--concurrency", str(args.concurrency)] + (["--reports"] if args.reports else [])
         line = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
         r = json.loads(line)
         t, lag = r["times_s"], r["loop_lag_ms"] or {}
@@ -140,6 +146,9 @@ def main() -> int:
             flush=True,
         )
         print(f"{'':>9} peak RSS MB when each step ended: {r['peak_rss_after_mb']}", flush=True)
+        if args.reports:
+            shown = {name: t.get(name, 0) for _, name in REPORT_WRITERS}
+            print(f"{'':>9} report exports s: {shown}", flush=True)
     return 0
 
 

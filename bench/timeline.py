@@ -113,8 +113,8 @@ def main() -> None:
         f"{phases:,} phase spans, {model.rows} rows, {len(model.lane_ids)} thread lanes"
     )
     # The model build after a run, as the window does it: finish_steps in ~8 ms slices between frames.
+    from gui.controller import FINISH_SLICE_S
     from gui.geometry import gc_paused
-    from gui.window import FINISH_SLICE_S
 
     steps = TimelineModel(record).finish_steps()
     slices: list[float] = []

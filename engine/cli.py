@@ -279,6 +279,10 @@ def _run(args: argparse.Namespace) -> int:
         return _interrupted(exc, None)  # _export has said which files were not written
     except _ExportFailed:
         return EXIT_INCOMPLETE
+    from . import commands
+
+    if commands.after_run(args, record) is not None:  # e.g. --save could not store it
+        return EXIT_INCOMPLETE
     if signum is not None:
         return interrupt.exit_status(signum)
     return EXIT_INCOMPLETE if record.incomplete else 0

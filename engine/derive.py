@@ -258,12 +258,13 @@ class Derivation:
     """The incremental builder (see the module docstring).  ``settled`` only grows; read its new
     tail after each ``feed``; ``provisional`` is replaced on each ``feed``."""
 
-    def __init__(self, record: RunRecord) -> None:
+    def __init__(self, record: RunRecord, lanes: bool = True) -> None:
         self.record = record
         self.settled: list[RequestBar] = []
         self.provisional: list[RequestBar] = []
         self.packer = RowPacker()
         self.lane_builder = LaneBuilder(record)
+        self.with_lanes = lanes  # False: bars only (a reader that never asks for the thread lanes)
         self.in_flight = 0  # client requests sent and not answered, at the last feed
         self.complete = False
         self._ci = self._si = 0
@@ -272,7 +273,6 @@ class Derivation:
         self._orphans: dict[int, ServerRequest] = {}  # server-only requests not nested yet
         self._children_of: dict[int, list[ServerRequest]] = {}  # upstream calls by their parent's server id
         self._open_servers: dict[int, ServerRequest] = {}  # server requests not finished yet (for lanes)
-        self._by_id: dict[int, RequestBar] = {}
         self.new_lane_spans: list[Phase] = []  # what the last ``feed`` added to the lanes
         self.provisional_rows = 0
 
@@ -296,6 +296,12 @@ class Derivation:
 
     def lanes(self) -> list[ThreadLane]:
         return self.lane_builder.lanes()
+
+    def take_settled(self) -> list[RequestBar]:
+        """Hand over the bars settled so far and forget them: a reader that reduces the bars as
+        they come (the report card's grid) never holds a whole 100,000-request run's bars."""
+        bars, self.settled = self.settled, []
+        return bars
 
     def server_request(self, client_id: int) -> ServerRequest | None:
         return self._server_of.get(client_id)
@@ -327,7 +333,7 @@ class Derivation:
             done_servers = done_servers[:limit]  # lanes in slices too (their order does not matter)
         for s in done_servers:
             del self._open_servers[s.id]
-        self.new_lane_spans = self.lane_builder.add(done_servers)
+        self.new_lane_spans = self.lane_builder.add(done_servers) if self.with_lanes else []
         clients = rec.client[self._ci :] if limit is None else rec.client[self._ci : self._ci + limit]
         self._ci += len(clients)
         slicing = final and (self._ci < len(rec.client) or more_servers)
@@ -373,8 +379,6 @@ class Derivation:
         if server is not None and (self._orphans or self._children_of):
             bar.children = self._nest(server, bar, now_ns)
         self.settled.append(bar)
-        if bar.client_id is not None:
-            self._by_id[bar.client_id] = bar
 
     def _nest(self, server: ServerRequest, parent: RequestBar, now_ns: int) -> list[RequestBar]:
         """The upstream calls this request made, taken out of the orphans: those that name it as

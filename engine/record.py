@@ -14,7 +14,7 @@ from embedded_site.tracing.spans import LagSample, ServerRequest, Span
 
 from .config import RunConfig
 
-__all__ = ["ClientRequest", "LagSample", "RunRecord", "ServerRequest", "Span"]
+__all__ = ["ClientRequest", "LagSample", "PastRun", "RunRecord", "ServerRequest", "Span"]
 
 _MAX_SHARED = 10_000
 _shared_texts: dict[str, str] = {}
@@ -66,6 +66,26 @@ class ClientRequest:
         return None if self.done_ns is None else self.done_ns - self.intended_ns
 
 
+@dataclass(frozen=True)
+class PastRun:
+    """Where a record read back from disk came from (``engine.runfile``): a run measured
+    earlier, not now.  ``kind`` is ``"file"``, ``"history"`` or ``"trace"``; a record read
+    from a Chrome trace holds only what the trace held and ``missing`` says what it lacks.
+    ``saved_stats`` are the stats (and findings) as computed when the run was saved: the
+    window recomputes them from the measurements, these say what that version concluded."""
+
+    kind: str
+    source: str  # the file's path, or "history #12"
+    format_version: int = 0
+    saved_stats: dict[str, Any] | None = None
+    missing: tuple[str, ...] = ()
+    app_version: str = ""
+
+    @property
+    def from_trace(self) -> bool:
+        return self.kind == "trace"
+
+
 @dataclass
 class RunRecord:
     config: RunConfig
@@ -87,6 +107,9 @@ class RunRecord:
     interrupted: bool = False  # a SIGINT/SIGTERM ended the run (``stopped`` is set too)
     notes: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+    # Set on a record read back from a run file, the history or a trace; None for a run
+    # measured in this process.  Not part of what a run file stores about the run.
+    past: PastRun | None = field(default=None, compare=False)
     _thread_labels: dict[int, str] = field(default_factory=dict, init=False, repr=False, compare=False)
     _stats_cache: tuple[Any, Any] | None = field(default=None, init=False, repr=False, compare=False)
 

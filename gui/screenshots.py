@@ -10,8 +10,9 @@ import asyncio
 import sys
 from pathlib import Path
 
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
+from . import compare_menu
 from . import window as window_module
 
 
@@ -42,7 +43,7 @@ async def _select_longest(w: window_module.MainWindow) -> None:
     await asyncio.sleep(0.3)
 
 
-def _save(w: window_module.MainWindow, out: Path, name: str) -> None:
+def _save(w: QWidget, out: Path, name: str) -> None:
     QApplication.processEvents()
     screen = w.screen()
     shot = screen.grabWindow(w.winId()) if screen is not None else w.grab()
@@ -90,6 +91,10 @@ async def shoot(w: window_module.MainWindow, out: Path, extra: bool = False) -> 
     w.start_run()
     await _wait_run(w)
     _save(w, out, "async-sleep.png")
+    w.view_tabs.setCurrentIndex(2)
+    await asyncio.sleep(0.3)
+    _save(w, out, "charts-tab.png")
+    w.view_tabs.setCurrentIndex(0)
     _configure(w, "sync-sleep", 20, 20, delay=0.5)
     w.start_run()
     await _wait_run(w)
@@ -102,7 +107,45 @@ async def shoot(w: window_module.MainWindow, out: Path, extra: bool = False) -> 
     w.start_run()
     await _wait_run(w)
     _save(w, out, "blocking-scenario.png")
+    await _past_run(w, out)
+    await _shoot_comparison(w, out)
     w.close()
+
+
+async def _past_run(w: window_module.MainWindow, out: Path) -> None:
+    """The async-sleep run saved to a file and opened again: a past run, marked as one."""
+    import tempfile
+
+    from . import runfile_menu
+
+    while w.history.pending:
+        await asyncio.sleep(0.05)
+    async_sleep = next(r for r in w.history.records.values() if r.config.target == "async-sleep")
+    path = Path(tempfile.mkdtemp(prefix="explorer-shots-")) / "async-sleep.run.json.gz"
+    from engine.runfile import save_run
+
+    save_run(async_sleep, path)
+    runfile_menu.open_path(w, path)
+    await asyncio.sleep(0.3)
+    _save(w, out, "past-run.png")
+
+
+async def _shoot_comparison(w: window_module.MainWindow, out: Path) -> None:
+    """The toolbar's "Compare with twin" on fanout-sequential, as a click would start it."""
+    _configure(w, "fanout-sequential", 20, 10)
+    compare_menu.compare_with_twin(w)
+    while w.series_task is None or not w.series_task.done():
+        await asyncio.sleep(0.05)
+    view = w.series_task.result()
+    if view is None:
+        return
+    view.resize(w.size())
+    await asyncio.sleep(0.5)
+    _save(view, out, "compare.png")
+    view.tabs.setCurrentIndex(1)
+    await asyncio.sleep(0.3)
+    _save(view, out, "compare-charts.png")
+    view.close()
 
 
 def main(argv: list[str]) -> int:

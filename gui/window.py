@@ -1,19 +1,16 @@
-"""The main window: catalogue, run controls, timeline, stats; one run at a time on the shared loop.
+"""The main window: catalogue, run controls, the run's picture and the menus, laid out.
 
-The window never owns run data: a run's ``RunRecord`` (from ``Lab.run``) is the model,
-``TimelineModel`` derives drawable geometry from it, and the widgets paint that.  While a
-run is going a QTimer refreshes at most 30 times a second, and slower if refreshing
-costs more than a tenth of the time, so the GUI cannot distort what it measures.
+The window never owns run data and never runs a run: a run's ``RunRecord`` (from ``Lab.run``)
+is the model, ``gui.run_view.RunView`` draws it, and ``gui.controller.RunController`` starts,
+paces and finishes it. What is left here is layout, settings and the questions asked before a
+run starts.
 """
 
 from __future__ import annotations
 
-import asyncio
-import gc
-import time
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QByteArray, QSettings, Qt, QUrl, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -21,70 +18,51 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QSplitter,
-    QTabBar,
     QToolBar,
-    QVBoxLayout,
-    QWidget,
 )
 
 from embedded_site.demos.markup import plain
-from embedded_site.tracing.heartbeat import HEARTBEAT_PERIOD_S
 from engine.config import ConfigError, RunConfig
 from engine.exports import EXPORTS
 from engine.lab import Lab, versions
-from engine.phases import SPAN_PHASE
 from engine.record import RunRecord
-from engine.request_detail import RequestKey, key_for_server_only, key_for_span, request_detail
-from engine.stats import RunStats, compute
+from engine.request_detail import RequestKey
+from engine.stats import RunStats
 
-from . import exporting, help_text, project_mode, theme
+from . import compare_menu, exporting, help_text, project_mode, runfile_menu, theme
 from .catalogue_panel import CataloguePanel, Target
+from .controller import FREEZE_WARN_S, RunController
 from .controls import RunControls
-from .details_pane import DetailsPane
-from .geometry import gc_paused
-from .history import RunHistory
-from .stats_panel import StatsPanel
-from .time_axis import TimeAxis
+from .history_panel import HistoryPanel
+from .run_view import RunView
 from .timeline_model import TimelineModel
-from .timeline_view import REQUESTS, THREADS, Legend, LoopStrip, TimelineCanvas
 
 ORGANISATION, APPLICATION = "DjangoAsyncExplorer", "Explorer"
-FRAME_MS = 33  # ≤ 30 fps
-GUI_SHARE = 0.05  # refreshing may use at most this share of the loop's time
-FREEZE_WARN_S = 0.5
-CANVAS_MIN_H = 140  # px: axis, a few rows and the footer
-DETAILS_MIN_H = 120  # px: the summary's head and a few span rows (the rest scrolls)
 CONFIRM_FREEZE_S = 10.0  # a predicted freeze longer than this is asked about first
 DEFAULT_SIZE = (1400, 900)  # first launch, when the screen has room for it
 FRAME_ALLOWANCE = (16, 48)  # the window manager's frame and title bar, unknown before the first show
-LIVE_GROWTH = 1.25  # without a planned length, a live run's view is this much longer than the run
-PROGRESS_S = 0.25  # the progress text changes at most this often (each change lays out the toolbar)
-FINISH_SLICE_S = 0.008  # building a finished model: at most this long between two frames
 
 
 class MainWindow(QMainWindow):
+    """Lays out the catalogue, the toolbar, the run's picture (a ``RunView``) and the menus; the
+    ``RunController`` runs the runs. The attributes below the picture's (``record``, ``model``,
+    ``canvas``…) read through to the view, so callers see one window."""
+
     run_finished = Signal(object)  # RunRecord
 
     def __init__(self, lab: Lab) -> None:
         super().__init__()
         self.lab = lab
         self.setWindowTitle("Django Async Explorer")
-        self.record: RunRecord | None = None
-        self.model: TimelineModel | None = None
-        self.stats: RunStats | None = None
-        self.run_task: asyncio.Task[RunRecord | None] | None = None
         self.freeze_box: QMessageBox | None = None  # the question before a long freeze, while it is up
-        self._run_started = 0.0
-        self._progress_shown = 0.0
         self.settings = QSettings(ORGANISATION, APPLICATION)
 
         self.catalogue = CataloguePanel()
-        self.history = RunHistory()
+        self.history = HistoryPanel()
         self.controls = RunControls()
-        self.axis = TimeAxis()
-        self.canvas = TimelineCanvas(self.axis)
-        self.strip = LoopStrip(self.axis, self.canvas)
-        self.stats_panel = StatsPanel()
+        self.run_view = RunView()
+        self.controller = RunController(lab, self.run_view, self)
+        self.controller.prepare = self.history.idle  # the last run's storing must not weigh on this one
         self.banner = QLabel(wordWrap=True)
         self.banner.setStyleSheet(theme.BANNER_STYLE)
         self.banner.hide()
@@ -92,86 +70,60 @@ class MainWindow(QMainWindow):
         self.error.setStyleSheet(theme.ERROR_STYLE)
         self.error.hide()
         self.progress = QLabel("")
-        self._error_from_settings = True
-        # Which run the timeline shows: the latest, one running, or an earlier one from the list.
-        self.showing = QLabel("No run yet: pick a demo and press Run.")
-        self.showing.setStyleSheet("color:#555;")
-        self.showing.setWordWrap(True)  # a long title must not widen the window
         self.progress.setMinimumWidth(160)
-        self.view_tabs = QTabBar()
-        self.view_tabs.addTab("Requests")
-        self.view_tabs.addTab("Threads")
-        self.view_tabs.setToolTip("Requests: one bar per request. Threads: one lane per server thread.")
-        self.details = DetailsPane()
-        self.details.hide()  # shown when a request is selected
-        self.selection: RequestKey | None = None
+        self._error_from_settings = True
 
         self._build_layout()
         self._build_actions()
         self._build_status_bar()
-        self.timer = QTimer(self)
-        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
-        self.timer.timeout.connect(self._tick)
+        compare_menu.install(self)  # the Compare menu and the toolbar's "Compare with twin"
 
         self.catalogue.selected.connect(self._on_target)
         self.controls.changed.connect(self._on_controls_changed)
-        self.view_tabs.currentChanged.connect(lambda i: self.canvas.set_mode(THREADS if i else REQUESTS))
         self.history.chosen.connect(self._on_history)
-        self.canvas.clicked.connect(self._on_canvas_click)
-        self.canvas.escape.connect(self.clear_selection)
+        self.run_view.selection_changed.connect(lambda _key: self._sync_selection_action())
+        self.controller.starting.connect(self._on_starting)
+        self.controller.started.connect(lambda _record: self.clear_selection())
+        self.controller.progress.connect(self.progress.setText)
+        self.controller.measured.connect(self.history.add)
+        self.controller.built.connect(self._show_record)
+        self.controller.failed.connect(lambda message: self.show_error(message, from_settings=False))
+        self.controller.run_over.connect(lambda: self.stop_action.setEnabled(False))
+        self.controller.finished.connect(self._on_run_finished)
         self._restore_settings()
+
+    # -- the shown run, as the view has it -------------------------------------------------
+
+    record = property(lambda self: self.run_view.record)
+    model = property(lambda self: self.run_view.model)
+    stats = property(lambda self: self.run_view.stats)
+    selection = property(lambda self: self.run_view.selection)
+    axis = property(lambda self: self.run_view.axis)
+    canvas = property(lambda self: self.run_view.canvas)
+    strip = property(lambda self: self.run_view.strip)
+    details = property(lambda self: self.run_view.details)
+    showing = property(lambda self: self.run_view.showing)
+    view_tabs = property(lambda self: self.run_view.view_tabs)
+    stats_panel = property(lambda self: self.run_view.stats_panel)
+    stats_split = property(lambda self: self.run_view.stats_split)
+    centre_split = property(lambda self: self.run_view.centre_split)
+    timeline_column = property(lambda self: self.run_view.timeline_column)
+    run_task = property(lambda self: self.controller.task)
+    timer = property(lambda self: self.controller.timer)
+    _tick = property(lambda self: self.controller.tick)
 
     # -- layout ---------------------------------------------------------------------------
 
     def _build_layout(self) -> None:
         left = QSplitter(Qt.Orientation.Vertical)
         left.addWidget(self.catalogue)
-        hist = QWidget()
-        hl = QVBoxLayout(hist)
-        hl.setContentsMargins(0, 0, 0, 0)
-        hl.addWidget(QLabel("Runs this session"))
-        hl.addWidget(self.history)
-        left.addWidget(hist)
-        left.setSizes([760, 140])
-        centre = QWidget()
-        cl = QVBoxLayout(centre)
-        cl.setContentsMargins(4, 4, 4, 4)
-        cl.setSpacing(4)
-        cl.addWidget(self.error)
-        cl.addWidget(self.banner)
-        timeline = QWidget()
-        tl = QVBoxLayout(timeline)
-        tl.setContentsMargins(0, 0, 0, 0)
-        tl.setSpacing(4)
-        tl.addWidget(self.showing)
-        tl.addWidget(Legend())
-        tl.addWidget(self.view_tabs)
-        tl.addWidget(self.canvas, 1)
-        tl.addWidget(self.strip)
-        cl.addWidget(timeline, 1)
-        self.stats_split = QSplitter(Qt.Orientation.Horizontal)
-        self.timeline_column = centre
-        self.stats_split.addWidget(centre)
-        self.stats_split.addWidget(self.stats_panel)
-        # Every column gives way when the window narrows (the timeline most), so a small window
-        # keeps a usable timeline instead of a full-width catalogue and stats.
-        self.stats_split.setStretchFactor(0, 3)
-        self.stats_split.setStretchFactor(1, 1)
-        self.stats_split.setSizes([700, 340])
-        self.stats_panel.setMinimumWidth(240)
-        # On a 768-pixel screen the timeline and the details pane must both fit: bars shrink first.
-        self.canvas.setMinimumHeight(CANVAS_MIN_H)
-        self.details.setMinimumHeight(DETAILS_MIN_H)
-        # The selected request's details under the timeline and the stats, as wide as both (SQL
-        # statements and span names are long); a splitter, so the user sets the share.
-        self.centre_split = QSplitter(Qt.Orientation.Vertical)
-        self.centre_split.addWidget(self.stats_split)
-        self.centre_split.addWidget(self.details)
-        self.centre_split.setStretchFactor(0, 1)
-        self.centre_split.setChildrenCollapsible(False)
+        left.addWidget(self.history)
+        left.setSizes([600, 300])
+        self.run_view.add_header(self.error)
+        self.run_view.add_header(self.banner)
         self.split = QSplitter(Qt.Orientation.Horizontal)
         self.split.addWidget(left)
-        self.split.addWidget(self.centre_split)
+        self.split.addWidget(self.run_view)
         self.split.setStretchFactor(0, 1)
         self.split.setStretchFactor(1, 3)
         self.split.setSizes([380, 1040])
@@ -197,13 +149,14 @@ class MainWindow(QMainWindow):
         menu = self.menuBar()
         file_menu = menu.addMenu("&File")
         self.export_actions: list[QAction] = []
+        runfile_menu.install(self, file_menu)
         for export in EXPORTS.values():
             action = file_menu.addAction(export.menu_text)
             action.triggered.connect(
                 lambda _c=False, e=export: self._export(e.menu_text, e.file_filter, e.suffix, e.write)
             )
             self.export_actions.append(action)
-        png = file_menu.addAction("Export timeline PNG…")
+        png = file_menu.addAction("Export timeline as shown (PNG)…")
         png.triggered.connect(self._export_png)
         self.export_actions.append(png)
         file_menu.addSeparator()
@@ -342,7 +295,7 @@ class MainWindow(QMainWindow):
 
     def start_run(self) -> bool:
         """Check the settings and start a run; False (with the reason shown) if it cannot start."""
-        if self.lab.running or (self.run_task is not None and not self.run_task.done()):
+        if self.controller.busy:
             self.statusBar().showMessage("A run is already going; press Stop (Esc) first.", 5000)
             return False
         try:
@@ -360,7 +313,7 @@ class MainWindow(QMainWindow):
 
     def _start(self, config: RunConfig) -> None:
         self.save_settings()
-        self.run_task = asyncio.get_running_loop().create_task(self._run(config), name="explorer-run")
+        self.controller.start(config, self.controls.loop_block_s(config))
 
     def _confirm_freeze(self, config: RunConfig, block_s: float) -> None:
         """Ask before a run that will freeze the window for long; the run starts only on "Run".
@@ -383,7 +336,7 @@ class MainWindow(QMainWindow):
         def answered(button: object) -> None:
             self.freeze_box = None
             if button is run:
-                if self.run_task is None or self.run_task.done():
+                if not self.controller.busy:
                     self._start(config)
             else:
                 self.statusBar().showMessage("Not run: it would have frozen the window.", 5000)
@@ -411,101 +364,23 @@ class MainWindow(QMainWindow):
                 self.error.hide()
         self._update_banner()
 
-    async def _run(self, config: RunConfig) -> RunRecord | None:
+    def _on_starting(self, config: RunConfig) -> None:
         # Run stays disabled until the finished timeline is built: building is part of the run.
         self.run_action.setEnabled(False)
         self.stop_action.setEnabled(True)
         self._sync_export_actions(running=True)
-        self.stats_panel.show_stats(None, "Running…")
-        self._progress_shown = 0.0
-        self.progress.setText("  starting…")  # never the previous run's numbers
+        self.run_view.show_running("Running…")
         self.showing.setText(f"Running: {plain(config.title or config.target)}")
-        block = self.controls.loop_block_s(config)
-        if block > FREEZE_WARN_S:
+        if self.controls.loop_block_s(config) > FREEZE_WARN_S:
             self._update_banner()
-            self.progress.setText(f"  running: the window freezes for about {block:.1f} s…")
-            self.repaint()  # paint the warning now: the loop is about to be blocked
-            await asyncio.sleep(0.05)
         else:
             self.banner.hide()
-        record: RunRecord | None = None
-        self._run_started = time.perf_counter()
-        try:
-            try:
-                record = await self.lab.run(config, on_started=self._on_started)
-            except Exception as exc:  # a failed run must not take the window down
-                self.show_error(f"the run failed: {exc!r}", from_settings=False)
-            finally:
-                self.timer.stop()
-                self.stop_action.setEnabled(False)
-            if record is not None:
-                await self._finish(record)
-        finally:
-            self.run_action.setEnabled(True)
-            self._sync_selection_action()
+
+    def _on_run_finished(self, record: RunRecord | None) -> None:
+        self.run_action.setEnabled(True)
+        self._sync_selection_action()
         self._sync_export_actions()
         self.run_finished.emit(record)
-        return record
-
-    def _on_started(self, record: RunRecord) -> None:
-        self.clear_selection()
-        self.record = record
-        self.model = TimelineModel(record)
-        self.canvas.set_model(self.model)
-        self.strip.set_model(self.model)
-        self.axis.fit(max(100.0, (record.config.planned_duration_s or 0) * 1000))
-        self.timer.start(FRAME_MS)
-
-    def _tick(self) -> None:
-        """Refresh the live model and repaint; slow down if that costs more than GUI_SHARE."""
-        if self.model is None:
-            return
-        t = time.perf_counter()
-        self.model.refresh()
-        if self.axis.follow:
-            planned = (self.record.config.planned_duration_s or 0) * 1000 if self.record else 0
-            span = max(self.model.span_ms, planned, 100.0)
-            # Without a planned length the window grows in steps, not every frame: an unchanged
-            # axis lets the canvas add only the new bars to what it drew (a full redraw costs more).
-            if planned or span * 1.02 > self.axis.t1 or self.axis.t0 != 0.0:
-                self.axis.fit(span if planned else span * LIVE_GROWTH)
-        # One synchronous paint of both widgets (and whatever else is dirty), not one each.
-        self.strip.update()
-        self.canvas.repaint()
-        if t - self._progress_shown >= PROGRESS_S:
-            self._progress_shown = t
-            done, total = self.lab.progress
-            elapsed = t - self._run_started
-            self.progress.setText(f"  {done} / {total if total is not None else '…'} requests · {elapsed:.1f} s")
-        cost_ms = (time.perf_counter() - t) * 1000
-        self.timer.setInterval(int(max(FRAME_MS, min(1000, cost_ms / GUI_SHARE))))
-
-    async def _finish(self, record: RunRecord) -> None:
-        # Let the heartbeat's last sample land before anything takes time: a sleep that began
-        # while the run was recorded is still counted when it wakes (the lag is the run's).
-        self.progress.setText("  building the timeline…")
-        self.stats_panel.show_stats(None, "Building the timeline…")
-        await asyncio.sleep(2 * HEARTBEAT_PERIOD_S)
-        self.stats = compute(record)
-        self.history.add(record, self.stats)
-        # The finished model is built in slices between frames: the live picture stays up and
-        # the window (and the server on the same loop) keeps answering meanwhile.
-        # The live model goes on to the end of the same derivation: its settled bars are the final ones.
-        model = self.model if self.model is not None and self.model.record is record else TimelineModel(record)
-        with gc_paused():
-            gc.collect()  # the run's cyclic garbage, once: its full collections were held back
-        steps = model.finish_steps()
-        done = False
-        while not done:
-            deadline = time.perf_counter() + FINISH_SLICE_S
-            with gc_paused():
-                while time.perf_counter() < deadline:
-                    if next(steps, StopIteration) is StopIteration:
-                        done = True
-                        break
-            if not done:
-                await asyncio.sleep(0)
-        self._show_record(record, self.stats, model)
 
     def _outcome_texts(self, record: RunRecord, stats: RunStats) -> tuple[str, str]:
         """The progress line and the banner (empty: none) that a finished run leaves up."""
@@ -522,7 +397,7 @@ class MainWindow(QMainWindow):
 
     def _on_history(self, record: RunRecord) -> None:
         """An earlier run picked from the list: its timeline with its own demo, settings and banner."""
-        if self.run_task is not None and not self.run_task.done():
+        if self.controller.busy:
             self.statusBar().showMessage("A run is going: its timeline stays until it is done.", 5000)
             return
         if self.catalogue.current is None or self.catalogue.current.id != record.config.target:
@@ -534,131 +409,42 @@ class MainWindow(QMainWindow):
     def _show_record(
         self, record: RunRecord, stats: RunStats | None = None, model: TimelineModel | None = None
     ) -> None:
-        same = self.record is record
-        self.record = record
-        self.model = model if model is not None else TimelineModel.of_finished(record)
-        self.stats = stats or compute(record)
-        self.canvas.set_model(self.model)
-        self.strip.set_model(self.model)
-        self.axis.fit(self.model.span_ms)
-        note = "Stopped: the record is partial." if record.stopped else ""
-        note += "\n".join(record.notes)
-        self.stats_panel.show_stats(self.stats, note)
-        self._sync_export_actions()
-        progress, banner = self._outcome_texts(record, self.stats)
-        self.progress.setText(progress)
-        self.banner.setText(banner)
-        self.banner.setVisible(bool(banner))
-        self.error.hide()
         latest = self.history.latest() is record
         when = self.history.when(record)
-        self.showing.setText(
+        title = (
             ("Showing the latest run" if latest else "⟲ Showing an EARLIER run")
             + f" ({when}): {plain(record.config.title or record.config.target)}"
             + ("" if latest else " — its own settings are back in the toolbar")
             + " · click a request to inspect it"
         )
-        self.showing.setStyleSheet("" if latest else "color:#7a4b00; font-weight:600;")
-        if same and self.selection is not None:
-            self.select_request(self.selection)  # a request picked while the run was live
-        else:
-            self.clear_selection()
+        self.run_view.show_record(record, stats, model, title=title, past=not latest)
+        self._sync_export_actions()
+        progress, banner = self._outcome_texts(record, self.run_view.stats)
+        self.progress.setText(progress)
+        self.banner.setText(banner)
+        self.banner.setVisible(bool(banner))
+        self.error.hide()
+        runfile_menu.mark(self, record)  # a run read back from a file or the history says so
 
     def stop_run(self) -> None:
-        if self.lab.running:
-            self.lab.stop_run()
+        if self.controller.stop():
             self.statusBar().showMessage("Stopping…", 3000)
 
     async def wait_idle(self) -> None:
         """Stop a run in progress and wait for its task (used when the window closes)."""
-        self.timer.stop()
-        self.stop_run()
-        if self.run_task is not None and not self.run_task.done():
-            try:
-                await asyncio.wait_for(asyncio.shield(self.run_task), 15)
-            except (TimeoutError, asyncio.CancelledError):
-                self.run_task.cancel()
-                await asyncio.gather(self.run_task, return_exceptions=True)
+        await self.controller.wait_idle()
 
     # -- selection ---------------------------------------------------------------------------
 
-    def _on_canvas_click(self, hit: object) -> None:
-        """A click on the timeline: select the request under it, or clear on empty space."""
-        record, model = self.record, self.model
-        if record is None or model is None or hit is None:
-            self.clear_selection()
-            return
-        key: RequestKey | None
-        if isinstance(hit, tuple):
-            lane, span = hit
-            key = key_for_span(record, model.lane_ids[lane], span.start_ns, span.end_ns)
-        elif hit.client_id is not None:
-            key = (hit.client_id, None)
-        else:
-            key = key_for_server_only(record, hit.start_ns, hit.path)
-        if key is None:
-            self.clear_selection()
-        else:
-            self.select_request(key)
-
     def select_request(self, key: RequestKey) -> bool:
         """Show one request of the shown run in the details pane and outline it in both views."""
-        detail = request_detail(self.record, *key) if self.record is not None else None
-        if detail is None:
-            self.clear_selection()
-            return False
-        self.selection = key
-        if not self.details.isVisible():
-            self.details.show()
-            total = sum(self.centre_split.sizes()) or self.centre_split.height()
-            # What the timeline column needs at its width (wrapped lines included), so opening
-            # the pane never squeezes the timeline under its strip.
-            column = self.timeline_column
-            need = column.layout().minimumHeightForWidth(column.width())
-            top = max(self.stats_split.minimumSizeHint().height(), need, total * 3 // 5)
-            self.centre_split.setSizes([top, max(0, total - top)])
-        self.details.show_detail(detail)  # once shown: its columns are sized to its real width
-        self._sync_highlight(detail)
-        self._sync_selection_action()
-        return True
+        return self.run_view.select_request(key)
 
     def clear_selection(self) -> None:
-        self.selection = None
-        self.details.show_detail(None)
-        self.details.hide()
-        self.canvas.set_highlight([], [])
-        self._sync_selection_action()
+        self.run_view.clear_selection()
 
     def _sync_selection_action(self) -> None:
         self.clear_selection_action.setEnabled(self.selection is not None and not self.lab.running)
-
-    def _sync_highlight(self, detail: Any) -> None:
-        """Where the selected request is drawn: its bar (requests view), its spans (threads view)."""
-        model = self.model
-        if model is None:
-            self.canvas.set_highlight([], [])
-            return
-        bars = []
-        root = detail.spans[0] if detail.spans else None
-        for bar in (*model.bars, *model.live_bars):
-            if (
-                bar.client_id == detail.client_id
-                if detail.client_id is not None
-                else bar.client_id is None and root is not None and bar.start_ns == root.start_ns
-            ):
-                bars.append((bar.row, model.ms(bar.start_ns), model.ms(bar.end_ns)))
-                break
-        lane_of = {tid: i for i, tid in enumerate(model.lane_ids)}
-        loop_tid = self.record.loop_thread_id if self.record is not None else None
-        spans = []
-        for node in root.walk()[1:] if root is not None else []:
-            lane = lane_of.get(node.thread_id)
-            if lane is None or node.kind not in SPAN_PHASE:  # request-level phases have no lane
-                continue
-            if node.kind == "hop-wait" and node.thread_id != loop_tid:
-                continue
-            spans.append((lane, model.ms(node.start_ns), model.ms(node.end_ns)))
-        self.canvas.set_highlight(bars, spans)
 
     # -- export ------------------------------------------------------------------------------
 
@@ -671,7 +457,7 @@ class MainWindow(QMainWindow):
             return
         path = exporting.ask_path(self, title, file_filter, exporting.default_name(self.record, suffix))
         if path is not None:
-            self.statusBar().showMessage(f"Wrote {writer(self.record, path)}", 6000)
+            exporting.write(self, writer, self.record, path)
 
     def _export_png(self) -> None:
         if self.record is None:
@@ -684,7 +470,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Wrote {path}", 6000)
 
     def timeline_pixmap(self) -> Any:
-        return self.canvas.parentWidget().grab()
+        return self.run_view.timeline_pixmap()
 
     # -- closing -------------------------------------------------------------------------------
 
@@ -692,7 +478,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
         self.save_settings()
-        self.timer.stop()
+        self.controller.timer.stop()
         self.stop_run()
         event.accept()
         self.closed.emit()

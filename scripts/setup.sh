@@ -17,6 +17,9 @@ QT_LIBS_OFFSCREEN="libglib2.0-0 libegl1 libgl1 libx11-6 libdbus-1-3 libfontconfi
 QT_LIBS_WINDOW="libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-render-util0 libxcb-render0
  libxcb-shape0 libxcb-util1 libxcb-xkb1 libxkbcommon-x11-0 libx11-xcb1 fonts-dejavu-core fonts-wqy-microhei"
 
+# Test mode only: the browser the HTML report is checked in.
+TEST_BROWSER="chromium"
+
 _python_ok() {  # prints the interpreter's path if it runs and is >= 3.12
     "$1" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' >/dev/null 2>&1 && command -v "$1"
 }
@@ -80,6 +83,8 @@ setup_explorer() {
 
     local libs="$QT_LIBS_OFFSCREEN"
     [ "$mode" = app ] && libs="$libs $QT_LIBS_WINDOW"
+    # The tests open the HTML report in a real browser (headless Chromium).
+    [ "$mode" = test ] && libs="$libs $TEST_BROWSER"
     # A system Python needs Debian's venv package to create .venv.
     if ! "$python" -c 'import ensurepip' >/dev/null 2>&1; then
         libs="$libs python3-venv $(basename "$python")-venv"

@@ -7,7 +7,8 @@ line on standard error).  Adding a command is one module and one line here.
 
 ``RUN_OPTIONS`` names modules that add options to the ``run`` command: each has
 ``add_run_options(run_parser) -> None``.  The ``run`` command reads them back from its
-namespace.
+namespace; a module may also have ``after_run(args, record) -> int | None``, called once the
+run's summary and exports are out (a status it returns becomes the command's, if worse).
 """
 
 from __future__ import annotations
@@ -16,9 +17,14 @@ import argparse
 import importlib
 from types import ModuleType
 
-COMMANDS: dict[str, str] = {}
+COMMANDS: dict[str, str] = {
+    "history": "engine.commands.history_cmd",
+    "show": "engine.commands.show",
+    "compare": "engine.commands.compare_cmd",
+    "export": "engine.commands.export",
+}
 
-RUN_OPTIONS: list[str] = ["engine.commands.project"]
+RUN_OPTIONS: list[str] = ["engine.commands.project", "engine.commands.save"]
 
 
 def command_module(name: str) -> ModuleType:
@@ -36,3 +42,15 @@ def add_run_options(run: argparse.ArgumentParser) -> None:
     """Let every registered module add its options to ``run``."""
     for path in RUN_OPTIONS:
         importlib.import_module(path).add_run_options(run)
+
+
+def after_run(args: argparse.Namespace, record: object) -> int | None:
+    """Let every ``RUN_OPTIONS`` module act on the finished run; the worst status returned."""
+    statuses = []
+    for path in RUN_OPTIONS:
+        hook = getattr(importlib.import_module(path), "after_run", None)
+        if hook is not None:
+            status = hook(args, record)
+            if status is not None:
+                statuses.append(status)
+    return max(statuses, default=None)

@@ -63,7 +63,31 @@ EXPORTS: dict[str, Export] = {
             "JSON (*.json)",
             "-run.json",
             "run_json:write_json",
-            "write the whole run record as JSON",
+            "write the whole run as JSON (loads back: show FILE, File → Open run…)",
+        ),
+        Export(
+            "html",
+            "Export HTML report…",
+            "HTML (*.html)",
+            "-report.html",
+            "html_report:write_html",
+            "write a self-contained HTML report (card, findings, charts, requests)",
+        ),
+        Export(
+            "png",
+            "Export report card PNG…",
+            "PNG (*.png)",
+            "-card.png",
+            "card_png:write_png",
+            "write the report card (title, settings, verdict, stats, timeline) as a 1600x900 PNG",
+        ),
+        Export(
+            "svg",
+            "Export report card SVG…",
+            "SVG (*.svg)",
+            "-card.svg",
+            "card_svg:write_svg",
+            "write the report card as SVG",
         ),
     )
 }

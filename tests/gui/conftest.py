@@ -73,6 +73,22 @@ def window(gui_lab: tuple[Any, asyncio.AbstractEventLoop], qtbot: Any) -> Iterat
     qtbot.addWidget(w)
     w.resize(1400, 900)
     w.show()
+    controller, history = w.controller, w.history
     yield w
-    loop.run_until_complete(w.wait_idle())
-    w.close()
+    import shiboken6
+
+    # pytest-qt closes the widgets it was given and deletes them later, which may already have
+    # happened; then the run (if any) is stopped and awaited here, never left to the next test.
+    if shiboken6.isValid(w):
+        loop.run_until_complete(w.wait_idle())
+    else:
+        if lab.running:
+            lab.stop_run()
+        task = controller.task
+        if task is not None and not task.done():
+            loop.run_until_complete(asyncio.gather(task, return_exceptions=True))
+    # The history stores each run in a worker thread that holds the GIL while it encodes: let it
+    # finish here, or it slows the next test's loop (a 100 ms timer there fires late).
+    run_until(loop, lambda: history.pending == 0, 60)
+    if shiboken6.isValid(w):  # the loop may have run pytest-qt's deferred delete meanwhile
+        w.close()

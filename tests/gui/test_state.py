@@ -1,6 +1,6 @@
 """What the window shows is never left over from another run or another setting.
 
-Real runs on the embedded site; the history list is picked with a real click.
+Real runs on the embedded site; the history table's row is picked with a real click.
 """
 
 from __future__ import annotations
@@ -15,6 +15,14 @@ def _run(window, loop, target: str, requests: int, concurrency: int, **params: f
     _configure(window, target, requests, concurrency, **params)
     assert call_in_loop(loop, window.start_run)
     assert run_until(loop, lambda: window.run_task.done(), 90)
+
+
+def _click_run(qtbot, history, run_id: int) -> None:
+    """Click the history table's row of run ``run_id``."""
+    index = history.proxy.index(history.row_of(run_id), 0)
+    history.table.scrollTo(index)
+    rect = history.table.visualRect(index)
+    qtbot.mouseClick(history.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
 
 
 def test_progress_resets_at_run_and_is_not_left_up_during_a_freeze(window, gui_lab) -> None:
@@ -71,8 +79,9 @@ def test_an_earlier_run_brings_back_its_demo_settings_and_banner(window, gui_lab
     assert "latest" in window.showing.text()
 
     history = window.history
-    item = history.item(1)  # newest first: row 1 is the blocking-sleep run
-    qtbot.mouseClick(history.viewport(), Qt.MouseButton.LeftButton, pos=history.visualItemRect(item).center())
+    assert run_until(loop, lambda: history.pending == 0, 30)  # both stored by the history's worker
+    latest = window.record
+    _click_run(qtbot, history, history.id_of(first))
     assert window.record is first
     assert window.catalogue.current.id == "blocking-sleep"
     assert "time.sleep" in window.catalogue.source.toPlainText()
@@ -82,8 +91,7 @@ def test_an_earlier_run_brings_back_its_demo_settings_and_banner(window, gui_lab
     assert "EARLIER" in window.showing.text()
     assert "2 / 2 requests" in window.progress.text()
 
-    item = history.item(0)
-    qtbot.mouseClick(history.viewport(), Qt.MouseButton.LeftButton, pos=history.visualItemRect(item).center())
+    _click_run(qtbot, history, history.id_of(latest))
     assert window.catalogue.current.id == "async-sleep"
     assert window.controls.concurrency.value() == 3
     assert not window.banner.isVisible() and "latest" in window.showing.text()

@@ -1,0 +1,96 @@
+"""``main.py compare A B [C D] [--json] [--html FILE]``: 2–4 past runs side by side, from the terminal.
+
+Each of A..D is a history id or a run file (``engine.runref.load_ref``, as ``show`` reads
+them). The text output is the comparison sentence, the stats side by side with each run's
+difference from the first, and each run's findings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from ..compare import MAX_RUNS, MIN_RUNS, Comparison, compare
+from ..runfile import RunFileError
+from ..runref import load_ref
+
+
+def add_parser(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser(
+        "compare",
+        help="compare 2 to 4 past runs (history ids or run files) side by side",
+        description="Compare 2 to 4 stored runs: the stats side by side with the differences from the first, "
+        "the findings, and one sentence saying which did better and why.",
+    )
+    parser.add_argument(
+        "run_refs", metavar="RUN_ID_OR_FILE", nargs="+", help="2 to 4 history ids (12 or #12) or run files"
+    )
+    parser.add_argument("--json", action="store_true", help="one JSON object: the sentence, the runs, the differences")
+    parser.add_argument(
+        "--html", metavar="FILE", help="also write the comparison as one self-contained HTML report ('-': stdout)"
+    )
+
+
+def text_report(cmp: Comparison) -> str:
+    """The comparison for a terminal: the sentence, a table of the stats, the findings."""
+    names = [r.label for r in cmp.runs]
+    first = max(len(m.label) for m in cmp.metrics)
+    widths = [max(len(n), *(len(r.texts[m.key]) for m in cmp.metrics)) for n, r in zip(names, cmp.runs, strict=True)]
+    lines = [cmp.sentence, ""]
+    lines.append("  ".join([" " * first, *(n.ljust(w) for n, w in zip(names, widths, strict=True))]))
+    for i, m in enumerate(cmp.metrics):
+        cells = [r.texts[m.key].ljust(w) for r, w in zip(cmp.runs, widths, strict=True)]
+        notes = [_tail(d[i].text) for d in cmp.differences]
+        tail = "   " + "; ".join(f"{names[j + 1]}: {n}" for j, n in enumerate(notes)) if any(notes) else ""
+        lines.append("  ".join([m.label.ljust(first), *cells]) + tail)
+    for r in cmp.runs:
+        lines.append("")
+        lines.append(f"{r.label} ({r.stats.requests} requests, loop {r.record.loop}): {r.stats.verdict}")
+        lines.extend(f"  - {f['severity']}: {f['sentence']}" for f in r.findings[1:])
+    return "\n".join(lines)
+
+
+def _tail(text: str) -> str:
+    """'p99 2.01 s → 520 ms, 3.9× better' → '3.9× better' (the table already has the values)."""
+    return text.rsplit(", ", 1)[-1] if ", " in text else text
+
+
+def run(args: argparse.Namespace) -> int:
+    refs = args.run_refs
+    if not MIN_RUNS <= len(refs) <= MAX_RUNS:
+        print(f"error: compare takes {MIN_RUNS} to {MAX_RUNS} runs, got {len(refs)}", file=sys.stderr)
+        return 2
+    html = None
+    if args.html is not None:
+        from ..outfile import DestinationError, check_destination
+
+        try:
+            html = check_destination("--html", args.html)
+        except DestinationError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+    records = []
+    for ref in refs:
+        try:
+            records.append(load_ref(ref))
+        except RunFileError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+    cmp = compare(records)
+    out = sys.stderr if html is not None and html.to_stdout else sys.stdout
+    if args.json:
+        print(json.dumps(cmp.as_dict()), file=out)
+    else:
+        print(text_report(cmp), file=out)
+    if html is not None:
+        from ..exports.html_report import write_comparison_html
+        from ..outfile import write_atomically
+
+        try:
+            write_atomically(html, write_comparison_html, records)
+        except OSError as exc:
+            print(f"error: --html {html}: {exc.strerror or exc}", file=sys.stderr)
+            return 1
+    return 0

@@ -1,0 +1,396 @@
+"""A run saved to one file and read back: every measurement, so a reopened run is the same run.
+
+The file is JSON, compressed with gzip when saved as a run file (``.run.json.gz``): JSON
+because every value of a record is a number, a string or a list of them and any tool can
+read it (``zcat run.json.gz | jq``); gzip because a run repeats the same keys and names for
+every request (a 10,000-request run shrinks about tenfold) and Python reads and writes it
+with the standard library alone, a chunk at a time.  The ``--record`` export writes the same
+document uncompressed, so both load back (``load_run`` looks at the first bytes).
+
+The document is ``{"format": FORMAT, "version": VERSION, "app": ..., <the record's fields>,
+"stats": ...}``: the record's fields are what was measured (config, versions, every client
+and server timing with its spans, lag samples, stalls, thread names, notes).  Stats and
+findings are computed from those, so a loaded record computes them again and gets the same
+numbers; the stats saved with the file are kept beside it (``RunRecord.past.saved_stats``)
+to show what the version that wrote it concluded, which a later version may word otherwise.
+
+A file that is not one of ours, from a newer version, truncated, corrupt or of the wrong
+shape raises ``RunFileError``, whose text is one line for the user.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import io
+import json
+import types
+import typing
+import zlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, BinaryIO, TextIO
+
+from embedded_site.tracing.watchdog import Stall
+
+from .config import RunConfig, Stream
+from .record import ClientRequest, LagSample, PastRun, RunRecord, ServerRequest, Span
+
+FORMAT = "django-async-explorer/run"
+VERSION = 1  # raise when a reader of this version could not read what is written
+SUFFIX = ".run.json.gz"
+FILE_FILTER = "Runs (*.run.json.gz *.json *.gz)"
+APP = "Django Async Explorer"
+_CHUNK = 1000  # records turned into dicts before each write
+_GZIP_LEVEL = 3  # a run's JSON is very repetitive: level 3 is near level 9's size at 4x the speed
+_GZIP_MAGIC = b"\x1f\x8b"
+_MAX_BYTES = 2 * 1024**3  # more than any run the limits allow (100,000 requests) could hold
+
+
+class RunFileError(ValueError):
+    """A file that cannot be read as a run; ``str()`` is one line for the user."""
+
+
+# -- writing ------------------------------------------------------------------------------------
+
+
+def _plain_of(cls: type, nested: dict[str, Callable[[Any], Any]] | None = None) -> Callable[[Any], dict[str, Any]]:
+    """A fast ``dataclasses.asdict`` for one flat dataclass: a dict display of its fields,
+    made once per class, with ``nested`` converters for fields that hold other records."""
+    nested = nested or {}
+    names = [f.name for f in dataclasses.fields(cls) if not f.name.startswith("_")]
+    assert all(name.isidentifier() for name in names)
+    items = ", ".join(f"{name!r}: " + (f"_{name}(o.{name})" if name in nested else f"o.{name}") for name in names)
+    return eval(f"lambda o: {{{items}}}", {f"_{name}": convert for name, convert in nested.items()})  # noqa: S307
+
+
+_span = _plain_of(Span)
+_LISTS: dict[str, Callable[[Any], Any]] = {
+    "client": _plain_of(ClientRequest),
+    "server": _plain_of(ServerRequest, {"spans": lambda spans: [_span(x) for x in list(spans)]}),
+    "lag": _plain_of(LagSample),
+}
+_NOT_STORED = {"past"}  # where a loaded record came from: not a measurement
+
+
+def _config_dict(config: RunConfig) -> dict[str, Any]:
+    return {
+        "target": config.target,
+        "title": config.title,
+        "streams": [{**dataclasses.asdict(s), "params": dict(s.params)} for s in config.streams],
+    }
+
+
+def _parts(record: RunRecord) -> Iterator[tuple[str, Any]]:
+    """The record's fields in order: small ones as values, the request lists as lists to chunk."""
+    for f in dataclasses.fields(record):
+        if f.name.startswith("_") or f.name in _NOT_STORED:
+            continue
+        value = getattr(record, f.name)
+        if f.name in _LISTS:
+            yield f.name, list(value)
+        elif f.name == "config":
+            yield f.name, _config_dict(value)
+        elif f.name == "thread_names":
+            yield f.name, {str(k): v for k, v in list(value.items())}
+        elif f.name == "stalls":
+            yield f.name, [dataclasses.asdict(x) if dataclasses.is_dataclass(x) else x for x in list(value)]
+        else:
+            yield f.name, value
+
+
+def write_document(record: RunRecord, out: TextIO) -> None:
+    """The run's document, streamed to ``out``: the request lists are encoded a chunk at a
+    time with the C encoder, so a 100,000-request record never exists as one dict or string."""
+    out.write(f'{{"format":{json.dumps(FORMAT)},"version":{VERSION},"app":{json.dumps(_app_version())}')
+    for name, value in _parts(record):
+        out.write(f",{json.dumps(name)}:")
+        if name in _LISTS:
+            plain = _LISTS[name]
+            out.write("[")
+            for i in range(0, len(value), _CHUNK):
+                chunk = json.dumps([plain(x) for x in value[i : i + _CHUNK]], default=str, separators=(",", ":"))
+                out.write(("," if i else "") + chunk[1:-1])
+            out.write("]")
+        else:
+            out.write(json.dumps(value, default=str, separators=(",", ":")))
+    out.write(',"stats":' + json.dumps(record.final_stats().as_dict(), default=str, separators=(",", ":")) + "}")
+
+
+def _app_version() -> str:
+    return f"{APP} (run file {VERSION})"
+
+
+def _write_gzip(record: RunRecord, raw: BinaryIO) -> None:
+    with gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=_GZIP_LEVEL, mtime=0) as zipped:
+        text = io.TextIOWrapper(zipped, encoding="utf-8", write_through=False)
+        write_document(record, text)
+        text.flush()
+        text.detach()
+
+
+def dumps_run(record: RunRecord) -> bytes:
+    """The run file's bytes (gzip of the JSON document)."""
+    raw = io.BytesIO()
+    _write_gzip(record, raw)
+    return raw.getvalue()
+
+
+def save_run(record: RunRecord, path: str | Path) -> Path:
+    """Write the run file to ``path`` whole or not at all (a temporary name, then a rename)."""
+    from .outfile import Destination, write_atomically
+
+    path = Path(path)
+    write_atomically(Destination("run file", path), _save_to, record)
+    return path
+
+
+def _save_to(record: RunRecord, path: Path) -> Path:
+    with path.open("wb") as raw:
+        _write_gzip(record, raw)
+    return path
+
+
+def write_plain(record: RunRecord, path: str | Path) -> Path:
+    """The same document uncompressed (the ``--record`` export), which ``load_run`` reads too."""
+    path = Path(path)
+    with path.open("w", encoding="utf-8") as out:
+        write_document(record, out)
+    return path
+
+
+# -- reading ------------------------------------------------------------------------------------
+
+
+def load_run(path: str | Path) -> RunRecord:
+    """Read a run file (or a ``--record`` export, or a Chrome trace this app exported)."""
+    path = Path(path)
+    try:
+        if path.is_dir():
+            raise RunFileError(f"{path} is a folder, not a run file")
+        size = path.stat().st_size
+        if size > _MAX_BYTES:
+            raise RunFileError(f"{path} is too big to be a run file ({size / 1024**3:.1f} GB)")
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise RunFileError(f"no such file: {path}") from None
+    except OSError as exc:
+        raise RunFileError(f"cannot read {path}: {exc.strerror or exc}") from None
+    return loads_run(data, source=str(path))
+
+
+def loads_run(data: bytes, source: str = "", kind: str = "file") -> RunRecord:
+    """A record from a run file's bytes; ``source`` names it in messages and in ``record.past``."""
+    name = source or "the data"
+    if data[:2] == _GZIP_MAGIC:
+        try:
+            data = gzip.decompress(data)
+        except EOFError:
+            raise RunFileError(f"{name} is truncated (the compressed data ends early)") from None
+        except (gzip.BadGzipFile, zlib.error, OSError) as exc:
+            raise RunFileError(f"{name} is a damaged gzip file ({exc})") from None
+    try:
+        doc = json.loads(data)
+    except UnicodeDecodeError:
+        raise RunFileError(f"{name} is not a run file (not text or gzip)") from None
+    except json.JSONDecodeError as exc:
+        at_end = exc.pos >= len(data.rstrip()) - 1
+        if data.lstrip()[:1] in (b"{", b"[") and at_end:
+            raise RunFileError(f"{name} is truncated (its JSON ends early)") from None
+        raise RunFileError(f"{name} is not a run file (not valid JSON: {exc.msg} at byte {exc.pos})") from None
+    if isinstance(doc, dict) and "traceEvents" in doc:
+        from .trace_import import record_from_trace
+
+        return record_from_trace(doc, source=name)
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise RunFileError(f"{name} is not a run file of {APP}")
+    version = doc.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise RunFileError(f"{name} has no valid run file version ({version!r})")
+    if version > VERSION:
+        raise RunFileError(
+            f"{name} was written by a newer version of {APP} "
+            f"(run file version {version}; this one reads up to {VERSION})"
+        )
+    try:
+        return _record_of(doc, name, kind)
+    except _Shape as exc:
+        raise RunFileError(f"{name} is not a valid run file: {exc}") from None
+
+
+class _Shape(Exception):
+    """Where a document differs from the shape of a run."""
+
+
+def _types_of(cls: type) -> dict[str, tuple[type, ...]]:
+    """Each field's allowed JSON types, from the dataclass's own annotations."""
+    hints = typing.get_type_hints(cls)
+    allowed: dict[str, tuple[type, ...]] = {}
+    for f in dataclasses.fields(cls):
+        if f.name.startswith("_"):
+            continue
+        hint = hints[f.name]
+        options = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+        kinds: list[type] = []
+        for option in options:
+            origin = typing.get_origin(option) or option
+            if origin is float:
+                kinds += [int, float]
+            elif origin in (list, tuple):
+                kinds.append(list)
+            elif origin is type(None):
+                kinds.append(type(None))
+            elif origin in (dict, typing.Mapping) or str(origin).endswith("Mapping"):
+                kinds.append(dict)
+            elif isinstance(origin, type):
+                kinds.append(origin)
+            else:
+                kinds.append(object)
+        allowed[f.name] = tuple(kinds)
+    return allowed
+
+
+def _builder(cls: type, label: str) -> Callable[[Any, int], Any]:
+    """Build one ``cls`` from its dict, checking every field's type (a bool is no int)."""
+    allowed = _types_of(cls)
+    required = {
+        f.name
+        for f in dataclasses.fields(cls)
+        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+    }  # type: ignore[misc]
+
+    def build(item: Any, index: int) -> Any:
+        if not isinstance(item, dict):
+            raise _Shape(f"{label} {index} is not an object")
+        for key, value in item.items():
+            kinds = allowed.get(key)
+            if kinds is None:
+                raise _Shape(f"{label} {index} has an unknown field {key!r}")
+            if object not in kinds and (
+                not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds)
+            ):
+                raise _Shape(f"{label} {index}'s {key!r} is {type(value).__name__}, not {kinds[0].__name__}")
+        missing = required - item.keys()
+        if missing:
+            raise _Shape(f"{label} {index} lacks {', '.join(sorted(missing))}")
+        return cls(**item)
+
+    return build
+
+
+_build_client = _builder(ClientRequest, "client request")
+_build_server = _builder(ServerRequest, "server request")
+_build_span = _builder(Span, "span")
+_build_lag = _builder(LagSample, "lag sample")
+_build_stream = _builder(Stream, "stream")
+_build_stall = _builder(Stall, "stall")
+
+
+def _list(doc: dict[str, Any], key: str) -> list[Any]:
+    value = doc.get(key, [])
+    if not isinstance(value, list):
+        raise _Shape(f"{key!r} is not a list")
+    return value
+
+
+def _server_of(item: Any, index: int) -> ServerRequest:
+    if isinstance(item, dict) and isinstance(item.get("spans"), list):
+        item = {**item, "spans": [_build_span(s, i) for i, s in enumerate(item["spans"])]}
+    server = _build_server(item, index)
+    if not isinstance(server.spans, list):
+        raise _Shape(f"server request {index}'s spans are not a list")
+    return server
+
+
+def _stall_of(item: Any, index: int) -> Stall:
+    stall = _build_stall(item, index)
+    places = []
+    for place in stall.places:
+        if not (
+            isinstance(place, list) and len(place) == 2 and isinstance(place[0], str) and isinstance(place[1], int)
+        ):
+            raise _Shape(f"stall {index} has a place that is not [text, count]")
+        places.append((place[0], place[1]))
+    stall.places = places
+    return stall
+
+
+def _config_of(value: Any) -> RunConfig:
+    if not isinstance(value, dict) or not isinstance(value.get("target"), str):
+        raise _Shape("its config has no target")
+    streams = value.get("streams")
+    if not isinstance(streams, list) or not streams:
+        raise _Shape("its config has no streams")
+    for i, stream in enumerate(streams):
+        params = stream.get("params") if isinstance(stream, dict) else None
+        if not isinstance(params, dict) or not all(
+            isinstance(v, (int, float, str, bool)) and isinstance(n, str) for n, v in params.items()
+        ):
+            raise _Shape(f"stream {i}'s params are not names with numbers or texts")
+    title = value.get("title", "")
+    if not isinstance(title, str):
+        raise _Shape("its config's title is not text")
+    return RunConfig(value["target"], tuple(_build_stream(s, i) for i, s in enumerate(streams)), title)
+
+
+def _int_or_none(doc: dict[str, Any], key: str) -> int | None:
+    value = doc.get(key)
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+        raise _Shape(f"{key!r} is not a whole number")
+    return value
+
+
+def _text_dict(value: Any, key: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise _Shape(f"{key!r} is not an object")
+    return value
+
+
+def _record_of(doc: dict[str, Any], name: str, kind: str) -> RunRecord:
+    started = _int_or_none(doc, "started_ns")
+    if started is None:
+        raise _Shape("it has no start time")
+    threads = _text_dict(doc.get("thread_names"), "thread_names")
+    try:
+        thread_names = {int(k): str(v) for k, v in threads.items()}
+    except ValueError:
+        raise _Shape("a thread id is not a number") from None
+    for key in ("loop", "url"):
+        if not isinstance(doc.get(key), str):
+            raise _Shape(f"{key!r} is not text")
+    notes = _list(doc, "notes")
+    if not all(isinstance(n, str) for n in notes):
+        raise _Shape("a note is not text")
+    incomplete = doc.get("incomplete")
+    if incomplete is not None and not isinstance(incomplete, str):
+        raise _Shape("'incomplete' is not text")
+    saved = doc.get("stats")
+    record = RunRecord(
+        config=_config_of(doc.get("config")),
+        versions={str(k): str(v) for k, v in _text_dict(doc.get("versions"), "versions").items()},
+        loop=doc["loop"],
+        url=doc["url"],
+        started_ns=started,
+        client=[_build_client(c, i) for i, c in enumerate(_list(doc, "client"))],
+        server=[_server_of(s, i) for i, s in enumerate(_list(doc, "server"))],
+        lag=[_build_lag(x, i) for i, x in enumerate(_list(doc, "lag"))],
+        stalls=[_stall_of(x, i) for i, x in enumerate(_list(doc, "stalls"))],
+        thread_names=thread_names,
+        loop_thread_id=_int_or_none(doc, "loop_thread_id"),
+        finished_ns=_int_or_none(doc, "finished_ns"),
+        stopped=bool(doc.get("stopped", False)),
+        incomplete=incomplete,
+        interrupted=bool(doc.get("interrupted", False)),
+        notes=list(notes),
+        extra=dict(_text_dict(doc.get("extra"), "extra")),
+    )
+    record.past = PastRun(
+        kind=kind,
+        source=name,
+        format_version=doc["version"],
+        saved_stats=saved if isinstance(saved, dict) else None,
+        app_version=str(doc.get("app", "")),
+    )
+    return record
