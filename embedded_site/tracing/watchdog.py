@@ -34,6 +34,10 @@ PROJECT = str(Path(__file__).resolve().parent.parent) + "/"  # .../embedded_site
 ROOT = str(Path(PROJECT).parent) + "/"  # the repository: engine/ and main.py
 # Where a loop thread that is not running anyone's code sits: its own wait for events.
 IDLE_FRAMES = {("selectors.py", "select"), ("qtloop.py", "run_forever"), ("qasync/__init__.py", "run_forever")}
+# Code the person wrote (the playground compiles it as playground/<name>.py, a view file
+# mounted from the terminal keeps its own path): it is theirs, so a culprit names it.
+USER_CODE = "playground/"
+USER_CODE_FILES: set[str] = set()
 WAITING = "waiting in the event loop's own poll"
 _CALL = re.compile(r"([A-Za-z_][\w.]*)\s*\(")
 
@@ -95,7 +99,11 @@ def place(frame: FrameType | None) -> str:
     f: FrameType | None = frame
     while f is not None:
         filename = f.f_code.co_filename
-        if filename.startswith(PROJECT) and "/tracing/" not in filename:
+        if (
+            (filename.startswith(PROJECT) and "/tracing/" not in filename)
+            or filename.startswith(USER_CODE)
+            or filename in USER_CODE_FILES
+        ):
             site = f
             break
         if outside is None and "site-packages/" in filename:

@@ -18,7 +18,9 @@ from types import ModuleType
 
 COMMANDS: dict[str, str] = {}
 
-RUN_OPTIONS: list[str] = []
+RUN_OPTIONS: list[str] = [
+    "engine.commands.view_option",
+]
 
 
 def command_module(name: str) -> ModuleType:
