@@ -338,3 +338,52 @@ class PlaygroundPattern(URLPattern):
 
 def urlpattern() -> PlaygroundPattern:
     return PlaygroundPattern(RoutePattern(ROUTE, name="playground", is_endpoint=True), _unmounted, name="playground")
+
+
+def _names_used(code: types.CodeType) -> set[str]:
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _names_used(const)
+    return names
+
+
+def _literal(value: Any) -> str:
+    return repr(value)
+
+
+def snippet_for(demo: Demo) -> str:
+    """A snippet that mounts as the demo does: the imports its view needs, its PARAMS, its source.
+
+    A demo's source is its view function alone; its module's globals are brought in by
+    name (a module as ``import``, anything else ``from <the demo's module> import``), so the
+    copy runs unchanged and the person can edit from there.
+    """
+    if isinstance(demo, PlaygroundDemo):
+        return demo.code
+    view = inspect.unwrap(demo.view)
+    module = inspect.getmodule(view)
+    namespace = vars(module) if module is not None else {}
+    modules: list[str] = []
+    objects: list[str] = []
+    for name in sorted(_names_used(view.__code__)):
+        if name not in namespace or name == view.__name__:
+            continue
+        value = namespace[name]
+        if isinstance(value, types.ModuleType):
+            modules.append(f"import {value.__name__}" + (f" as {name}" if value.__name__ != name else ""))
+        elif module is not None:
+            objects.append(name)
+    lines = [f'"""{demo.title} (copied from the demo {demo.id})."""', "", "from __future__ import annotations", ""]
+    lines += modules + ([""] if modules and objects else [])
+    if objects:
+        lines.append(f"from {module.__name__} import {', '.join(objects)}")
+    if demo.params:
+        lines += ["", "PARAMS = {"]
+        for p in demo.params:
+            spec = (p.default, p.minimum, p.maximum, p.help)
+            lines.append(f"    {p.name!r}: ({', '.join(_literal(v) for v in spec)}),")
+        lines.append("}")
+    if demo.method != "GET":
+        lines += ["", f"METHOD = {demo.method!r}"]
+    return "\n".join(lines) + "\n\n\n" + demo.source

@@ -36,7 +36,7 @@ from engine.record import RunRecord
 from engine.request_detail import RequestKey, key_for_server_only, key_for_span, request_detail
 from engine.stats import RunStats, compute
 
-from . import exporting, help_text, theme
+from . import exporting, help_text, playground, scenario_editor, theme
 from .catalogue_panel import CataloguePanel, Target
 from .controls import RunControls
 from .details_pane import DetailsPane
@@ -118,6 +118,8 @@ class MainWindow(QMainWindow):
         self.history.chosen.connect(self._on_history)
         self.canvas.clicked.connect(self._on_canvas_click)
         self.canvas.escape.connect(self.clear_selection)
+        playground.install(self)
+        scenario_editor.install(self)
         self._restore_settings()
 
     # -- layout ---------------------------------------------------------------------------
@@ -194,7 +196,7 @@ class MainWindow(QMainWindow):
         bar.addWidget(self.controls)
 
         menu = self.menuBar()
-        file_menu = menu.addMenu("&File")
+        file_menu = self.file_menu = menu.addMenu("&File")
         self.export_actions: list[QAction] = []
         for export in EXPORTS.values():
             action = file_menu.addAction(export.menu_text)
@@ -207,7 +209,7 @@ class MainWindow(QMainWindow):
         self.export_actions.append(png)
         file_menu.addSeparator()
         file_menu.addAction("Quit", QKeySequence.StandardKey.Quit, self.close)
-        view = menu.addMenu("&View")
+        view = self.view_menu = menu.addMenu("&View")
         view.addAction("Requests", QKeySequence("Ctrl+1"), lambda: self.view_tabs.setCurrentIndex(0))
         view.addAction("Threads", QKeySequence("Ctrl+2"), lambda: self.view_tabs.setCurrentIndex(1))
         view.addAction("Fit timeline", QKeySequence("Ctrl+0"), self.canvas.fit)
