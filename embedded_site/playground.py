@@ -184,12 +184,12 @@ def compile_view(slug: str, source: str, name: str | None = None, filename: str 
             f"METHOD must be one of {', '.join(METHODS)}, got {method!r}", _assigned_line(tree, "METHOD"), filename
         )
     _check_signature(view, params, filename)
-    title = module.__dict__.get("TITLE") or _first_line(view.__doc__) or _first_line(module.__doc__)
+    title = str(module.__dict__.get("TITLE") or _first_line(view.__doc__) or _first_line(module.__doc__) or "")
     kind = "async" if inspect.iscoroutinefunction(view) else "sync"
     return PlaygroundDemo(
         id=target_id(slug),
         group=GROUP,
-        title=str(title or f"{slug} ({kind} view)"),
+        title=f"{slug}: {title}" if title else f"{slug} ({kind} view)",
         lesson=f"Your own {kind} view {view.__name__} from {filename}, mounted at /playground/{slug}/.",
         view=view,
         params=params,
@@ -374,7 +374,9 @@ def snippet_for(demo: Demo) -> str:
             modules.append(f"import {value.__name__}" + (f" as {name}" if value.__name__ != name else ""))
         elif module is not None:
             objects.append(name)
-    lines = [f'"""{demo.title} (copied from the demo {demo.id})."""', "", "from __future__ import annotations", ""]
+    title = demo.title.replace("\\", "").replace('"', "'")
+    lines = [f'"""{title}"""', "", f"# Copied from the demo {demo.id}: change it, then Mount (Ctrl+Enter).", ""]
+    lines += ["from __future__ import annotations", ""]
     lines += modules + ([""] if modules and objects else [])
     if objects:
         lines.append(f"from {module.__name__} import {', '.join(objects)}")

@@ -94,7 +94,37 @@ async def shoot(w: window_module.MainWindow, out: Path, extra: bool = False) -> 
     w.start_run()
     await _wait_run(w)
     _save(w, out, "blocking-scenario.png")
+    await _playground_shots(w, out)
     w.close()
+
+
+async def _playground_shots(w: window_module.MainWindow, out: Path) -> None:
+    """The playground: a demo copied in, changed, mounted and run; then a snippet that fails."""
+    w.catalogue.filter.clear()
+    w.catalogue.select("blocking-sleep")
+    w.catalogue.to_playground.click()
+    pane = w.playground
+    pane.name.setText("my-blocker")
+    pane.editor.setPlainText(pane.editor.toPlainText().replace("time.sleep(delay)", "time.sleep(delay / 2)"))
+    pane.mount_button.click()
+    _configure(w, "playground:my-blocker", 20, 20, delay=0.4)
+    w.start_run()
+    await _wait_run(w)
+    _save(w, out, "playground.png")
+    pane.editor.setPlainText(pane.editor.toPlainText().replace("import time", "import time\nimport no_such_module"))
+    pane.mount_button.click()
+    await asyncio.sleep(0.3)
+    _save(w, out, "playground-error.png")
+    w.playground_dock.hide()
+    from .scenario_editor import open_editor
+
+    _configure(w, "one-blocking-call")
+    editor = open_editor(w)
+    await asyncio.sleep(0.3)
+    QApplication.processEvents()
+    editor.grab().save(str(out / "scenario-editor.png"))
+    print("wrote", out / "scenario-editor.png", flush=True)
+    editor.close()
 
 
 def main(argv: list[str]) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QToolBar
 
@@ -39,6 +40,21 @@ def view(request):
     rows = []
     return JsonResponse({"first": rows[0]})
 """
+
+
+@pytest.fixture(autouse=True)
+def _leave_nothing_mounted():
+    """Later tests see the catalogue as a new session would: nothing mounted or composed."""
+    yield
+    for demo in list(playground.mounted().values()):
+        playground.unmount(demo.slug)
+    for path in [
+        *snippets.snippets_dir().glob("gui-*.py"),
+        *snippets.snippets_dir().glob("my-*.py"),
+        *scenario_file.scenarios_dir().glob("gui-*.toml"),
+    ]:
+        path.unlink()
+    scenario_file._composed.clear()
 
 
 def click(widget) -> None:

@@ -159,3 +159,28 @@ def test_the_starters_mount_and_answer(lab_runner) -> None:
         assert response.status_code == 200, response.text
     assert playground.mounted()["playground:good"].is_async
     assert not playground.mounted()["playground:sync-one"].is_async
+
+
+def test_every_demo_copied_into_the_playground_mounts_with_its_parameters_and_method() -> None:
+    from embedded_site.demos.catalogue import all_demos
+
+    for demo in all_demos():
+        copy = playground.mount("copy", playground.snippet_for(demo))
+        assert [(p.name, p.default, p.minimum, p.maximum) for p in copy.params] == [
+            (p.name, p.default, p.minimum, p.maximum) for p in demo.params
+        ], demo.id
+        assert copy.method == demo.method and copy.is_async == demo.is_async, demo.id
+    playground.unmount("copy")
+
+
+def test_a_copied_demo_answers_as_the_demo_does(lab_runner) -> None:
+    from embedded_site.demos.catalogue import get_demo
+
+    copy = playground.mount("copy", playground.snippet_for(get_demo("orm-n-plus-one")))
+    try:
+        original = lab_runner.call("orm-n-plus-one", params={"rows": 3})
+        copied = lab_runner.fetch(copy.path, params={"rows": 3})
+        assert copied.status_code == original.status_code == 200
+        assert copied.json() == original.json()
+    finally:
+        playground.unmount("copy")
