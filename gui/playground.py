@@ -39,6 +39,8 @@ if TYPE_CHECKING:
 
 DEFAULT_NAME = "my-view"
 OK_STYLE = "color:#1b5e20;"
+DOCK_SHARE = 0.4  # of the window's height, at most, when the playground opens
+DOCK_MIN_H = 150  # px: the name row, a few lines of code and the status line
 
 
 class PlaygroundPane(QWidget):
@@ -60,6 +62,7 @@ class PlaygroundPane(QWidget):
         self.status = QLabel(wordWrap=True, textInteractionFlags=Qt.TextInteractionFlag.TextSelectableByMouse)
         self.editor = CodeEditor()
         self.editor.setPlainText(playground.ASYNC_STARTER)
+        self.editor.setMinimumHeight(60)
 
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
@@ -186,6 +189,19 @@ def install(window: MainWindow) -> PlaygroundPane:
         dock.raise_()
         pane.editor.setFocus()
 
+    def fit_dock(visible: bool) -> None:
+        """Open at a height that leaves the timeline and the stats their minimum (a small screen
+        gets a smaller pane; the splitter handle gives the person the rest)."""
+        central = window.centralWidget()
+        if not visible or dock.isFloating() or central is None:
+            return
+        room = central.height() + dock.height() - central.minimumSizeHint().height() - 8
+        stats = window.stats_panel  # its wrapped text needs its height at its width, not its minimum
+        stats_room = stats.height() - stats.layout().totalHeightForWidth(stats.width()) + dock.height()
+        height = max(DOCK_MIN_H, min(room, stats_room, int(window.height() * DOCK_SHARE)))
+        window.resizeDocks([dock], [height], Qt.Orientation.Vertical)
+
+    dock.visibilityChanged.connect(fit_dock)
     pane.mounted.connect(on_mounted)
     window.catalogue.open_in_playground.connect(open_demo)
     window.playground = pane

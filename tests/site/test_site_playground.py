@@ -184,3 +184,33 @@ def test_a_copied_demo_answers_as_the_demo_does(lab_runner) -> None:
         assert copied.json() == original.json()
     finally:
         playground.unmount("copy")
+
+
+def test_a_snippet_is_compared_with_a_demo_in_one_scenario(lab_runner) -> None:
+    """A scenario stream may be a playground view: its latency stands beside the demo's."""
+    from engine.config import Stream
+    from engine.plan import make_config
+    from engine.scenario_file import _composed, register
+    from engine.scenarios import Scenario
+
+    playground.mount("good", GOOD)
+    register(
+        Scenario(
+            "snippet-vs-demo",
+            "my view beside async-sleep",
+            "",
+            (
+                Stream("playground:good", {"delay": 0.4}, concurrency=5, requests=5),
+                Stream("async-sleep", {"delay": 0.1}, concurrency=5, requests=5),
+            ),
+        )
+    )
+    try:
+        config = make_config("snippet-vs-demo")
+        record = lab_runner.loop.run_until_complete(lab_runner.lab.run(config))
+    finally:
+        _composed.pop("snippet-vs-demo", None)
+    assert all(c.status == 200 for c in record.client) and len(record.client) == 10
+    evidence = next(f for f in record.final_stats().findings if f["id"] == "per-demo")["evidence"]
+    assert evidence["playground:good_p50_ms"] >= 400
+    assert 100 <= evidence["async-sleep_p50_ms"] < evidence["playground:good_p50_ms"]
