@@ -11,6 +11,7 @@ serving what it served before.  Every mounted snippet is also saved as
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
@@ -93,6 +94,8 @@ class PlaygroundPane(QWidget):
         self.sync_starter.clicked.connect(lambda: self.load_text(playground.SYNC_STARTER))
         self.saved.activated.connect(self._open_saved)
         self.refresh_saved()
+        # Whether a run is going (set by install): the view a run measures must not change under it.
+        self.running: Callable[[], bool] = lambda: False
 
     def refresh_saved(self) -> None:
         self.saved.blockSignals(True)
@@ -135,6 +138,9 @@ class PlaygroundPane(QWidget):
         """Mount the pane's code; on success keep it in the data directory and announce it."""
         name = self.name.text().strip()
         source = self.editor.toPlainText()
+        if self.running():
+            self._say("A run is going: mount when it has ended (a run measures the code it started with)", error=True)
+            return None
         try:
             demo = playground.mount(name, source)
         except MountError as exc:
@@ -162,6 +168,7 @@ def install(window: MainWindow) -> PlaygroundPane:
     """Add the playground as a dock under the timeline, View → Playground, and the catalogue's
     "Open in playground"; a mounted snippet appears in the catalogue, selected, ready to run."""
     pane = PlaygroundPane()
+    pane.running = lambda: window.lab.running
     dock = QDockWidget("Playground: your own view", window)
     dock.setObjectName("playground-dock")
     dock.setWidget(pane)

@@ -194,3 +194,14 @@ def test_toml_round_trip_keeps_every_stream_field() -> None:
     for builtin in SCENARIOS.values():
         copy = Scenario(builtin.id, builtin.title, builtin.lesson, builtin.streams)
         assert parse(dumps(copy), builtin.id, "x.toml") == copy
+
+
+def test_run_a_saved_snippet_by_its_target_id(tmp_path: Path) -> None:
+    snippets = tmp_path / "data" / "playground"
+    snippets.mkdir(parents=True)
+    (snippets / "kept.py").write_text(BLOCKER)
+    result = cli(tmp_path, "run", "playground:kept", "-n", "2", "-c", "1", "-p", "delay=0.05", "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["statuses"] == {"200": 2}
+    refused = one_line_refusal(cli(tmp_path, "run", "playground:gone"))
+    assert "no playground snippet named 'gone' is saved (saved: kept)" in refused

@@ -260,3 +260,21 @@ def test_a_scenario_composed_in_the_window_runs_saves_and_round_trips(window, gu
     assert editor.error.isVisible()
     assert "stream 2 (async-sleep): delay must be between 0.0 and 10.0" in editor.error.text()
     editor.close()
+
+
+def test_mounting_during_a_run_is_refused_so_the_run_measures_one_code(window, gui_lab) -> None:
+    lab, loop = gui_lab
+    mount_text(window, "gui-steady", GOOD)
+    window.controls.param_editors["delay"].setValue(1.0)
+    window.controls.amount_kind.setCurrentText("requests")
+    window.controls.concurrency.setValue(2)
+    window.controls.requests.setValue(2)
+    call_in_loop(loop, lambda: click(run_button(window)))
+    assert run_until(loop, lambda: lab.running, 10)
+    pane = window.playground
+    pane.load_text(GOOD.replace('{"n": n}', '{"changed": n}'))
+    click(pane.mount_button)
+    assert pane.status.text().startswith("A run is going")
+    assert run_until(loop, lambda: window.run_task.done(), 60)
+    assert [c.status for c in window.record.client] == [200, 200]
+    assert fetch(loop, f"{lab.url}/playground/gui-steady/?delay=0").json() == {"n": 1}
