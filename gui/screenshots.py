@@ -94,12 +94,13 @@ async def shoot(w: window_module.MainWindow, out: Path, extra: bool = False) -> 
     w.start_run()
     await _wait_run(w)
     _save(w, out, "blocking-scenario.png")
-    await _playground_shots(w, out)
+    await _playground_shots(w, out, extra)
     w.close()
 
 
-async def _playground_shots(w: window_module.MainWindow, out: Path) -> None:
-    """The playground: a demo copied in, changed, mounted and run; then a snippet that fails."""
+async def _playground_shots(w: window_module.MainWindow, out: Path, extra: bool) -> None:
+    """The playground: a demo copied in, changed, mounted and run; with ``extra``, a snippet that
+    fails to mount and the scenario editor too."""
     w.catalogue.filter.clear()
     w.catalogue.select("blocking-sleep")
     w.catalogue.to_playground.click()
@@ -111,6 +112,9 @@ async def _playground_shots(w: window_module.MainWindow, out: Path) -> None:
     w.start_run()
     await _wait_run(w)
     _save(w, out, "playground.png")
+    if not extra:
+        w.playground_dock.hide()
+        return
     pane.editor.setPlainText(pane.editor.toPlainText().replace("import time", "import time\nimport no_such_module"))
     pane.mount_button.click()
     await asyncio.sleep(0.3)

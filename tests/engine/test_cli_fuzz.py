@@ -39,10 +39,13 @@ VALUES: dict[str, list[str]] = {
     "--trace": ["trace.json", *HOSTILE_PATHS],
     "--csv": ["rows.csv", *HOSTILE_PATHS],
     "--record": ["record.json", *HOSTILE_PATHS],
+    "--view": ["view.py", "view.py:view", "view.py:", "x.py:1", "notes.txt", *HOSTILE_PATHS],
 }
 FLAGS = ["--json", "--help", "--nope", "-x", "--requests=", "--port=70000", "--rate=nan"]
 SCENARIO = "one-blocking-call"
-TARGETS = ["hello"] * 4 + ["async-sleep"] * 2 + [SCENARIO, "no-such-demo", "", "-", "../hello", "HELLO"]
+TARGETS = (
+    ["hello"] * 4 + ["async-sleep"] * 2 + [SCENARIO, "no-such-demo", "", "-", "../hello", "HELLO", "x.toml", "/.toml"]
+)
 
 
 def _option_names() -> set[str]:
