@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine import scenario_file
+from engine import scenario_file, snippets
 from engine.config import MAX_CONCURRENCY, MAX_DURATION_S, MAX_RATE, MAX_REQUESTS, ConfigError, Stream
 from engine.plan import catalogue, scenario_config
 from engine.scenarios import SCENARIOS, Scenario
@@ -174,7 +174,10 @@ class ScenarioEditor(QDialog):
         close.clicked.connect(self.close)
 
     def _targets(self) -> list[str]:
-        return list(catalogue())
+        """Every target a stream can name now: the catalogue (mounted snippets included) and the
+        saved snippets, which a run mounts from their files."""
+        found = list(catalogue())
+        return found + [t for t in (f"playground:{name}" for name in snippets.names()) if t not in found]
 
     def add_stream(self, stream: Stream | None = None) -> StreamRow:
         row = StreamRow(self._targets())
