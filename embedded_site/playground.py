@@ -163,27 +163,36 @@ def compile_view(slug: str, source: str, name: str | None = None, filename: str 
         raise MountError(f"{type(exc).__name__}: {exc.msg}", exc.lineno, filename) from None
     except ValueError as exc:  # e.g. a NUL byte in the source
         raise MountError(str(exc), None, filename) from None
+    # Until it is mounted, a failure must leave what is served (and its source lines) as they were.
+    previous_lines = linecache.cache.get(filename)
+    name_in_modules = f"playground_{slug.replace('-', '_')}"
+    previous_module = sys.modules.get(name_in_modules)
     _remember_lines(filename, source)
-    module = types.ModuleType(f"playground_{slug.replace('-', '_')}", None)
+    module = types.ModuleType(name_in_modules, None)
     module.__file__ = filename
-    previous = sys.modules.get(module.__name__)
-    sys.modules[module.__name__] = module  # dataclasses and pickling look a class's module up
+    sys.modules[name_in_modules] = module  # dataclasses and pickling look a class's module up
     try:
-        exec(code, module.__dict__)  # noqa: S102 (the person's own code, mounted by the app only)
-    except (Exception, SystemExit) as exc:  # every failure of their code is reported, never raised
-        if previous is not None:
-            sys.modules[module.__name__] = previous
+        try:
+            exec(code, module.__dict__)  # noqa: S102 (the person's own code, mounted by the app only)
+        except (Exception, SystemExit) as exc:  # every failure of their code is reported, never raised
+            raise MountError(f"{type(exc).__name__}: {exc}", _line_in(exc, filename), filename) from None
+        view = _pick_view(module, name, filename, tree)
+        params = _params(module.__dict__.get("PARAMS", {}), filename, _assigned_line(tree, "PARAMS"))
+        method = module.__dict__.get("METHOD", "GET")
+        if method not in METHODS:
+            line = _assigned_line(tree, "METHOD")
+            raise MountError(f"METHOD must be one of {', '.join(METHODS)}, got {method!r}", line, filename)
+        _check_signature(view, params, filename)
+    except MountError:
+        if previous_lines is not None:
+            linecache.cache[filename] = previous_lines
         else:
-            sys.modules.pop(module.__name__, None)
-        raise MountError(f"{type(exc).__name__}: {exc}", _line_in(exc, filename), filename) from None
-    view = _pick_view(module, name, filename, tree)
-    params = _params(module.__dict__.get("PARAMS", {}), filename, _assigned_line(tree, "PARAMS"))
-    method = module.__dict__.get("METHOD", "GET")
-    if method not in METHODS:
-        raise MountError(
-            f"METHOD must be one of {', '.join(METHODS)}, got {method!r}", _assigned_line(tree, "METHOD"), filename
-        )
-    _check_signature(view, params, filename)
+            linecache.cache.pop(filename, None)
+        if previous_module is not None:
+            sys.modules[name_in_modules] = previous_module
+        else:
+            sys.modules.pop(name_in_modules, None)
+        raise
     title = str(module.__dict__.get("TITLE") or _first_line(view.__doc__) or _first_line(module.__doc__) or "")
     kind = "async" if inspect.iscoroutinefunction(view) else "sync"
     return PlaygroundDemo(

@@ -214,3 +214,13 @@ def test_a_snippet_is_compared_with_a_demo_in_one_scenario(lab_runner) -> None:
     evidence = next(f for f in record.final_stats().findings if f["id"] == "per-demo")["evidence"]
     assert evidence["playground:good_p50_ms"] >= 400
     assert 100 <= evidence["async-sleep_p50_ms"] < evidence["playground:good_p50_ms"]
+
+
+def test_a_failed_mount_leaves_the_served_view_and_its_traceback_lines_as_they_were(lab_runner) -> None:
+    playground.mount("raises", RAISES)
+    with pytest.raises(MountError):
+        playground.mount("raises", "def view(request):\n    return 1\n\nundefined_name\n")
+    record = lab_runner.run("playground:raises", concurrency=1, requests=1)
+    request = next(r for r in record.server if r.path == "/playground/raises/")
+    assert request.status == 500
+    assert 'return helper("missing")' in request.traceback  # the served code's line, not the rejected one's
