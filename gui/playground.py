@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 DEFAULT_NAME = "my-view"
 OK_STYLE = "color:#1b5e20;"
 DOCK_SHARE = 0.4  # of the window's height, at most, when the playground opens
+DOCK_LEAST_SHARE = 0.28  # of the window's height, at least: enough lines of code to work in
 DOCK_MIN_H = 150  # px: the name row, a few lines of code and the status line
 
 
@@ -205,7 +206,8 @@ def install(window: MainWindow) -> PlaygroundPane:
         room = central.height() + dock.height() - central.minimumSizeHint().height() - 8
         stats = window.stats_panel  # its wrapped text needs its height at its width, not its minimum
         stats_room = stats.height() - stats.layout().totalHeightForWidth(stats.width()) + dock.height()
-        height = max(DOCK_MIN_H, min(room, stats_room, int(window.height() * DOCK_SHARE)))
+        least = max(DOCK_MIN_H, int(window.height() * DOCK_LEAST_SHARE))
+        height = max(least, min(room, stats_room, int(window.height() * DOCK_SHARE)))
         window.resizeDocks([dock], [height], Qt.Orientation.Vertical)
 
     dock.visibilityChanged.connect(fit_dock)
