@@ -278,3 +278,20 @@ def test_mounting_during_a_run_is_refused_so_the_run_measures_one_code(window, g
     assert run_until(loop, lambda: window.run_task.done(), 60)
     assert [c.status for c in window.record.client] == [200, 200]
     assert fetch(loop, f"{lab.url}/playground/gui-steady/?delay=0").json() == {"n": 1}
+
+
+def test_the_failing_line_is_painted_red_in_the_gutter_with_its_number(window) -> None:
+    mount_text(
+        window, "gui-paint", "from django.http import HttpResponse\n\ndef view(request):\n    return HttpResponse(\n"
+    )
+    editor = window.playground.editor
+    assert editor.error_line == 4
+    picture = editor.gutter.grab().toImage()
+    block = editor.document().findBlockByNumber(3)
+    top = editor.blockBoundingGeometry(block).translated(editor.contentOffset()).top()
+    middle = int(top + editor.blockBoundingRect(block).height() / 2)
+    assert picture.pixelColor(2, middle).name() == "#d32f2f"  # the mark, at the failing line's row
+    first = editor.document().findBlockByNumber(0)
+    first_middle = int(editor.blockBoundingGeometry(first).translated(editor.contentOffset()).top() + 4)
+    assert picture.pixelColor(2, first_middle).name() == "#f3f3f3"  # another line is not marked
+    assert editor.gutter.toolTip() == editor.error_message and "SyntaxError" in editor.error_message
