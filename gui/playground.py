@@ -36,6 +36,8 @@ from .code_editor import CodeEditor
 from .theme import ERROR_STYLE
 
 if TYPE_CHECKING:
+    from engine.record import RunRecord
+
     from .window import MainWindow
 
 DEFAULT_NAME = "my-view"
@@ -211,6 +213,21 @@ def install(window: MainWindow) -> PlaygroundPane:
         window.resizeDocks([dock], [height], Qt.Orientation.Vertical)
 
     dock.visibilityChanged.connect(fit_dock)
+
+    def on_history(record: RunRecord) -> None:
+        """An earlier run of a snippet shows the code it measured, even if it was mounted again since."""
+        code = record.extra.get("snippets", {}).get(record.config.target)
+        current = window.catalogue.current
+        if code is None or current is None or current.id != record.config.target or current.demo is None:
+            return
+        if code != current.demo.source:
+            window.catalogue.source.setPlainText(code)
+            window.catalogue.lesson.setText(
+                f"{window.catalogue.lesson.text()}\n\nThis run measured the code shown below, as it was mounted "
+                "then; the view mounted now is different (the playground pane has it)."
+            )
+
+    window.history.chosen.connect(on_history)
     pane.mounted.connect(on_mounted)
     window.catalogue.open_in_playground.connect(open_demo)
     window.playground = pane

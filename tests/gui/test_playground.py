@@ -295,3 +295,26 @@ def test_the_failing_line_is_painted_red_in_the_gutter_with_its_number(window) -
     first_middle = int(editor.blockBoundingGeometry(first).translated(editor.contentOffset()).top() + 4)
     assert picture.pixelColor(2, first_middle).name() == "#f3f3f3"  # another line is not marked
     assert editor.gutter.toolTip() == editor.error_message and "SyntaxError" in editor.error_message
+
+
+def test_an_earlier_run_shows_the_code_it_measured_after_a_new_mount(window, gui_lab, qtbot) -> None:
+    _, loop = gui_lab
+    mount_text(window, "gui-hist", GOOD)
+    window.controls.param_editors["delay"].setValue(0.0)
+    window.controls.amount_kind.setCurrentText("requests")
+    window.controls.concurrency.setValue(1)
+    window.controls.requests.setValue(1)
+    run_and_wait(window, loop)
+    first = window.record
+    assert first.extra["snippets"] == {"playground:gui-hist": GOOD}
+    changed = GOOD.replace('{"n": n}', '{"n": n, "changed": True}')
+    mount_text(window, "gui-hist", changed)
+    run_and_wait(window, loop)
+    assert window.catalogue.source.toPlainText() == changed
+    row = next(i for i in range(window.history.count()) if window.history.records[i] is first)
+    item = window.history.item(window.history.count() - 1 - row)
+    rect = window.history.visualItemRect(item)
+    qtbot.mouseClick(window.history.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert window.record is first
+    assert window.catalogue.source.toPlainText() == GOOD
+    assert "This run measured the code shown below" in window.catalogue.lesson.text()
