@@ -75,7 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     add_project_options(serve)
 
     run = sub.add_parser("run", help="run a demo or scenario and print what was measured")
-    run.add_argument("target", help="a demo id or scenario id (see `list`)")
+    run.add_argument("target", nargs="?", help="a demo id, a scenario id (see `list`) or a scenario FILE.toml")
     run.add_argument("--concurrency", "-c", type=int, help="virtual users / connections (default 10)")
     amount = run.add_mutually_exclusive_group()
     amount.add_argument("--requests", "-n", type=int, help="total requests (default: the concurrency)")
@@ -157,10 +157,10 @@ def _command(argv: Sequence[str]) -> int:
 
 
 def _list(as_json: bool) -> int:
-    from .plan import catalogue
-    from .scenarios import SCENARIOS
+    from .plan import catalogue, scenarios
 
     demos = catalogue()
+    SCENARIOS = scenarios()  # noqa: N806 (the built-in ones and the person's saved ones)
     if as_json:
         doc = {
             "demos": [
@@ -251,7 +251,7 @@ def _run(args: argparse.Namespace) -> int:
             config = url_config(args)
         else:
             config = make_config(
-                args.target,
+                _run_target(args),
                 concurrency=args.concurrency,
                 requests=args.requests,
                 duration_s=args.duration,
@@ -286,6 +286,21 @@ def _run(args: argparse.Namespace) -> int:
     if signum is not None:
         return interrupt.exit_status(signum)
     return EXIT_INCOMPLETE if record.incomplete else 0
+
+
+def _run_target(args: argparse.Namespace) -> str:
+    """The id to run: ``--view``'s mounted view, a scenario file's scenario, or the target as given."""
+    from .commands import view_option
+    from .scenario_file import read_file, register
+
+    mounted = view_option.target(args)
+    if mounted is not None:
+        return mounted
+    if args.target is None:
+        raise ConfigError("give a demo or scenario id, a scenario FILE.toml, or --view FILE.py")
+    if args.target.endswith(".toml"):
+        return register(read_file(args.target)).id
+    return args.target
 
 
 def _interrupted(exc: BaseException, when: str | None) -> int:

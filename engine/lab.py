@@ -150,6 +150,11 @@ class Lab:
             thread_names=collector.thread_names,
             loop_thread_id=collector.loop_thread_id,
         )
+        # A playground view can be mounted again later: the record keeps the code it measured.
+        measured = {s.demo for s in config.streams}
+        record.extra["snippets"] = {
+            i: d.source for i, d in demos.items() if i in measured and i.startswith("playground:")
+        }
         loop = asyncio.get_running_loop()
         done = asyncio.Event()
         if self._client is None or not self._client.alive:

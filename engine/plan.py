@@ -10,19 +10,37 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from embedded_site import playground
 from embedded_site.demos.catalogue import Demo, ParamError, all_demos
 
 from .config import MAX_DURATION_S, ConfigError, RunConfig, Stream, check_run, check_stream
-from .scenarios import SCENARIOS
+from .scenarios import SCENARIOS, Scenario
 
 
 def catalogue() -> dict[str, Demo]:
-    """The demos, by id; none while the lab serves a person's own project instead."""
+    """Every demo, then every view mounted in the playground (``playground:<name>``); none
+    while the lab serves a person's own project instead."""
     from embedded_site.project import active
 
     if active() is not None:
         return {}
-    return {d.id: d for d in all_demos()}
+    return {**{d.id: d for d in all_demos()}, **playground.mounted()}
+
+
+def scenarios() -> dict[str, Scenario]:
+    """The built-in scenarios, then those composed by the person (saved, or read from a file)."""
+    from .scenario_file import composed
+
+    return {**SCENARIOS, **composed()}
+
+
+def _ensure_mounted(demos: dict[str, Demo], target: str) -> None:
+    """A ``playground:<name>`` target that is not mounted yet is mounted from its saved snippet."""
+    slug = playground.slug_of(target)
+    if slug is not None and target not in demos:
+        from .snippets import mount_saved
+
+        demos[target] = mount_saved(slug)
 
 
 def make_config(
@@ -43,7 +61,8 @@ def make_config(
             target, concurrency=concurrency, requests=requests, duration_s=duration_s, rate=rate, params=params
         )
     demos = catalogue()
-    if target in SCENARIOS:
+    known_scenarios = scenarios()
+    if target in known_scenarios:
         if params:
             raise ConfigError(f"scenario {target!r} sets its own parameters; --param is for single demos")
         given = [
@@ -61,12 +80,10 @@ def make_config(
                 f"scenario {target!r} sets its own concurrency, counts and rates; "
                 f"{', '.join(given)} {'is' if len(given) == 1 else 'are'} for single demos"
             )
-        scenario = SCENARIOS[target]
-        config = RunConfig(target, tuple(_checked(demos, s) for s in scenario.streams), scenario.title)
-        check_run(config)
-        return config
+        return scenario_config(known_scenarios[target], demos)
+    _ensure_mounted(demos, target)
     if target not in demos:
-        known = ", ".join(sorted(demos)) + "; scenarios: " + ", ".join(SCENARIOS)
+        known = ", ".join(sorted(demos)) + "; scenarios: " + ", ".join(known_scenarios)
         raise ConfigError(f"unknown demo or scenario {target!r} (demos: {known})")
     demo = demos[target]
     if concurrency is None:
@@ -83,6 +100,28 @@ def make_config(
         client_timeout_s=demo.extra.get("client_timeout_s"),
     )
     config = RunConfig(target, (_checked(demos, stream),), demo.title)
+    check_run(config)
+    _check_loop_block(config)
+    return config
+
+
+def scenario_config(scenario: Scenario, demos: dict[str, Demo] | None = None) -> RunConfig:
+    """A checked run of the scenario's streams as it declares them; an unknown target in a
+    stream is refused with its number."""
+    demos = catalogue() if demos is None else demos
+    for n, stream in enumerate(scenario.streams, 1):
+        _ensure_mounted(demos, stream.demo)
+        if stream.demo not in demos:
+            raise ConfigError(
+                f"scenario {scenario.id!r}, stream {n}: unknown demo {stream.demo!r} (see `python main.py list`)"
+            )
+    checked = []
+    for n, stream in enumerate(scenario.streams, 1):
+        try:
+            checked.append(_checked(demos, stream))
+        except ConfigError as exc:
+            raise ConfigError(f"scenario {scenario.id!r}, stream {n} ({stream.demo}): {exc}") from None
+    config = RunConfig(scenario.id, tuple(checked), scenario.title)
     check_run(config)
     _check_loop_block(config)
     return config

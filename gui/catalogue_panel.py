@@ -1,7 +1,8 @@
 """The left panel: every demo and scenario, a filter box, and the selected one's lesson and source.
 
-It is built from ``engine.plan.catalogue()`` and ``SCENARIOS`` at start-up, so demos a
-colleague adds to the site appear here without touching the GUI.
+It is built from ``engine.plan.catalogue()`` and ``engine.plan.scenarios()`` at start-up, so
+demos a colleague adds to the site appear here without touching the GUI; ``refresh()``
+rebuilds it when the person mounts a playground view or saves a scenario of their own.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPlainTextEdit,
+    QPushButton,
     QScrollArea,
     QSplitter,
     QTreeWidget,
@@ -27,13 +29,15 @@ from PySide6.QtWidgets import (
 
 from embedded_site.demos.catalogue import GROUPS, Demo
 from embedded_site.demos.markup import lesson_html, plain
-from engine.plan import catalogue
+from embedded_site.playground import GROUP as PLAYGROUND_GROUP
+from engine.plan import catalogue, scenarios
 from engine.scenarios import SCENARIOS, Scenario
 
 from .highlighter import PythonHighlighter
 from .theme import mono_font
 
 SCENARIO_GROUP = "Scenarios"
+MY_SCENARIO_GROUP = "My scenarios"
 _ROLE = Qt.ItemDataRole.UserRole
 
 
@@ -66,8 +70,18 @@ def all_targets() -> dict[str, Target]:
 
         return route_targets()
     found = {d.id: Target(d.id, demo=d) for d in catalogue().values()}
-    found.update({s.id: Target(s.id, scenario=s) for s in SCENARIOS.values()})
+    found.update({s.id: Target(s.id, scenario=s) for s in scenarios().values()})
     return found
+
+
+def group_of(target: Target) -> str:
+    if target.route is not None:
+        from .project_panel import group_name
+
+        return group_name()
+    if target.demo is not None:
+        return target.demo.group
+    return SCENARIO_GROUP if target.id in SCENARIOS else MY_SCENARIO_GROUP
 
 
 def scenario_source(scenario: Scenario) -> str:
@@ -79,14 +93,6 @@ def scenario_source(scenario: Scenario) -> str:
         rate = f" at {s.rate:g} req/s (open loop)" if s.rate else f", concurrency {s.concurrency}"
         lines.append(f"stream({s.demo!r}, {params or 'defaults'}): {how}{rate}, starting at {s.start_s:g} s")
     return "\n".join(lines) + "\n"
-
-
-def _group(target: Target) -> str:
-    if target.route is not None:
-        from .project_panel import group_name
-
-        return group_name()
-    return target.demo.group if target.demo else SCENARIO_GROUP
 
 
 def _project_bar() -> Any:
@@ -123,6 +129,7 @@ class CataloguePanel(QWidget):
     """Tree of demos grouped like the catalogue, with a live filter and a detail pane."""
 
     selected = Signal(object)  # Target
+    open_in_playground = Signal(object)  # Demo: copy its source into the playground
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -146,6 +153,11 @@ class CataloguePanel(QWidget):
         # line scrolls sideways instead (the horizontal scroll bar shows there is more).
         self.source.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self._highlighter = PythonHighlighter(self.source.document())
+        self.to_playground = QPushButton(
+            "Open in playground", toolTip="copy this view into the playground to change it"
+        )
+        self.to_playground.clicked.connect(self._open_in_playground)
+        self.to_playground.hide()
 
         # The lesson scrolls in its own area (a long lesson on a small screen is never cut off);
         # the user moves the splitters between the list, the lesson and the source.
@@ -162,7 +174,13 @@ class CataloguePanel(QWidget):
         self.split = QSplitter(Qt.Orientation.Vertical)
         self.split.addWidget(self.tree)
         self.split.addWidget(self.lesson_scroll)
-        self.split.addWidget(self.source)
+        source_box = QWidget()
+        sb = QVBoxLayout(source_box)
+        sb.setContentsMargins(0, 0, 0, 0)
+        sb.setSpacing(2)
+        sb.addWidget(self.source, 1)
+        sb.addWidget(self.to_playground)
+        self.split.addWidget(source_box)
         self.split.setChildrenCollapsible(False)
         self.split.setSizes([240, 200, 340])
         lay = QVBoxLayout(self)
@@ -182,9 +200,9 @@ class CataloguePanel(QWidget):
 
     def _fill(self) -> None:
         groups: dict[str, QTreeWidgetItem] = {}
-        order = [*GROUPS, SCENARIO_GROUP]
+        order = [*GROUPS, PLAYGROUND_GROUP, SCENARIO_GROUP, MY_SCENARIO_GROUP]
         for target in self.targets.values():
-            group = _group(target)
+            group = group_of(target)
             if group not in order:
                 order.append(group)
         for name in order:
@@ -195,7 +213,7 @@ class CataloguePanel(QWidget):
             item.setFont(0, font)
             groups[name] = item
         for target in self.targets.values():
-            group = _group(target)
+            group = group_of(target)
             child = QTreeWidgetItem([plain(target.title)])
             child.setData(0, _ROLE, target.id)
             child.setToolTip(0, f"<b>{html.escape(target.id)}</b><br>{lesson_html(target.lesson)}")
@@ -204,6 +222,24 @@ class CataloguePanel(QWidget):
             if groups[name].childCount():
                 self.tree.addTopLevelItem(groups[name])
                 groups[name].setExpanded(True)
+
+    def refresh(self) -> None:
+        """Rebuild the list from the catalogue (mounted playground views and saved scenarios
+        included), keeping the selection and the filter."""
+        current = self.current.id if self.current is not None else None
+        self.tree.blockSignals(True)
+        self.tree.clear()
+        self.targets = all_targets()
+        self._fill()
+        self.tree.blockSignals(False)
+        self.apply_filter(self.filter.text())
+        if current is not None:
+            self.select(current)
+
+    def _open_in_playground(self) -> None:
+        target = self.current
+        if target is not None and target.demo is not None:
+            self.open_in_playground.emit(target.demo)
 
     def _share_lesson_and_source(self) -> None:
         """Give the lesson the height it needs when the source can spare it (a short view
@@ -277,6 +313,7 @@ class CataloguePanel(QWidget):
         if target is None:
             return
         self.title.setText(lesson_html(target.title))
+        self.to_playground.setVisible(target.demo is not None)
         if target.demo is not None:
             kind = "async view" if target.demo.is_async else "sync view"
             twin = self.targets.get(target.demo.twin or "")

@@ -41,6 +41,9 @@ def what_am_i_looking_at() -> str:
         f"<table cellspacing=6>{rows}</table>"
         "<p>Zoom with the mouse wheel (around the cursor), drag to pan, double-click or Ctrl+0 to fit. "
         "Shift+wheel scrolls the thread lanes. Hover a bar for its phases, SQL and thread.</p>"
+        "<p><b>Your own code:</b> View → Playground (Ctrl+E) takes a view of yours; Mount (Ctrl+Enter) "
+        "serves it at /playground/&lt;name&gt;/ and puts it in the catalogue, to run like a demo. "
+        "File → Compose scenario… mixes demos and your views in one run.</p>"
     )
 
 

@@ -109,6 +109,7 @@ async def shoot(w: window_module.MainWindow, out: Path, extra: bool = False) -> 
     _save(w, out, "blocking-scenario.png")
     await _past_run(w, out)
     await _shoot_comparison(w, out)
+    await _playground_shots(w, out, extra)
     w.close()
 
 
@@ -146,6 +147,42 @@ async def _shoot_comparison(w: window_module.MainWindow, out: Path) -> None:
     await asyncio.sleep(0.3)
     _save(view, out, "compare-charts.png")
     view.close()
+
+
+async def _playground_shots(w: window_module.MainWindow, out: Path, extra: bool) -> None:
+    """The playground: a demo copied in, changed, mounted and run; with ``extra``, a snippet that
+    fails to mount and the scenario editor too."""
+    w.catalogue.filter.clear()
+    w.catalogue.select("blocking-sleep")
+    w.catalogue.to_playground.click()
+    pane = w.playground
+    pane.name.setText("my-blocker")
+    pane.editor.setPlainText(pane.editor.toPlainText().replace("time.sleep(delay)", "time.sleep(delay / 2)"))
+    pane.mount_button.click()
+    found = pane.editor.document().find("time.sleep(delay / 2)")
+    pane.editor.setTextCursor(found)  # the changed line in view
+    pane.editor.centerCursor()
+    _configure(w, "playground:my-blocker", 20, 20, delay=0.4)
+    w.start_run()
+    await _wait_run(w)
+    _save(w, out, "playground.png")
+    if not extra:
+        w.playground_dock.hide()
+        return
+    pane.editor.setPlainText(pane.editor.toPlainText().replace("import time", "import time\nimport no_such_module"))
+    pane.mount_button.click()
+    await asyncio.sleep(0.3)
+    _save(w, out, "playground-error.png")
+    w.playground_dock.hide()
+    from .scenario_editor import open_editor
+
+    _configure(w, "one-blocking-call")
+    editor = open_editor(w)
+    await asyncio.sleep(0.3)
+    QApplication.processEvents()
+    editor.grab().save(str(out / "scenario-editor.png"))
+    print("wrote", out / "scenario-editor.png", flush=True)
+    editor.close()
 
 
 def main(argv: list[str]) -> int:

@@ -29,7 +29,7 @@ from engine.record import RunRecord
 from engine.request_detail import RequestKey
 from engine.stats import RunStats
 
-from . import compare_menu, exporting, help_text, project_mode, runfile_menu, theme
+from . import compare_menu, exporting, help_text, playground, project_mode, runfile_menu, scenario_editor, theme
 from .catalogue_panel import CataloguePanel, Target
 from .controller import FREEZE_WARN_S, RunController
 from .controls import RunControls
@@ -90,6 +90,8 @@ class MainWindow(QMainWindow):
         self.controller.failed.connect(lambda message: self.show_error(message, from_settings=False))
         self.controller.run_over.connect(lambda: self.stop_action.setEnabled(False))
         self.controller.finished.connect(self._on_run_finished)
+        playground.install(self)
+        scenario_editor.install(self)
         self._restore_settings()
 
     # -- the shown run, as the view has it -------------------------------------------------
@@ -147,7 +149,7 @@ class MainWindow(QMainWindow):
         bar.addWidget(self.controls)
 
         menu = self.menuBar()
-        file_menu = menu.addMenu("&File")
+        file_menu = self.file_menu = menu.addMenu("&File")
         self.export_actions: list[QAction] = []
         runfile_menu.install(self, file_menu)
         for export in EXPORTS.values():
@@ -161,7 +163,7 @@ class MainWindow(QMainWindow):
         self.export_actions.append(png)
         file_menu.addSeparator()
         file_menu.addAction("Quit", QKeySequence.StandardKey.Quit, self.close)
-        view = menu.addMenu("&View")
+        view = self.view_menu = menu.addMenu("&View")
         view.addAction("Requests", QKeySequence("Ctrl+1"), lambda: self.view_tabs.setCurrentIndex(0))
         view.addAction("Threads", QKeySequence("Ctrl+2"), lambda: self.view_tabs.setCurrentIndex(1))
         view.addAction("Fit timeline", QKeySequence("Ctrl+0"), self.canvas.fit)

@@ -34,6 +34,10 @@ PROJECT = str(Path(__file__).resolve().parent.parent) + "/"  # .../embedded_site
 ROOT = str(Path(PROJECT).parent) + "/"  # the repository: engine/ and main.py
 # Where a loop thread that is not running anyone's code sits: its own wait for events.
 IDLE_FRAMES = {("selectors.py", "select"), ("qtloop.py", "run_forever"), ("qasync/__init__.py", "run_forever")}
+# Code the person wrote (the playground compiles it as playground/<name>.py, a view file
+# mounted from the terminal keeps its own path): it is theirs, so a culprit names it.
+USER_CODE = "playground/"
+USER_CODE_FILES: set[str] = set()
 WAITING = "waiting in the event loop's own poll"
 # Directories whose frames are "the site's code" for a culprit: the demo site, and the
 # project the lab serves instead of it (``add_source_root``).
@@ -111,7 +115,7 @@ def place(frame: FrameType | None) -> str:
     f: FrameType | None = frame
     while f is not None:
         filename = f.f_code.co_filename
-        if _is_site_code(filename):
+        if _is_site_code(filename) or filename.startswith(USER_CODE) or filename in USER_CODE_FILES:
             site = f
             break
         if outside is None and "site-packages/" in filename:

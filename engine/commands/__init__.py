@@ -24,7 +24,7 @@ COMMANDS: dict[str, str] = {
     "export": "engine.commands.export",
 }
 
-RUN_OPTIONS: list[str] = ["engine.commands.project", "engine.commands.save"]
+RUN_OPTIONS: list[str] = ["engine.commands.project", "engine.commands.save", "engine.commands.view_option"]
 
 
 def command_module(name: str) -> ModuleType:

@@ -42,10 +42,24 @@ VALUES: dict[str, list[str]] = {
     "--project": [".", "exists-dir", "/no/such/folder/x", "/", "", "-", "a" * 300],
     "--settings": ["mysite.settings", "a b", "", "é", "../x", "-"],
     "--method": ["GET", "POST", "BREW", "", "get", "$(id)"],
+    "--view": ["view.py", "view.py:view", "view.py:", "x.py:1", "notes.txt", *HOSTILE_PATHS],
 }
-FLAGS = ["--json", "--help", "--nope", "-x", "--requests=", "--port=70000", "--rate=nan", "--db-copy", "--install"]
+FLAGS = [
+    "--json",
+    "--help",
+    "--nope",
+    "-x",
+    "--requests=",
+    "--port=70000",
+    "--rate=nan",
+    "--db-copy",
+    "--install",
+    "--save",
+]
 SCENARIO = "one-blocking-call"
-TARGETS = ["hello"] * 4 + ["async-sleep"] * 2 + [SCENARIO, "no-such-demo", "", "-", "../hello", "HELLO"]
+TARGETS = (
+    ["hello"] * 4 + ["async-sleep"] * 2 + [SCENARIO, "no-such-demo", "", "-", "../hello", "HELLO", "x.toml", "/.toml"]
+)
 
 
 def _option_names() -> set[str]:
