@@ -130,6 +130,7 @@ class Lab:
             stalls=collector.stalls,
             thread_names=collector.thread_names,
             loop_thread_id=collector.loop_thread_id,
+            loop_activity=collector.loop_activity if collector.enabled else None,
         )
         loop = asyncio.get_running_loop()
         done = asyncio.Event()
