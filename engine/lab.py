@@ -17,7 +17,7 @@ import django
 import uvicorn
 
 from embedded_site.bootstrap import asgi_application, prepare_database, setup_django
-from embedded_site.tracing import collector
+from embedded_site.tracing import collector, loop_activity
 from embedded_site.tracing.heartbeat import HEARTBEAT_PERIOD_S
 
 from .config import MAX_DURATION_S, RunConfig
@@ -118,6 +118,8 @@ class Lab:
             raise RuntimeError("start() the lab first")
         demos = catalogue()
         targets = [app_target(demos, self.url, s) for s in config.streams]
+        # The loop that serves this run is the one metered (a test session may hold two labs).
+        loop_activity.attach(collector, asyncio.get_running_loop())
         collector.reset()
         record = RunRecord(
             config=config,

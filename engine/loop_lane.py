@@ -204,3 +204,31 @@ def loop_busy(record: RunRecord, t0_ns: int, t1_ns: int) -> LoopBusy | None:
         by_owner.get(QT, 0),
         sum(1 for owner in by_owner if owner > 0),
     )
+
+
+def owner_label(record: RunRecord, owner: int, servers: dict[int, ServerRequest]) -> str:
+    """Whose code an owner of busy time is, in words ("request #3 GET /demo/hello/")."""
+    if owner == SERVER:
+        return "loop overhead: " + SERVER_DETAIL
+    if owner == QT:
+        return QT_DETAIL
+    server = servers.get(owner)
+    if server is None:
+        return f"request {owner} (not in the record)"
+    who = f"request #{server.client_id}" if server.client_id is not None else f"server request {server.id}"
+    return f"{who} {server.method} {server.path}"
+
+
+def activity_at(
+    record: RunRecord, t0_ns: int, t1_ns: int, top: int = 6
+) -> tuple[int, int, list[tuple[str, int]]] | None:
+    """For a tooltip: (measured ns, busy ns, [(whose code, busy ns)] most first, at most ``top``)
+    from ``t0_ns`` to ``t1_ns`` widened to whole buckets; None when the loop was not measured."""
+    found = busy_at(record, t0_ns, t1_ns)
+    if found is None:
+        return None
+    span, busy, by_owner = found
+    wanted = sorted(by_owner.items(), key=lambda kv: -kv[1])[:top]
+    ids = {owner for owner, _ in wanted if owner > 0}
+    servers = {s.id: s for s in list(record.server) if s.id in ids} if ids else {}
+    return span, busy, [(owner_label(record, owner, servers), ns) for owner, ns in wanted]

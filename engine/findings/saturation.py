@@ -1,5 +1,5 @@
 """A saturated loop: busy nearly all the time at the rate the run achieved, in many short
-callbacks rather than one long stall (a long stall is loop-blocked's to name).
+callbacks rather than in long stalls (those are loop-blocked's to name).
 
 The evidence is the loop's measured busy share (``Facts.loop_busy``: time in callbacks over
 the run).  Where the loop was not metered (the qasync kind, an older record) the heartbeat's
@@ -19,12 +19,17 @@ KEPT_BUSY_SHARE = 0.5
 
 @rule("saturation")
 def saturation(facts: Facts) -> Finding | None:
+    busy = facts.loop_busy
+    if busy is not None:
+        # Busy mostly in long stalls: loop-blocked names them.  A stall or two within a loop
+        # busy all along with short callbacks does not make it less saturated.
+        long_ns = sum(e - s for s, e in facts.blocked if e - s >= LONG_STALL_NS)
+        if long_ns >= 0.5 * busy.busy_ns:
+            return None
+        return _measured(facts, busy)
     blocked = facts.blocked
     if blocked and max(e - s for s, e in blocked) >= LONG_STALL_NS:
         return None  # a long stall: loop-blocked names it
-    busy = facts.loop_busy
-    if busy is not None:
-        return _measured(facts, busy)
     return _from_heartbeat(facts)
 
 
