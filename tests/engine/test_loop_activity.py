@@ -161,3 +161,27 @@ def test_a_busy_loop_is_said_with_its_measured_share(lab_runner) -> None:
     assert f"measured busy share of the loop {stats.loop_busy['share']:.0%}" in finding["sentence"]
     assert "heartbeat" not in finding["sentence"]
     assert finding["evidence"]["share"] == stats.loop_busy["share"] >= 0.5
+
+
+def test_the_trace_has_a_loop_activity_lane_and_the_record_carries_it(lab_runner, tmp_path) -> None:
+    import json
+
+    from engine.exports.chrome_trace import THREADS_PID, write_chrome_trace
+    from engine.exports.run_json import write_json
+
+    from .test_export import overlapping_events
+
+    record = lab_runner.run("blocking-sleep", concurrency=2, requests=2, params={"delay": 0.2})
+    doc = json.loads(write_chrome_trace(record, tmp_path / "trace.json").read_text())
+    events = doc["traceEvents"]
+    names = {e["tid"]: e["args"]["name"] for e in events if e["ph"] == "M" and e["name"] == "thread_name"}
+    tid = next(t for t, name in names.items() if name.startswith("event loop activity"))
+    lane = [e for e in events if e["ph"] == "X" and e["pid"] == THREADS_PID and e["tid"] == tid]
+    assert abs(sum(e["dur"] for e in lane) * 1000 - sum(record.loop_activity.busy_ns)) < len(lane) + 1
+    blocking = [e for e in lane if e["name"] == BLOCKING]
+    assert sum(e["dur"] for e in blocking) >= 2 * 0.2e6 * 0.95
+    assert all("/demo/blocking-sleep/" in e["args"]["detail"] for e in blocking)
+    assert not overlapping_events(doc)  # Perfetto keeps every piece
+    saved = json.loads(write_json(record, tmp_path / "run.json").read_text())["loop_activity"]
+    assert saved["busy_ns"] == record.loop_activity.busy_ns and saved["kind"] == "asyncio"
+    assert saved["since_ns"] == record.loop_activity.since_ns
