@@ -232,3 +232,35 @@ def activity_at(
     ids = {owner for owner, _ in wanted if owner > 0}
     servers = {s.id: s for s in list(record.server) if s.id in ids} if ids else {}
     return span, busy, [(owner_label(record, owner, servers), ns) for owner, ns in wanted]
+
+
+def owner_at(record: RunRecord, t_ns: int) -> int | None:
+    """Whose busy time the measured loop lane draws at ``t_ns`` (a request id, ``SERVER`` or
+    ``QT``), laid out as ``LoopLaneBuilder`` lays it; None where the loop was idle."""
+    activity = record.loop_activity
+    if activity is None or not activity.measured:
+        return None
+    width = activity.bucket_ns
+    n = len(activity.sizes)
+    g = bisect.bisect_left(activity.buckets, t_ns // width, 0, n)
+    if g >= n or activity.buckets[g] != t_ns // width:
+        return None
+    entry = sum(activity.sizes[:g])
+    t = max(activity.buckets[g] * width, activity.since_ns or 0)
+    for owner, ns in zip(
+        activity.owners[entry : entry + activity.sizes[g]], activity.busy_ns[entry : entry + activity.sizes[g]]
+    ):
+        if t <= t_ns < t + ns:
+            return owner
+        t += ns
+    return None
+
+
+def loop_lane_key(record: RunRecord, t_ns: int) -> tuple[int | None, int] | None:
+    """The request (client id, server id) whose code the measured loop lane shows at ``t_ns``,
+    for a click on it; None over idle time, loop overhead or Qt."""
+    owner = owner_at(record, t_ns)
+    if owner is None or owner <= 0:
+        return None
+    server = next((s for s in list(record.server) if s.id == owner), None)
+    return (server.client_id, server.id) if server is not None else None

@@ -31,6 +31,7 @@ from embedded_site.tracing.heartbeat import HEARTBEAT_PERIOD_S
 from engine.config import ConfigError, RunConfig
 from engine.exports import EXPORTS
 from engine.lab import Lab, versions
+from engine.loop_lane import loop_lane_key
 from engine.phases import SPAN_PHASE
 from engine.record import RunRecord
 from engine.request_detail import RequestKey, key_for_server_only, key_for_span, request_detail
@@ -590,6 +591,8 @@ class MainWindow(QMainWindow):
         if isinstance(hit, tuple):
             lane, span = hit
             key = key_for_span(record, model.lane_ids[lane], span.start_ns, span.end_ns)
+            if key is None and lane == 0:  # the measured loop lane: whose code ran there
+                key = loop_lane_key(record, (span.start_ns + span.end_ns) // 2)
         elif hit.client_id is not None:
             key = (hit.client_id, None)
         else:

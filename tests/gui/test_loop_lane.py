@@ -96,3 +96,17 @@ def test_the_loop_lane_is_empty_where_the_loop_waited(window, gui_lab, qtbot) ->
         if p.end_ns > begin and p.start_ns < begin + 40_000_000
     )
     assert busy < 0.5 * 40_000_000
+
+
+def test_clicking_the_loop_lane_selects_the_request_whose_code_ran(window, gui_lab, qtbot) -> None:
+    from PySide6.QtCore import QPoint
+
+    _, loop = gui_lab
+    _run(window, loop, "blocking-sleep", 2, 2, delay=0.3)
+    _threads_tab(window, qtbot)
+    piece = max((p for p in window.model.lane_spans[0] if p.phase == BLOCKING), key=lambda p: p.end_ns - p.start_ns)
+    client = int(piece.detail.split()[1].lstrip("#"))
+    x, y = _x_of(window, (piece.start_ns + piece.end_ns) // 2), _loop_lane_y(window)
+    qtbot.mouseClick(window.canvas, Qt.MouseButton.LeftButton, pos=QPoint(round(x), round(y)))
+    assert window.selection is not None and window.selection[0] == client
+    assert f"request #{client}" in window.details.summary.text()
