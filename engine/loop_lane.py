@@ -3,9 +3,10 @@
 Idle is empty; busy time is drawn per owner: a request's time in the phase that request was
 in on the loop's thread then (its view, a blocking call, CPU, a template, or Django around
 the view), the server's own callbacks as "loop overhead", Qt's work as "Qt / window".  The
-measurement is a busy total per owner per bucket (1 ms), not the moment inside the bucket:
-within a bucket the owners are laid end to end from its start, in the order they first ran
-there, so a pixel of 1 ms or more is exact and a closer zoom shows each bucket packed left.
+measurement is a busy total per owner per bucket (1 ms, coarser in a long run), not the moment
+inside the bucket: within a bucket the owners are laid end to end from its start, in the order
+they first ran there, so a pixel of a bucket or more is exact and a closer zoom shows each
+bucket packed left.  A bucket names its busiest requests; the rest are "other requests".
 
 Incremental like the rest of ``engine.derive``: ``add`` takes in the buckets measured since
 the last call; a request's pieces wait until it has ended (its phases are known then), the
@@ -19,14 +20,15 @@ import bisect
 from dataclasses import dataclass
 
 from embedded_site.tracing import spans as k
-from embedded_site.tracing.loop_activity import QT, SERVER, LoopActivity
+from embedded_site.tracing.loop_activity import OTHERS, QT, SERVER, LoopActivity
 
-from .phases import FRAMEWORK, LOOP_OVERHEAD, QT_WORK, Phase, span_phase
+from .phases import FRAMEWORK, LOOP_OVERHEAD, OTHER_REQUESTS, QT_WORK, Phase, span_phase
 from .record import RunRecord, ServerRequest
 
 _LOOP_FREE = frozenset((k.AWAIT, k.HOP_WAIT))  # a coroutine waiting: not what ran
 SERVER_DETAIL = "the server's own callbacks: uvicorn's protocol, the heartbeat, timers"
 QT_DETAIL = "Qt: its event dispatch and the window (the thread's CPU time between two loop iterations)"
+OTHERS_DETAIL = "other requests' code, together (each less than the busiest requests named in this stretch)"
 
 
 def metered(record: RunRecord) -> bool:
@@ -94,6 +96,8 @@ class LoopLaneBuilder:
             return LOOP_OVERHEAD, SERVER_DETAIL
         if owner == QT:
             return QT_WORK, QT_DETAIL
+        if owner == OTHERS:
+            return OTHER_REQUESTS, OTHERS_DETAIL
         server = self._servers.get(owner)
         if server is None:
             return FRAMEWORK, f"request {owner} (not in the record)"
@@ -139,26 +143,28 @@ class LoopLaneBuilder:
 
 
 def busy_at(record: RunRecord, t0_ns: int, t1_ns: int) -> tuple[int, int, dict[int, int]] | None:
-    """What the loop's thread did from ``t0_ns`` to ``t1_ns`` (widened to whole buckets):
-    (the buckets' span in ns, busy ns, busy ns by owner), or None if it was not measured."""
+    """What the loop's thread did from ``t0_ns`` to ``t1_ns`` (widened to the buckets it touches):
+    (the stretch's length in ns, busy ns, busy ns by owner), or None if it was not measured."""
     activity = record.loop_activity
     if activity is None or not activity.measured:
         return None
-    width = activity.bucket_ns
-    first, last = t0_ns // width, t1_ns // width
-    buckets = activity.buckets
-    n = len(activity.sizes)
-    g = bisect.bisect_left(buckets, first, 0, n)
-    entry = sum(activity.sizes[:g])
+    buckets, sizes = activity.buckets, activity.sizes
+    n = len(sizes)
+    g = max(0, bisect.bisect_right(buckets, t0_ns, 0, n) - 1)
+    if g < n and activity.end_of(g) <= t0_ns:
+        g += 1  # the bucket before t0 ended before it
+    lo, hi = t0_ns, t1_ns
+    entry = sum(sizes[:g])
     by_owner: dict[int, int] = {}
-    while g < n and buckets[g] <= last:
-        size = activity.sizes[g]
+    while g < n and buckets[g] <= t1_ns:
+        size = sizes[g]
+        lo, hi = min(lo, buckets[g]), max(hi, activity.end_of(g))
         for owner, ns in zip(activity.owners[entry : entry + size], activity.busy_ns[entry : entry + size]):
             by_owner[owner] = by_owner.get(owner, 0) + ns
         entry += size
         g += 1
-    lo = max((first * width), activity.since_ns or 0)
-    hi = min((last + 1) * width, activity.until_ns or (last + 1) * width)
+    lo = max(lo, activity.since_ns or lo)
+    hi = min(hi, activity.until_ns or hi)
     return max(0, hi - lo), sum(by_owner.values()), by_owner
 
 
@@ -171,7 +177,7 @@ class LoopBusy:
     requests_ns: int
     server_ns: int
     qt_ns: int
-    requests: int  # how many requests' code ran on the loop in the stretch
+    requests: int  # how many requests' code ran on the loop in the stretch, named (a bucket names its busiest)
 
     def share(self, ns: int | None = None) -> float:
         """``ns`` (default: all busy time) over the stretch, never more than 1."""
@@ -195,7 +201,7 @@ def loop_busy(record: RunRecord, t0_ns: int, t1_ns: int) -> LoopBusy | None:
     if found is None or found[0] <= 0:
         return None
     span, busy, by_owner = found
-    requests = sum(ns for owner, ns in by_owner.items() if owner > 0)
+    requests = sum(ns for owner, ns in by_owner.items() if owner > 0 or owner == OTHERS)
     return LoopBusy(
         span,
         busy,
@@ -212,6 +218,8 @@ def owner_label(record: RunRecord, owner: int, servers: dict[int, ServerRequest]
         return "loop overhead: " + SERVER_DETAIL
     if owner == QT:
         return QT_DETAIL
+    if owner == OTHERS:
+        return OTHERS_DETAIL
     server = servers.get(owner)
     if server is None:
         return f"request {owner} (not in the record)"
@@ -235,21 +243,19 @@ def activity_at(
 
 
 def owner_at(record: RunRecord, t_ns: int) -> int | None:
-    """Whose busy time the measured loop lane draws at ``t_ns`` (a request id, ``SERVER`` or
-    ``QT``), laid out as ``LoopLaneBuilder`` lays it; None where the loop was idle."""
+    """Whose busy time the measured loop lane draws at ``t_ns`` (a request id, ``SERVER``, ``QT``
+    or ``OTHERS``), laid out as ``LoopLaneBuilder`` lays it; None where the loop was idle."""
     activity = record.loop_activity
     if activity is None or not activity.measured:
         return None
-    width = activity.bucket_ns
     n = len(activity.sizes)
-    g = bisect.bisect_left(activity.buckets, t_ns // width, 0, n)
-    if g >= n or activity.buckets[g] != t_ns // width:
+    g = bisect.bisect_right(activity.buckets, t_ns, 0, n) - 1
+    if g < 0 or activity.end_of(g) <= t_ns:
         return None
     entry = sum(activity.sizes[:g])
-    t = max(activity.buckets[g] * width, activity.since_ns or 0)
-    for owner, ns in zip(
-        activity.owners[entry : entry + activity.sizes[g]], activity.busy_ns[entry : entry + activity.sizes[g]]
-    ):
+    size = activity.sizes[g]
+    t = max(activity.buckets[g], activity.since_ns or 0)
+    for owner, ns in zip(activity.owners[entry : entry + size], activity.busy_ns[entry : entry + size]):
         if t <= t_ns < t + ns:
             return owner
         t += ns

@@ -77,6 +77,12 @@ PHASE_TABLE: tuple[PhaseKind, ...] = (
         "o",
     ),
     PhaseKind("Qt / window", "#3d5a5a", "the loop's thread ran Qt's event dispatch and the window", "q"),
+    PhaseKind(
+        "other requests",
+        "#7d97c4",
+        "the event loop ran the code of several requests, each less than the busiest named there",
+        "r",
+    ),
     PhaseKind("first byte", "#1b3a66", "the client received the first byte of the response", "|"),
 )
 PHASE_KINDS = {p.name: p for p in PHASE_TABLE}
@@ -97,6 +103,7 @@ PHASE_KINDS = {p.name: p for p in PHASE_TABLE}
     SQL,
     LOOP_OVERHEAD,
     QT_WORK,
+    OTHER_REQUESTS,
     FIRST_BYTE,
 ) = (p.name for p in PHASE_TABLE)
 FAILED = "failed"  # not a phase: an outline over a failed request's bar

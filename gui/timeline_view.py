@@ -774,7 +774,8 @@ class TimelineCanvas(QWidget):
         span, busy, owners = found
         head = (
             f"<b>event loop</b> busy {busy / 1e6:.2f} ms, idle {(span - busy) / 1e6:.2f} ms "
-            f"of these {span / 1e6:.0f} ms (measured per {model.record.loop_activity.bucket_ns / 1e6:g} ms)"
+            f"of these {span / 1e6:.3g} ms (measured in buckets of {model.record.loop_activity.bucket_ns / 1e6:g} ms"
+            " or more)"
         )
         if not owners:
             return head + "<br>idle: the loop waited for events (in its selector, or Qt's wait)"

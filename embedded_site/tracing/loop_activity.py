@@ -23,6 +23,7 @@ timer, not through ``_run_once``, so it is not measured (``LoopActivity.not_meas
 from __future__ import annotations
 
 import asyncio
+import bisect
 import heapq
 import time
 from dataclasses import dataclass, field
@@ -33,6 +34,9 @@ from .collector import current_request
 BUCKET_NS = 1_000_000  # 1 ms: fine enough for a pixel of a one-second run, coarse enough to stay small
 SERVER = 0  # owner: the loop ran no request's code (protocol callbacks, heartbeat, ticker)
 QT = -1  # owner: Qt's event dispatch and the window, between asyncio iterations (``qt`` kind)
+OTHERS = -2  # owner: the requests of a bucket beyond its TOP_REQUESTS busiest, together
+TOP_REQUESTS = 3  # requests named per bucket: at 50 in flight a bucket would otherwise name them all
+LEVEL_GROUPS = 10_000  # stored buckets per width; then the width doubles
 QASYNC = "not measured on the qasync loop (it runs each callback from a Qt timer of its own)"
 
 _clock = time.perf_counter_ns
@@ -41,14 +45,20 @@ _thread_time = time.thread_time_ns
 
 @dataclass
 class LoopActivity:
-    """The loop thread's busy time per ``bucket_ns`` bucket, by owner: plain ints and lists, so
-    that a run file can carry it.  Group ``g`` is bucket ``buckets[g]`` (time ``buckets[g] *
-    bucket_ns``); its ``sizes[g]`` entries follow each other in ``owners``/``busy_ns`` in the
-    order the owners first ran in that bucket.  An owner is a server request id (> 0),
-    ``SERVER`` (0) or ``QT`` (-1).  Buckets where the loop only waited are not stored."""
+    """The loop thread's busy time per bucket, by owner: plain ints and lists, so that a run file
+    can carry it.  Group ``g`` is the bucket from ``buckets[g]`` (ns) to the end of its
+    ``width_of(g)``-wide slot; its ``sizes[g]`` entries follow each other in ``owners``/``busy_ns``
+    in the order the owners first ran in that bucket.  An owner is a server request id (> 0),
+    ``SERVER`` (0), ``QT`` (-1) or ``OTHERS`` (-2: the requests beyond the ``TOP_REQUESTS`` busiest
+    of that bucket, together).  Buckets where the loop only waited are not stored.
+
+    Bounded however long a run is: buckets start ``bucket_ns`` wide, and after every
+    ``LEVEL_GROUPS`` stored buckets the width doubles (``width_from[i]`` is the first group of
+    width ``widths[i]``), so a long run is measured more coarsely, never by more groups than
+    ``LEVEL_GROUPS`` per doubling."""
 
     kind: str = ""
-    bucket_ns: int = BUCKET_NS
+    bucket_ns: int = BUCKET_NS  # the first (finest) width
     since_ns: int | None = None  # the first measured moment (the first loop iteration of the run)
     until_ns: int | None = None  # the last (recording stopped)
     not_measured: str = ""  # why nothing was measured, e.g. on the qasync kind
@@ -56,27 +66,32 @@ class LoopActivity:
     sizes: list[int] = field(default_factory=list)
     owners: list[int] = field(default_factory=list)
     busy_ns: list[int] = field(default_factory=list)
+    widths: list[int] = field(default_factory=list)
+    width_from: list[int] = field(default_factory=list)
 
     @property
     def measured(self) -> bool:
         return not self.not_measured and self.since_ns is not None
 
-    def totals(self) -> dict[int, int]:
-        """Busy ns by kind of owner: ``SERVER``, ``QT`` and 1 for all requests together."""
-        out = {SERVER: 0, QT: 0, 1: 0}
-        for owner, ns in zip(list(self.owners), list(self.busy_ns)):
-            out[owner if owner <= 0 else 1] += ns
-        return out
+    def width_of(self, group: int) -> int:
+        """The width of group ``group``'s slot (ns)."""
+        i = bisect.bisect_right(self.width_from, group) - 1
+        return self.widths[i] if i >= 0 else self.bucket_ns
+
+    def end_of(self, group: int) -> int:
+        """Where group ``group``'s slot ends (ns)."""
+        width = self.width_of(group)
+        return (self.buckets[group] // width + 1) * width
 
     def read(self, group: int = 0, entry: int = 0) -> tuple[list[tuple[int, list[tuple[int, int]]]], int, int]:
         """The groups from group ``group`` on (whose first entry is ``entry``), as (bucket start ns,
         [(owner, busy ns), ...]), and where the next read starts: (groups, group, entry)."""
         sizes = self.sizes[group:]  # taken first: the lists only grow, and entries come before sizes
         buckets = self.buckets[group : group + len(sizes)]
-        owners, busy, width = self.owners, self.busy_ns, self.bucket_ns
+        owners, busy = self.owners, self.busy_ns
         out = []
-        for bucket, size in zip(buckets, sizes):
-            out.append((bucket * width, list(zip(owners[entry : entry + size], busy[entry : entry + size]))))
+        for start, size in zip(buckets, sizes):
+            out.append((start, list(zip(owners[entry : entry + size], busy[entry : entry + size]))))
             entry += size
         return out, group + len(sizes), entry
 
@@ -92,7 +107,8 @@ class LoopMeter:
         self.begun = False  # the first timed iteration has started
         self.mark: int | None = None  # when the piece of time being timed began; None: inside an iteration
         self.cur: dict[int, int] = {}  # the current bucket: owner -> busy ns
-        self.bucket = 0  # the current bucket's index
+        self.width = BUCKET_NS  # the current buckets' width
+        self.bucket = 0  # the current bucket's start, ns
         self.bucket_end = 0  # its end, ns
         # The qt kind: between two asyncio iterations Qt either waits (idle) or works (its event
         # dispatch, the window's painting and slots); the thread's CPU time over the gap is that work.
@@ -138,22 +154,32 @@ class LoopMeter:
         cur = self.cur
         if cur:
             a = self.activity
+            if len(cur) > TOP_REQUESTS + 2:
+                cur = _top_requests(cur)
             a.owners.extend(cur)
             a.busy_ns.extend(cur.values())
             a.buckets.append(self.bucket)  # after the entries: a reader taking sizes first sees them whole
             a.sizes.append(len(cur))
             self.cur = {}
+            if len(a.sizes) - a.width_from[-1] >= LEVEL_GROUPS:  # a long run: coarser from here on
+                a.widths.append(self.width * 2)
+                a.width_from.append(len(a.sizes))
+                self.width *= 2
+
+    def _open(self, t: int) -> None:
+        """Start the bucket that holds ``t`` (never before the end of the last one)."""
+        width = self.width
+        self.bucket = max(t // width * width, self.bucket_end)
+        self.bucket_end = (t // width + 1) * width
 
     def charge(self, owner: int, t0: int, t1: int) -> None:
         """Add ``t1 - t0`` of busy time to ``owner``, split over the buckets it spans (the slow path)."""
         if not self.on or t1 <= t0:
             return
-        width = self.activity.bucket_ns
         while t0 < t1:
-            if t0 >= self.bucket_end or t0 < self.bucket_end - width:
+            if t0 >= self.bucket_end:
                 self._flush()
-                self.bucket = t0 // width
-                self.bucket_end = (self.bucket + 1) * width
+                self._open(t0)
             piece_end = min(t1, self.bucket_end)
             cur = self.cur
             cur[owner] = cur.get(owner, 0) + piece_end - t0
@@ -161,10 +187,13 @@ class LoopMeter:
 
     def _begin(self, now: int) -> None:
         self.begun = True
-        if self.activity.since_ns is None:
-            self.activity.since_ns = now
-            self.bucket = now // self.activity.bucket_ns
-            self.bucket_end = (self.bucket + 1) * self.activity.bucket_ns
+        a = self.activity
+        if a.since_ns is None:
+            a.since_ns = now
+            self.width = a.bucket_ns
+            a.widths, a.width_from = [self.width], [0]
+            self.bucket_end = 0
+            self._open(now)
 
     # -- the loop's iteration, timed -----------------------------------------------------------
 
@@ -261,6 +290,21 @@ class LoopMeter:
                 self.mark = mark
                 if self.qt:
                     self.cpu_mark = _thread_time()
+
+
+def _top_requests(cur: dict[int, int]) -> dict[int, int]:
+    """A bucket's entries with only its TOP_REQUESTS busiest requests named, the rest as OTHERS
+    (in the order they first ran, OTHERS where the first of them ran)."""
+    requests = [(ns, owner) for owner, ns in cur.items() if owner > 0]
+    requests.sort(reverse=True)
+    named = {owner for _ns, owner in requests[:TOP_REQUESTS]}
+    out: dict[int, int] = {}
+    for owner, ns in cur.items():
+        if owner <= 0 or owner in named:
+            out[owner] = out.get(owner, 0) + ns
+        else:
+            out[OTHERS] = out.get(OTHERS, 0) + ns
+    return out
 
 
 def _run_debug(loop: Any, handle: asyncio.Handle) -> None:

@@ -13,7 +13,7 @@ import asyncio
 import pytest
 
 from embedded_site.tracing import collector
-from embedded_site.tracing.loop_activity import QASYNC, QT, SERVER
+from embedded_site.tracing.loop_activity import OTHERS, QASYNC, QT, SERVER, TOP_REQUESTS
 from engine.derive import Derivation
 from engine.loop_lane import busy_at, loop_busy
 from engine.phases import BLOCKING, CPU, LOOP_OVERHEAD
@@ -59,7 +59,7 @@ def test_an_awaiting_view_leaves_the_loop_mostly_idle(run) -> None:
     busy = stats.loop_busy
     assert busy["measured_s"] >= 0.5
     assert busy["share"] < 0.5, busy  # twenty 0.5 s waits overlap: the loop mostly waited
-    assert busy["requests"] == 20  # every request's own code ran on the loop a little
+    assert 3 <= busy["requests"] <= 20  # the requests' own code ran on the loop a little (a bucket names 3)
     line = _findings(stats)["loop-busy"]["sentence"]
     assert line.startswith(f"loop busy {busy['share']:.0%} (requests ")
     assert "saturated" not in _findings(stats) and "loop-kept-busy" not in _findings(stats)
@@ -114,9 +114,10 @@ def test_owners_are_requests_the_server_or_qt(lab_runner) -> None:
     record = lab_runner.run("hello", concurrency=5, requests=50)
     activity = record.loop_activity
     ids = {s.id for s in record.server}
-    assert set(activity.owners) - ids <= {SERVER, QT}
-    assert ids <= set(activity.owners)
+    assert set(activity.owners) - ids <= {SERVER, QT, OTHERS}
+    assert len(ids & set(activity.owners)) >= 0.5 * len(ids)  # most are named (a bucket names its 3 busiest)
     assert QT not in activity.owners  # the asyncio kind has no Qt
+    assert all(size <= TOP_REQUESTS + 3 for size in activity.sizes)
     assert sum(activity.sizes) == len(activity.owners) == len(activity.busy_ns)
     assert all(0 < ns <= activity.bucket_ns for ns in activity.busy_ns)
     assert activity.buckets == sorted(activity.buckets)
@@ -185,3 +186,22 @@ def test_the_trace_has_a_loop_activity_lane_and_the_record_carries_it(lab_runner
     saved = json.loads(write_json(record, tmp_path / "run.json").read_text())["loop_activity"]
     assert saved["busy_ns"] == record.loop_activity.busy_ns and saved["kind"] == "asyncio"
     assert saved["since_ns"] == record.loop_activity.since_ns
+
+
+def test_a_long_run_is_kept_in_coarser_buckets(monkeypatch, lab_runner) -> None:
+    from embedded_site.tracing import loop_activity
+
+    monkeypatch.setattr(loop_activity, "LEVEL_GROUPS", 50)  # a run of seconds stands in for one of minutes
+    record = lab_runner.run("blocking-sleep", concurrency=1, requests=2, params={"delay": 0.2})
+    activity = record.loop_activity
+    assert len(activity.widths) >= 3 and activity.widths == [
+        activity.bucket_ns * 2**i for i in range(len(activity.widths))
+    ]
+    assert all(b - a == 50 for a, b in zip(activity.width_from, activity.width_from[1:]))
+    assert all(activity.end_of(g) <= activity.buckets[g + 1] for g in range(len(activity.buckets) - 1))
+    busy = compute(record).loop_busy
+    assert busy["share"] >= 0.8  # the same truth, at a coarser grain
+    lane = Derivation.of_record(record).lanes()[0]
+    assert sum(p.end_ns - p.start_ns for p in lane.spans if p.phase == BLOCKING) >= 2 * 0.2e9 * 0.95
+    pieces = sorted((p.start_ns, p.end_ns) for p in lane.spans)
+    assert all(b[0] >= a[1] for a, b in zip(pieces, pieces[1:]))
