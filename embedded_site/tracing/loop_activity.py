@@ -12,9 +12,11 @@ is not stored at all.
 Cheap on the hot path, bounded in memory: while a run records, ``LoopMeter`` replaces the
 loop's ``_run_once`` with a copy of CPython's (3.12-3.14) that reads the clock once per
 callback and adds its duration to a per-bucket dict (owner -> busy ns, ``BUCKET_NS`` wide);
-a finished bucket is flushed into four flat lists of ints (``LoopActivity``), about one entry
-per request and bucket it ran in.  A record per callback would cost ~100 MB on a
-100,000-request run.  Outside a recording run the loop runs its own ``_run_once`` untouched.
+a finished bucket is flushed into flat lists of ints (``LoopActivity``), naming at most its
+``TOP_REQUESTS`` busiest requests (the rest together as ``OTHERS``).  A record per callback
+would cost ~100 MB on a 100,000-request run; and since a loop busy for ten minutes fills
+600,000 buckets of 1 ms, the width doubles after every ``LEVEL_GROUPS`` buckets stored.
+Outside a recording run the loop runs its own ``_run_once`` untouched.
 
 Measured on the ``qt`` and ``asyncio`` kinds; ``qasync`` runs each callback from its own Qt
 timer, not through ``_run_once``, so it is not measured (``LoopActivity.not_measured`` says so).
