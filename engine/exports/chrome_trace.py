@@ -168,7 +168,6 @@ class _TraceWriter:
         )
         self._lag()
         self._stalls()
-        self._loop_activity()
         parts = list(_slices(record))
         self._threads(parts)
         width = len(str(max((c.id for c in list(record.client)), default=0)))
@@ -176,6 +175,7 @@ class _TraceWriter:
         for part in parts:
             self._request_lanes(request_bars(part, end), width)
             self.flush()
+        self._loop_activity()
         self.flush()
         stats = record.final_stats()
         other = {"target": record.config.target, **record.versions, "verdict": stats.verdict}
