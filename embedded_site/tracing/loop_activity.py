@@ -107,6 +107,7 @@ class LoopMeter:
         self.activity = LoopActivity(kind=kind)
         self.on = False
         self.begun = False  # the first timed iteration has started
+        self.generation = 0  # counts start()s
         self.mark: int | None = None  # when the piece of time being timed began; None: inside an iteration
         self.cur: dict[int, int] = {}  # the current bucket: owner -> busy ns
         self.width = BUCKET_NS  # the current buckets' width
@@ -132,6 +133,7 @@ class LoopMeter:
             return
         self.on = True
         self.begun = False
+        self.generation += 1  # an iteration timed for an earlier run must not charge this one
         self.mark = None
         self.cur = {}
         loop = self.loop
@@ -154,8 +156,8 @@ class LoopMeter:
 
     def _flush(self) -> None:
         cur = self.cur
-        if cur:
-            a = self.activity
+        a = self.activity
+        if cur and a.width_from:
             if len(cur) > TOP_REQUESTS + 2:
                 cur = _top_requests(cur)
             a.owners.extend(cur)
@@ -176,7 +178,7 @@ class LoopMeter:
 
     def charge(self, owner: int, t0: int, t1: int) -> None:
         """Add ``t1 - t0`` of busy time to ``owner``, split over the buckets it spans (the slow path)."""
-        if not self.on or t1 <= t0:
+        if not self.on or not self.begun or t1 <= t0:
             return
         while t0 < t1:
             if t0 >= self.bucket_end:
@@ -208,6 +210,7 @@ class LoopMeter:
         as the thread's CPU time grew (placed just before this iteration: where in the gap it
         ran is not measured), the rest of the gap Qt's wait; on the others the server's."""
         loop: Any = self.loop
+        generation = self.generation
         now = _clock()
         if not self.begun:
             self._begin(now)
@@ -282,13 +285,13 @@ class LoopMeter:
                     oid = owner.id if owner is not None else SERVER
                     if now < bucket_end:
                         cur[oid] = cur.get(oid, 0) + now - mark
-                    else:
+                    elif self.generation == generation:  # not restarted by a callback since
                         self.charge(oid, mark, now)
                         cur, bucket_end = self.cur, self.bucket_end
                     mark = now
             handle = None
         finally:
-            if self.on:
+            if self.on and self.generation == generation:
                 self.mark = mark
                 if self.qt:
                     self.cpu_mark = _thread_time()

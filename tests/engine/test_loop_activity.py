@@ -149,19 +149,26 @@ def test_qasync_says_it_was_not_measured() -> None:
 
 def test_a_busy_loop_is_said_with_its_measured_share(lab_runner) -> None:
     # Many short callbacks: hello as fast as the server goes.  On a machine shared with other
-    # work, stalls (a thread-start convoy) can make most of the busy time loop-blocked's to
-    # name instead: up to three tries.
-    for _ in range(3):
-        stats = compute(lab_runner.run("hello", concurrency=20, requests=600))
-        found = _findings(stats)
-        busy = {"saturated", "loop-kept-busy"} & set(found)
-        if busy:
-            break
+    # work, long stalls (threads fighting for the GIL) can make up most of the busy time; then
+    # the stalls are loop-blocked's to name, and saturation must stay silent.
+    from engine.findings.facts import gather
+    from engine.findings.saturation import LONG_STALL_NS
+
+    record = lab_runner.run("hello", concurrency=20, requests=600)
+    stats = compute(record)
+    found = _findings(stats)
+    facts = gather(record)
+    long_ns = sum(e - s for s, e in facts.blocked if e - s >= LONG_STALL_NS)
+    busy = {"saturated", "loop-kept-busy"} & set(found)
+    if long_ns >= 0.5 * facts.loop_busy.busy_ns:
+        assert not busy and "loop-blocked" in found, stats.verdict
+        return
+    assert stats.loop_busy["share"] >= 0.5, stats.loop_busy  # hello keeps the loop busy
     assert busy, (stats.loop_busy, stats.longest_stall_ms, stats.verdict)
     finding = found[busy.pop()]
     assert f"measured busy share of the loop {stats.loop_busy['share']:.0%}" in finding["sentence"]
     assert "heartbeat" not in finding["sentence"]
-    assert finding["evidence"]["share"] == stats.loop_busy["share"] >= 0.5
+    assert finding["evidence"]["share"] == stats.loop_busy["share"]
 
 
 def test_the_trace_has_a_loop_activity_lane_and_the_record_carries_it(lab_runner, tmp_path) -> None:
@@ -205,3 +212,20 @@ def test_a_long_run_is_kept_in_coarser_buckets(monkeypatch, lab_runner) -> None:
     assert sum(p.end_ns - p.start_ns for p in lane.spans if p.phase == BLOCKING) >= 2 * 0.2e9 * 0.95
     pieces = sorted((p.start_ns, p.end_ns) for p in lane.spans)
     assert all(b[0] >= a[1] for a, b in zip(pieces, pieces[1:]))
+
+
+def test_runs_back_to_back_each_measure_only_their_own_time(lab_runner) -> None:
+    # The second run starts in the loop iteration that ended the first: the iteration timed
+    # for the first run must not charge the second.
+    lab = lab_runner.lab
+
+    async def two() -> list:
+        return [await lab.run(make_config("hello", concurrency=5, requests=20 + i)) for i in range(3)]
+
+    for record in lab_runner.loop.run_until_complete(two()):
+        activity = record.loop_activity
+        assert activity.measured and record.started_ns <= activity.since_ns <= activity.until_ns
+        assert activity.until_ns <= record.finished_ns
+        assert activity.buckets[0] >= activity.since_ns - activity.bucket_ns
+        lane = Derivation.of_record(record).lanes()[0]
+        assert all(activity.since_ns <= p.start_ns and p.end_ns <= activity.until_ns + 1 for p in lane.spans)
