@@ -134,6 +134,16 @@ class Lab:
             loop_thread_id=collector.loop_thread_id,
             loop_activity=collector.loop_activity if collector.enabled else None,
         )
+        meter = collector.loop_meter if collector.enabled else None
+        if meter is not None:
+            # The meter times the loop from its next iteration on: start it one iteration early,
+            # so that the run's own start below (the window's set-up, the driver) is measured too.
+            meter.start()
+            try:
+                await asyncio.sleep(0)
+            except asyncio.CancelledError:
+                meter.stop()
+                raise
         loop = asyncio.get_running_loop()
         done = asyncio.Event()
         if self._client is None or not self._client.alive:

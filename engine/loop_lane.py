@@ -17,6 +17,7 @@ merged, so a 1 s blocking call is one span, not a thousand.
 from __future__ import annotations
 
 import bisect
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from embedded_site.tracing import spans as k
@@ -270,3 +271,22 @@ def loop_lane_key(record: RunRecord, t_ns: int) -> tuple[int | None, int] | None
         return None
     server = next((s for s in list(record.server) if s.id == owner), None)
     return (server.client_id, server.id) if server is not None else None
+
+
+IDLE = "idle"  # not a phase: the loop waiting, in what a zoomed-out pixel is mostly spent on
+
+
+def with_idle(segments: Iterable[tuple[str, int, int]], record: RunRecord) -> Iterator[tuple[str, int, int]]:
+    """The measured loop lane's segments (time order) with the gaps between them as ``IDLE``, so
+    that zoomed out a pixel of the lane where the loop mostly waited shows nothing: without it a
+    heartbeat of a few µs in every ms would paint the whole lane (a span is drawn a pixel wide)."""
+    activity = record.loop_activity
+    t = activity.since_ns if activity is not None and activity.since_ns is not None else None
+    for key, a, b in segments:
+        if t is not None and a > t:
+            yield IDLE, t, a
+        yield key, a, b
+        t = b if t is None else max(t, b)
+    until = activity.until_ns if activity is not None else None
+    if t is not None and until is not None and until > t:
+        yield IDLE, t, until

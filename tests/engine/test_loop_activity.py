@@ -114,7 +114,8 @@ def test_owners_are_requests_the_server_or_qt(lab_runner) -> None:
     record = lab_runner.run("hello", concurrency=5, requests=50)
     activity = record.loop_activity
     ids = {s.id for s in record.server}
-    assert set(activity.owners) - ids <= {SERVER, QT, OTHERS}
+    earlier = {o for o in set(activity.owners) - ids if 0 < o < min(ids)}  # the last run's requests ending
+    assert set(activity.owners) - ids - earlier <= {SERVER, QT, OTHERS}
     assert len(ids & set(activity.owners)) >= 0.5 * len(ids)  # most are named (a bucket names its 3 busiest)
     assert QT not in activity.owners  # the asyncio kind has no Qt
     assert all(size <= TOP_REQUESTS + 3 for size in activity.sizes)

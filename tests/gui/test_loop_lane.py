@@ -81,6 +81,14 @@ def test_the_loop_lane_is_empty_where_the_loop_waited(window, gui_lab, qtbot) ->
     assert found is not None, tip
     assert "<b>event loop</b> busy 0.00 ms" in tip
     assert "idle: the loop waited for events" in tip
+    # Painted at the fitted zoom (a pixel of about a bucket or more): where the loop mostly
+    # waited a pixel is empty, however many slivers of heartbeat fall into it.
+    image = window.canvas.grab().toImage()
+    lane_colours = {theme.colour(p.phase).rgb() & 0xFFFFFF for p in model.lane_spans[0]}
+    begin, end = max(s.arrival_ns for s in servers) + 50_000_000, min(s.end_ns for s in servers) - 50_000_000
+    xs = range(int(_x_of(window, begin)), int(_x_of(window, end)))
+    painted = sum(1 for px in xs if image.pixel(px, int(y)) & 0xFFFFFF in lane_colours)
+    assert len(xs) > 100 and painted < 0.5 * len(xs), (painted, len(xs))
     # Painted: zoomed in to 40 ms of the sleeps (a pixel well under a bucket), the lane is
     # mostly background; only the heartbeat's, the ticker's and Qt's slivers show.
     begin = middle - 20_000_000
