@@ -26,6 +26,7 @@ from operator import attrgetter
 from embedded_site.tracing import spans as k
 
 from .findings.measure import subtract
+from .loop_lane import LoopLaneBuilder, metered
 from .phases import (
     AWAIT,
     BLOCKED_THRESHOLD_NS,
@@ -195,14 +196,29 @@ class RowPacker:
 class LaneBuilder:
     """Thread lanes from finished server requests, added in any order and any number of slices.
 
-    The event loop's lane shows what the loop itself did: the code that ran on it (views
-    between their awaits, blocking calls, CPU, templates), not the time a coroutine spent
-    suspended; the other lanes show every span their thread ran."""
+    The event loop's lane shows what the loop itself did.  With ``from_activity`` and a record
+    whose loop was metered it is made of what was measured (``engine.loop_lane``, added with
+    ``add_phases``), and the requests' spans on the loop's thread are left out of it; else it
+    is made of those spans: the code that ran on it (views between their awaits, blocking
+    calls, CPU, templates), not the time a coroutine spent suspended.  The other lanes show
+    every span their thread ran."""
 
-    def __init__(self, record: RunRecord) -> None:
+    def __init__(self, record: RunRecord, from_activity: bool = False) -> None:
         self.record = record
         self._by_thread: dict[int, dict[str, list[Phase]]] = {}
         self._first: dict[int, int] = {}
+        self.loop_measured = from_activity and metered(record)
+
+    def add_phases(self, phases: list[Phase]) -> None:
+        """Take in spans already made (the measured loop lane's)."""
+        by_thread, first = self._by_thread, self._first
+        for p in phases:
+            tid = p.thread_id
+            groups = by_thread.get(tid)
+            if groups is None:
+                groups = by_thread[tid] = {}
+                first[tid] = p.start_ns
+            groups.setdefault(p.phase, []).append(p)
 
     def add(self, servers: Iterable[ServerRequest]) -> list[Phase]:
         """Take in finished server requests; returns the lane spans they added."""
@@ -214,8 +230,8 @@ class LaneBuilder:
             free = [(s.start_ns, s.end_ns) for s in spans if s.kind in _LOOP_FREE and s.thread_id == loop_tid]
             for span in spans:
                 tid = span.thread_id
-                if tid == loop_tid and span.kind in _LOOP_FREE:
-                    continue  # suspended, not running: the loop was free
+                if tid == loop_tid and (span.kind in _LOOP_FREE or self.loop_measured):
+                    continue  # suspended, not running: the loop was free (or the lane is measured)
                 phase = span_phase(span.kind, tid, loop_tid)
                 if phase is None:
                     continue
@@ -263,8 +279,9 @@ class Derivation:
         self.settled: list[RequestBar] = []
         self.provisional: list[RequestBar] = []
         self.packer = RowPacker()
-        self.lane_builder = LaneBuilder(record)
         self.with_lanes = lanes  # False: bars only (a reader that never asks for the thread lanes)
+        self.lane_builder = LaneBuilder(record, from_activity=True)
+        self.loop_lane = LoopLaneBuilder(record) if self.lane_builder.loop_measured and lanes else None
         self.in_flight = 0  # client requests sent and not answered, at the last feed
         self.complete = False
         self._ci = self._si = 0
@@ -340,6 +357,10 @@ class Derivation:
         if slicing:
             final = False  # more slices to come
             now_ns = max(now_ns, SERVER_GRACE_NS + max((c.done_ns or 0 for c in clients), default=0))
+        if self.loop_lane is not None:
+            measured = self.loop_lane.add(final=final)
+            self.lane_builder.add_phases(measured)
+            self.new_lane_spans.extend(measured)
         self._queue.extend(clients)
         before = len(self.settled)
         queue, packer = self._queue, self.packer

@@ -17,7 +17,7 @@ import django
 import uvicorn
 
 from embedded_site.bootstrap import asgi_application, prepare_database, setup_django
-from embedded_site.tracing import collector
+from embedded_site.tracing import collector, loop_activity
 from embedded_site.tracing.heartbeat import HEARTBEAT_PERIOD_S
 
 from .config import MAX_DURATION_S, RunConfig
@@ -137,6 +137,8 @@ class Lab:
             raise RuntimeError("start() the lab first")
         demos = catalogue()
         targets = [app_target(demos, self.url, s) for s in config.streams]
+        # The loop that serves this run is the one metered (a test session may hold two labs).
+        loop_activity.attach(collector, asyncio.get_running_loop())
         collector.reset()
         record = RunRecord(
             config=config,
@@ -149,12 +151,23 @@ class Lab:
             stalls=collector.stalls,
             thread_names=collector.thread_names,
             loop_thread_id=collector.loop_thread_id,
+            loop_activity=collector.loop_activity if collector.enabled else None,
         )
         # A playground view can be mounted again later: the record keeps the code it measured.
         measured = {s.demo for s in config.streams}
         record.extra["snippets"] = {
             i: d.source for i, d in demos.items() if i in measured and i.startswith("playground:")
         }
+        meter = collector.loop_meter if collector.enabled else None
+        if meter is not None:
+            # The meter times the loop from its next iteration on: start it one iteration early,
+            # so that the run's own start below (the window's set-up, the driver) is measured too.
+            meter.start()
+            try:
+                await asyncio.sleep(0)
+            except asyncio.CancelledError:
+                meter.stop()
+                raise
         loop = asyncio.get_running_loop()
         done = asyncio.Event()
         if self._client is None or not self._client.alive:

@@ -70,6 +70,19 @@ PHASE_TABLE: tuple[PhaseKind, ...] = (
     PhaseKind("CPU", "#c2185b", "pure-Python CPU work", "C", k.CPU),
     PhaseKind("template", "#17a2b8", "a Django template rendering", "T", k.TEMPLATE),
     PhaseKind("SQL", "#8d5524", "an SQL query running", "S", k.SQL),
+    PhaseKind(
+        "loop overhead",
+        "#8c8c8c",
+        "the event loop ran the server's own callbacks, no request's code (uvicorn's protocol, the heartbeat, timers)",
+        "o",
+    ),
+    PhaseKind("Qt / window", "#3d5a5a", "the loop's thread ran Qt's event dispatch and the window", "q"),
+    PhaseKind(
+        "other requests",
+        "#7d97c4",
+        "the event loop ran the code of several requests, each less than the busiest named there",
+        "r",
+    ),
     PhaseKind("first byte", "#1b3a66", "the client received the first byte of the response", "|"),
 )
 PHASE_KINDS = {p.name: p for p in PHASE_TABLE}
@@ -88,6 +101,9 @@ PHASE_KINDS = {p.name: p for p in PHASE_TABLE}
     CPU,
     TEMPLATE,
     SQL,
+    LOOP_OVERHEAD,
+    QT_WORK,
+    OTHER_REQUESTS,
     FIRST_BYTE,
 ) = (p.name for p in PHASE_TABLE)
 FAILED = "failed"  # not a phase: an outline over a failed request's bar

@@ -10,11 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from embedded_site.tracing.loop_activity import LoopActivity
 from embedded_site.tracing.spans import LagSample, ServerRequest, Span
 
 from .config import RunConfig
 
-__all__ = ["ClientRequest", "LagSample", "PastRun", "RunRecord", "ServerRequest", "Span"]
+__all__ = ["ClientRequest", "LagSample", "LoopActivity", "PastRun", "RunRecord", "ServerRequest", "Span"]
 
 _MAX_SHARED = 10_000
 _shared_texts: dict[str, str] = {}
@@ -99,6 +100,8 @@ class RunRecord:
     stalls: list[Any] = field(default_factory=list)  # embedded_site.tracing.watchdog.Stall, what held the loop
     thread_names: dict[int, str] = field(default_factory=dict)
     loop_thread_id: int | None = None
+    # What the loop's thread did, busy (by whose code) or idle; None when it was not metered.
+    loop_activity: LoopActivity | None = None
     finished_ns: int | None = None
     stopped: bool = False  # the user pressed Stop: the record is partial but valid
     # Why the run ended before its plan did, when that was not the user's choice (e.g. the

@@ -22,7 +22,7 @@ import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from embedded_site.tracing import collector
+from embedded_site.tracing import collector, loop_activity
 from embedded_site.tracing.heartbeat import run_heartbeat
 from embedded_site.tracing.watchdog import start_watchdog
 
@@ -234,6 +234,7 @@ class EmbeddedServer:
         self._server = _EmbeddedUvicorn(config)
         loop = asyncio.get_running_loop()
         collector.loop_thread_id = collector.note_thread()
+        loop_activity.attach(collector, loop)  # what the loop's thread does, timed during recording runs
         self._serve_task = loop.create_task(self._server.serve(sockets=[sock]), name="explorer-uvicorn")
         while not self._server.started:
             if self._serve_task.done():
@@ -250,6 +251,7 @@ class EmbeddedServer:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._heartbeat_task
             self._heartbeat_task = None
+        loop_activity.detach(collector, asyncio.get_running_loop())
         if self._server is not None and self._serve_task is not None:
             self._quiet.stopping = True
             self._server.should_exit = True

@@ -47,6 +47,8 @@ class RunStats:
     views_at_once_max: int = 0  # the most at one instant
     views_at_once_mean: float = 0.0  # views doing their work, on average while any was
     findings: list[dict[str, Any]] = field(default_factory=list)  # [{id, severity, sentence, evidence}]
+    # The loop thread's measured busy share and its split (``LoopBusy.as_dict``); {} if not measured.
+    loop_busy: dict[str, Any] = field(default_factory=dict)
     target: str = ""  # the demo or scenario run, whose checks apply
 
     def as_dict(self) -> dict[str, Any]:
@@ -159,5 +161,6 @@ def _numbers(facts: Facts) -> RunStats:
         views_at_once=views.level_exceeded(0.05),
         views_at_once_max=views.most,
         views_at_once_mean=round(views.mean, 2),
+        loop_busy=facts.loop_busy.as_dict() if facts.loop_busy is not None else {},
         target=record.config.target,
     )

@@ -15,6 +15,7 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QSplitter, QStackedWidget, QTabBar, QVBoxLayout, QWidget
 
+from engine.loop_lane import loop_lane_key
 from engine.phases import SPAN_PHASE
 from engine.record import RunRecord
 from engine.request_detail import RequestKey, key_for_server_only, key_for_span, request_detail
@@ -212,6 +213,8 @@ class RunView(QWidget):
         if isinstance(hit, tuple):
             lane, span = hit
             key = key_for_span(record, model.lane_ids[lane], span.start_ns, span.end_ns)
+            if key is None and lane == 0:  # the measured loop lane: whose code ran there
+                key = loop_lane_key(record, (span.start_ns + span.end_ns) // 2)
         elif hit.client_id is not None:
             key = (hit.client_id, None)
         else:

@@ -107,6 +107,11 @@ async def shoot(w: window_module.MainWindow, out: Path, extra: bool = False) -> 
     w.start_run()
     await _wait_run(w)
     _save(w, out, "blocking-scenario.png")
+    if extra:  # the event-loop lane, measured: the blocking request's time, the rest idle
+        w.view_tabs.setCurrentIndex(1)
+        await asyncio.sleep(0.3)
+        _save(w, out, "loop-lane.png")
+        w.view_tabs.setCurrentIndex(0)
     await _past_run(w, out)
     await _shoot_comparison(w, out)
     await _playground_shots(w, out, extra)

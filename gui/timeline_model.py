@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from PySide6.QtCore import QPointF, QRectF
 
 from engine.derive import Derivation, in_flight_steps, iter_visible_segments, lag_intervals, visible_segments
+from engine.loop_lane import metered, with_idle
 from engine.phases import BLOCKED_THRESHOLD_NS, FAILED, PHASE_RANK, PHASES, Phase, RequestBar, blocked_regions
 from engine.record import RunRecord, ServerRequest
 
@@ -263,7 +264,10 @@ class TimelineModel:
                 for p in lane.spans[i : i + step]:
                     lane_spans_xy[p.phase].append((index, (p.start_ns - origin) / 1e6, (p.end_ns - origin) / 1e6))
                 yield
-            for n, (key, a, b) in enumerate(iter_visible_segments(lane.spans), 1):
+            shown = iter_visible_segments(lane.spans)
+            if index == 0 and metered(rec):  # the measured loop lane: idle competes for each pixel
+                shown = with_idle(shown, rec)
+            for n, (key, a, b) in enumerate(shown, 1):
                 lane_segments.append((index, key, (a - origin) / 1e6, (b - origin) / 1e6))
                 if n % step == 0:
                     yield

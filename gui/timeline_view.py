@@ -31,6 +31,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QLabel, QToolTip, QWidget
 
+from engine.loop_lane import activity_at, metered
 from engine.phases import MARKS, PHASE_HELP, PHASES, Phase, RequestBar
 from engine.stall_at import stall_at
 
@@ -738,6 +739,10 @@ class TimelineCanvas(QWidget):
 
     def tooltip_at(self, x: float, y: float) -> str:
         """Rich text describing what is drawn at widget position (x, y), or '' if nothing."""
+        if self.mode == THREADS and self.model is not None and metered(self.model.record):
+            row, _frac = self.row_of(y)
+            if row == 0 and self.data_rect().contains(QPointF(x, y)):
+                return self._loop_tip(x)
         hit = self.hit_at(x, y)
         if hit is None:
             return self._stall_tip(x, y)
@@ -755,6 +760,35 @@ class TimelineCanvas(QWidget):
             return ""
         sentence = stall_at(model.record, model.origin + int(self.t_of(x) * 1e6))
         return f"<b>loop blocked</b><br>{html.escape(sentence)}" if sentence else ""
+
+    def _loop_tip(self, x: float) -> str:
+        """Over the measured event-loop lane: busy or idle under the pointer, and whose code ran."""
+        model = self.model
+        assert model is not None
+        half_px_ms = self.axis.span / self.data_rect().width() / 2
+        t = self.t_of(x)
+        t0, t1 = model.origin + int((t - half_px_ms) * 1e6), model.origin + int((t + half_px_ms) * 1e6)
+        found = activity_at(model.record, t0, t1)
+        if found is None or found[0] <= 0:
+            return ""
+        span, busy, owners = found
+        head = (
+            f"<b>event loop</b> busy {busy / 1e6:.2f} ms, idle {(span - busy) / 1e6:.2f} ms "
+            f"of these {span / 1e6:.3g} ms (measured in buckets of {model.record.loop_activity.bucket_ns / 1e6:g} ms"
+            " or more)"
+        )
+        if not owners:
+            return head + "<br>idle: the loop waited for events (in its selector, or Qt's wait)"
+        rows = "".join(
+            f"<tr><td align=right>{ns / 1e6:.2f} ms</td><td>{html.escape(who[:160])}</td></tr>" for who, ns in owners
+        )
+        piece = model.lane_span_at(0, t)
+        drawn = (
+            f"<br>drawn here: <b>{html.escape(piece.phase)}</b> {html.escape(piece.detail[:160])}"
+            if piece is not None
+            else ""
+        )
+        return f"{head}<br>whose code ran:<table cellspacing=4>{rows}</table>{drawn}"
 
     def _span_tip(self, span: Phase, lane: int) -> str:
         model = self.model

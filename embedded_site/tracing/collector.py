@@ -24,6 +24,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from .spans import LagSample, ServerRequest, Span
 
@@ -61,6 +62,10 @@ class TraceCollector:
         self._loop_thread_id: int | None = None
         self._strings: dict[str, str] = {}
         self.swept = False  # a garbage sweep froze objects during this recording
+        # What the loop's thread did, busy or idle and for whom (``loop_activity``): the meter of
+        # the loop the server runs on, on while a run records with tracing enabled.
+        self.loop_meter: Any = None
+        self.loop_activity: Any = None  # loop_activity.LoopActivity of the current run
 
     def reset(self) -> None:
         """Start a fresh recording (a new run): earlier requests, lag and thread ids are
@@ -69,6 +74,8 @@ class TraceCollector:
             self.requests = []
             self.lag = []
             self.stalls = []
+            if self.loop_meter is not None:
+                self.loop_activity = self.loop_meter.new_activity()
             self._strings = {}
             self._run = object()
             self.thread_names = {}
@@ -81,10 +88,14 @@ class TraceCollector:
         self.recording_since_ns = now_ns()
         self.recording_until_ns = None
         self.recording = True
+        if self.enabled and self.loop_meter is not None:
+            self.loop_meter.start()
 
     def stop_recording(self) -> None:
         self.recording_until_ns = now_ns()
         self.recording = False
+        if self.loop_meter is not None:
+            self.loop_meter.stop()
         # The run's garbage sweeps (``garbage``) froze the garbage of the requests then in
         # flight, ~10 % of a long run's; free it now, before the exports need the memory.
         if self.swept:

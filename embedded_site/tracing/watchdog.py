@@ -183,7 +183,10 @@ class Watchdog:
                 samples += 1
                 self._stopping.wait(SAMPLE_S)
             end = self.ticked_ns if self.ticked_ns >= due else now_ns()
-            self.collector.stalls.append(Stall(due, end, samples, places.most_common(8)))
+            # A ticker due before this recording began (the loop was not running between two
+            # runs) was late only from the recording's start.
+            start = max(due, self.collector.recording_since_ns)
+            self.collector.stalls.append(Stall(start, max(start, end), samples, places.most_common(8)))
 
 
 def start_watchdog(collector: TraceCollector, beside: asyncio.Future | None = None) -> Watchdog:

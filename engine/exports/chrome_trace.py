@@ -175,6 +175,7 @@ class _TraceWriter:
         for part in parts:
             self._request_lanes(request_bars(part, end), width)
             self.flush()
+        self._loop_activity()
         self.flush()
         stats = record.final_stats()
         other = {"target": record.config.target, **record.versions, "verdict": stats.verdict}
@@ -288,6 +289,26 @@ class _TraceWriter:
                 f'"places":{encode_basestring(places)}}}}}'
             )
             add(_X % (head, (st.start_ns - origin) / 1000, (st.end_ns - st.start_ns) / 1000, tail))
+        self.flush()
+
+    def _loop_activity(self) -> None:
+        """What the loop's thread measurably did (``engine.loop_lane``), one lane beside the loop's:
+        busy time by whose code ran (a request's phase, loop overhead, Qt), idle left empty.  Its
+        pieces never overlap, so the lane nests trivially."""
+        from ..loop_lane import LoopLaneBuilder, metered
+
+        if not metered(self.record):
+            return
+        pieces = LoopLaneBuilder(self.record).add(final=True)
+        if not pieces:
+            return
+        head = self.lane(THREADS_PID, "event loop activity (measured: busy by whose code, idle empty)")
+        s, origin, add = self.s, self.origin, self.parts.append
+        for n, p in enumerate(sorted(pieces, key=_start_of), 1):
+            tail = f'"name":{s(p.phase)},"cat":"loop activity","args":{{"detail":{s(p.detail)}}}}}'
+            add(_X % (head, (p.start_ns - origin) / 1000, (p.end_ns - p.start_ns) / 1000, tail))
+            if n % _CHUNK == 0:
+                self.flush()
         self.flush()
 
 

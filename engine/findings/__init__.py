@@ -62,6 +62,7 @@ RULE_MODULES = (
     "streaming",
     "awaits",
     "saturation",
+    "loop_busy",
     "per_demo",
 )
 

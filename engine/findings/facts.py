@@ -57,6 +57,14 @@ class Facts:
         closed = sum(s.requests or 0 for s in streams if not s.rate)
         return opened > closed
 
+    @cached_property
+    def loop_busy(self) -> Any:
+        """``engine.loop_lane.LoopBusy`` over the run (what the loop's thread measurably did), or
+        None when the loop was not metered (the qasync kind, tracing off, an older record)."""
+        from ..loop_lane import loop_busy
+
+        return loop_busy(self.record, self.begin_ns, self.end_ns)
+
     @property
     def blocked_ns(self) -> int:
         return total(self.blocked)
