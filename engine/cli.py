@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import json
 import math
 import os
@@ -70,6 +71,7 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the demo site only; Ctrl-C stops it")
     serve.add_argument("--port", type=_port, default=8000, help="port on 127.0.0.1 (0 picks a free one; default 8000)")
     serve.add_argument("--loop", choices=LOOP_KINDS, default="qt")
+    importlib.import_module("engine.commands.database").add_run_options(serve)
 
     run = sub.add_parser("run", help="run a demo or scenario and print what was measured")
     run.add_argument("target", help="a demo id or scenario id (see `list`)")
@@ -131,8 +133,10 @@ def _command(argv: Sequence[str]) -> int:
     args = _parser().parse_args(argv)
     from embedded_site.bootstrap import setup_django
 
+    from . import commands
     from .interrupt import raise_pending
 
+    commands.configure(args)  # the database is chosen before Django reads its settings
     setup_django()
     raise_pending()
     if args.command == "list":
@@ -141,8 +145,6 @@ def _command(argv: Sequence[str]) -> int:
         return _serve(args.port, args.loop)
     if args.command == "run":
         return _run(args)
-    from . import commands
-
     return commands.command_module(args.command).run(args)
 
 
@@ -401,12 +403,29 @@ def summary_json(record: Any, stats: Any) -> dict[str, Any]:
         "django": record.versions.get("django"),
         "python": record.versions.get("python"),
         "loop": record.loop,
+        "server": record.extra.get("server", {"name": "embedded", "workers": 1}),
+        "database": record.database,
+        "connections": connection_summary(record),
         **{k: v for k, v in stats.as_dict().items()},
         "stopped": record.stopped,
         "interrupted": record.interrupted,
         "incomplete": record.incomplete,
         "planned_requests": record.config.total_requests,
         "notes": record.notes,
+    }
+
+
+def connection_summary(record: Any) -> dict[str, Any] | None:
+    """PostgreSQL's client backends during the run (None on SQLite)."""
+    if record.database.get("vendor") != "postgresql":
+        return None
+    counts = [c for _, c in record.connections]
+    return {
+        "samples": len(counts),
+        "peak": max(counts, default=0),
+        "first": counts[0] if counts else None,
+        "last": counts[-1] if counts else None,
+        "unsampled": len(record.connection_errors),
     }
 
 

@@ -20,6 +20,7 @@ from embedded_site.bootstrap import asgi_application, prepare_database, setup_dj
 from embedded_site.tracing import collector
 from embedded_site.tracing.heartbeat import HEARTBEAT_PERIOD_S
 
+from . import pgactivity
 from .config import MAX_DURATION_S, RunConfig
 from .driver import ClientProcess, LoadDriver, now_ns
 from .gcpolicy import no_full_collections
@@ -131,6 +132,7 @@ class Lab:
             thread_names=collector.thread_names,
             loop_thread_id=collector.loop_thread_id,
         )
+        sampler = pgactivity.attach(record)  # the database, and PostgreSQL's connection count
         loop = asyncio.get_running_loop()
         done = asyncio.Event()
         if self._client is None or not self._client.alive:
@@ -166,6 +168,7 @@ class Lab:
                 raise
             finally:
                 collector.stop_recording()
+                pgactivity.detach(record, sampler)
                 record.finished_ns = now_ns()
                 record.thread_names = dict(collector.thread_names)
         if driver.error is not None and record.incomplete is None:

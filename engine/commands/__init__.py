@@ -18,7 +18,9 @@ from types import ModuleType
 
 COMMANDS: dict[str, str] = {}
 
-RUN_OPTIONS: list[str] = []
+RUN_OPTIONS: list[str] = [
+    "engine.commands.database",
+]
 
 
 def command_module(name: str) -> ModuleType:
@@ -36,3 +38,12 @@ def add_run_options(run: argparse.ArgumentParser) -> None:
     """Let every registered module add its options to ``run``."""
     for path in RUN_OPTIONS:
         importlib.import_module(path).add_run_options(run)
+
+
+def configure(args: argparse.Namespace) -> None:
+    """Let every option module act on its options before Django is set up (a module that
+    needs to, e.g. to choose the database, has ``configure(args)``)."""
+    for path in RUN_OPTIONS:
+        module = importlib.import_module(path)
+        if hasattr(module, "configure"):
+            module.configure(args)
