@@ -101,7 +101,9 @@ def databases(sqlite_file: Path) -> dict[str, Any]:
         options["pool"] = {"min_size": 1, "max_size": max_size, "timeout": 30}
     return {
         "default": {
-            "ENGINE": "django.db.backends.postgresql",
+            # django-async-backend's wrapper is Django's own for sync code, and adds real
+            # asyncio connections (async_connections) for the demos that compare them.
+            "ENGINE": "django_async_backend.db.backends.postgresql",
             "NAME": target.name,
             "USER": target.user,
             "PASSWORD": target.password,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .datadir import DATABASE_FILE, data_dir, secret_key
-from .dbconfig import databases
+from .dbconfig import databases, is_postgres
 
 BASE_DIR = Path(__file__).resolve().parent
 # Both raise SiteSetupError (one line, naming the directory) when the data dir is unusable;
@@ -42,6 +42,10 @@ TEMPLATES = [
 
 # SQLite in the data directory unless EXPLORER_DB names a PostgreSQL server (dbconfig.py).
 DATABASES = databases(DATA_DIR / DATABASE_FILE)
+if is_postgres(DATABASES):
+    INSTALLED_APPS.append("django_async_backend")
+    # Its warning is about WSGI's loop per request; the lab serves ASGI on one loop.
+    ASYNC_BACKEND_DISABLE_POOL_WARNING = True
 
 TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 

@@ -21,7 +21,8 @@ TEMPLATES = "Templates"
 OUTBOUND = "Outbound"
 STREAMING = "Streaming"
 ARTICLE = "The article's code"
-GROUPS = (VIEWS, ORM, TEMPLATES, OUTBOUND, STREAMING, ARTICLE)
+POSTGRES = "PostgreSQL"
+GROUPS = (VIEWS, ORM, TEMPLATES, OUTBOUND, STREAMING, ARTICLE, POSTGRES)
 # GET for a demo that only reads or waits; POST for one that writes.
 METHODS = ("GET", "POST")
 
@@ -33,6 +34,7 @@ VIEW_MODULES = (
     "embedded_site.demos.views.outbound",
     "embedded_site.demos.views.streaming",
     "embedded_site.demos.views.article",
+    "embedded_site.demos.views.postgres",
 )
 
 
