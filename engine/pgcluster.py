@@ -219,6 +219,11 @@ class Cluster:
         self._run("pg_ctl", "-D", str(self.pgdata), "-m", "fast", "-w", "stop", check=False)
         self.port = None
 
+    def remove(self) -> None:
+        """Stop the server and delete the cluster's directory (a throwaway cluster's end)."""
+        self.stop()
+        shutil.rmtree(self.root, ignore_errors=True)
+
     def stop_keep_port(self) -> int:
         """Stop the server but remember its port, so ``start_again`` brings it back there."""
         assert self.port is not None

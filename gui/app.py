@@ -34,6 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     """Run the explorer window until it is closed; returns the process exit code."""
     if argv is not None:
         sys.argv = [sys.argv[0] if sys.argv else "explorer", *argv]
+    from .database_menu import apply_saved
+
+    apply_saved()  # the saved database, before Django reads its settings
     Lab.prepare()
     app = ensure_qt_app(gui=True)
     app.setOrganizationName("DjangoAsyncExplorer")

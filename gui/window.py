@@ -36,8 +36,9 @@ from engine.record import RunRecord
 from engine.request_detail import RequestKey, key_for_server_only, key_for_span, request_detail
 from engine.stats import RunStats, compute
 
-from . import exporting, help_text, theme
+from . import database_menu, exporting, help_text, theme
 from .catalogue_panel import CataloguePanel, Target
+from .connection_strip import ConnectionStrip
 from .controls import RunControls
 from .details_pane import DetailsPane
 from .geometry import gc_paused
@@ -83,6 +84,7 @@ class MainWindow(QMainWindow):
         self.axis = TimeAxis()
         self.canvas = TimelineCanvas(self.axis)
         self.strip = LoopStrip(self.axis, self.canvas)
+        self.connections_strip = ConnectionStrip(self.axis, self.canvas)
         self.stats_panel = StatsPanel()
         self.banner = QLabel(wordWrap=True)
         self.banner.setStyleSheet(theme.BANNER_STYLE)
@@ -147,6 +149,7 @@ class MainWindow(QMainWindow):
         tl.addWidget(self.view_tabs)
         tl.addWidget(self.canvas, 1)
         tl.addWidget(self.strip)
+        tl.addWidget(self.connections_strip)
         cl.addWidget(timeline, 1)
         self.stats_split = QSplitter(Qt.Orientation.Horizontal)
         self.timeline_column = centre
@@ -225,6 +228,7 @@ class MainWindow(QMainWindow):
         )
         view.addSeparator()
         view.addAction("Filter catalogue", QKeySequence.StandardKey.Find, self.catalogue.filter.setFocus)
+        database_menu.install(self)
         help_menu = menu.addMenu("&Help")
         help_menu.addAction(
             "What am I looking at?",
@@ -451,6 +455,7 @@ class MainWindow(QMainWindow):
         self.model = TimelineModel(record)
         self.canvas.set_model(self.model)
         self.strip.set_model(self.model)
+        self.connections_strip.set_model(self.model)
         self.axis.fit(max(100.0, (record.config.planned_duration_s or 0) * 1000))
         self.timer.start(FRAME_MS)
 
@@ -469,6 +474,7 @@ class MainWindow(QMainWindow):
                 self.axis.fit(span if planned else span * LIVE_GROWTH)
         # One synchronous paint of both widgets (and whatever else is dirty), not one each.
         self.strip.update()
+        self.connections_strip.update()
         self.canvas.repaint()
         if t - self._progress_shown >= PROGRESS_S:
             self._progress_shown = t
@@ -538,6 +544,7 @@ class MainWindow(QMainWindow):
         self.stats = stats or compute(record)
         self.canvas.set_model(self.model)
         self.strip.set_model(self.model)
+        self.connections_strip.set_model(self.model)
         self.axis.fit(self.model.span_ms)
         note = "Stopped: the record is partial." if record.stopped else ""
         note += "\n".join(record.notes)

@@ -23,20 +23,6 @@ setup_django()
 PG_DEMOS = sorted(d.id for d in catalogue().values() if d.extra.get("needs") == "postgresql")
 
 
-@pytest.fixture(scope="session")
-def pg_url(tmp_path_factory):
-    from embedded_site.datadir import SiteSetupError
-    from engine.pgcluster import Cluster, ClusterError
-
-    try:
-        cluster = Cluster(tmp_path_factory.mktemp("pg-data"))
-        url = cluster.start()
-    except (ClusterError, SiteSetupError) as exc:
-        pytest.skip(f"no PostgreSQL cluster could be started here: {exc}")
-    yield url
-    cluster.stop()
-
-
 def run_main(tmp_path: Path, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
     data = tmp_path / "data"
     data.mkdir(exist_ok=True)
