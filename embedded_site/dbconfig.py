@@ -98,7 +98,16 @@ def databases(sqlite_file: Path) -> dict[str, Any]:
         # The pool hands a connection to each request's thread and takes it back at the end
         # of the request, so the count stays at most max_size however many threads ASGI makes.
         max_size = int(os.environ.get(POOL_MAX_ENV) or POOL_MAX_SIZE)
-        options["pool"] = {"min_size": 1, "max_size": max_size, "timeout": 30}
+        from psycopg_pool import ConnectionPool
+
+        # ``check`` tests a connection before lending it: after the server went away and came
+        # back, a dead one is replaced instead of failing the request it was lent to.
+        options["pool"] = {
+            "min_size": 1,
+            "max_size": max_size,
+            "timeout": 30,
+            "check": ConnectionPool.check_connection,
+        }
     return {
         "default": {
             # django-async-backend's wrapper is Django's own for sync code, and adds real

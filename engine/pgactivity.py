@@ -16,6 +16,7 @@ from typing import Any
 from embedded_site.dbconfig import PostgresTarget
 
 PERIOD_S = 0.05
+SAMPLER_NAME = "explorer-connection-sampler"  # its application_name, so it can be told apart
 COUNT_SQL = (
     "SELECT count(*) FROM pg_stat_activity "
     "WHERE datname = %s AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
@@ -61,7 +62,9 @@ class ConnectionSampler:
             began = time.perf_counter_ns()
             try:
                 if conn is None:
-                    conn = psycopg.connect(**self.target.conninfo(), connect_timeout=2, autocommit=True)
+                    conn = psycopg.connect(
+                        **self.target.conninfo(), connect_timeout=2, autocommit=True, application_name=SAMPLER_NAME
+                    )
                 count = self.sample_now(conn)
                 self.samples.append((time.perf_counter_ns(), count))
             except psycopg.Error as exc:
