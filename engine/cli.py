@@ -439,6 +439,7 @@ def text_summary(record: Any, st: Any) -> str:
     lines = [
         f"{record.config.target}: {record.config.title}",
         f"  Django {v.get('django')}, Python {v.get('python')}, loop {record.loop}, {record.url}",
+        *_deployment_lines(record),
         *_run_end_lines(record),
         "",
         f"  {st.verdict}",
@@ -461,6 +462,21 @@ def text_summary(record: Any, st: Any) -> str:
         lines.append(f"  SQL           {st.sql}")
     lines.extend(f"  note: {n}" for n in record.notes)
     return "\n".join(lines)
+
+
+def _deployment_lines(record: Any) -> list[str]:
+    """The server and database the run was served by, when not the embedded server on SQLite."""
+    server, db = record.extra.get("server") or {}, record.database
+    lines = []
+    if server and server.get("name") != "embedded":
+        lines.append(
+            f"  server        {server['name']} in a child process, {server['workers']} worker(s) "
+            f"({server['worker']}), {server['threads']} thread(s) each"
+        )
+    if db.get("vendor") == "postgresql":
+        how = "pool" if db.get("pool") else f"CONN_MAX_AGE {db.get('conn_max_age')}"
+        lines.append(f"  database      PostgreSQL {db.get('server_version', '?')} at {db.get('server')}, {how}")
+    return lines
 
 
 def _run_end_lines(record: Any) -> list[str]:

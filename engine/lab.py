@@ -20,13 +20,15 @@ from embedded_site.bootstrap import asgi_application, prepare_database, setup_dj
 from embedded_site.tracing import collector
 from embedded_site.tracing.heartbeat import HEARTBEAT_PERIOD_S
 
-from . import pgactivity
+from . import pgactivity, servers
 from .config import MAX_DURATION_S, RunConfig
 from .driver import ClientProcess, LoadDriver, now_ns
 from .gcpolicy import no_full_collections
 from .plan import catalogue
 from .record import RunRecord
 from .server import EmbeddedServer
+from .servers import ServerSpec
+from .servers.child import ChildServer
 from .targets import app_target
 
 
@@ -56,10 +58,11 @@ RUN_TIME_LIMIT_S = MAX_DURATION_S + 10.0
 
 
 class Lab:
-    def __init__(self, port: int = 0, loop_kind: str = "qt") -> None:
+    def __init__(self, port: int = 0, loop_kind: str = "qt", server: ServerSpec | None = None) -> None:
         self.loop_kind = loop_kind
+        self.server_spec = server if server is not None else servers.selected()
         self.run_time_limit_s = RUN_TIME_LIMIT_S
-        self.server: EmbeddedServer | None = None
+        self.server: EmbeddedServer | ChildServer | None = None
         self.requested_port = port
         self.current: RunRecord | None = None
         self._driver: LoadDriver | None = None
@@ -78,7 +81,10 @@ class Lab:
 
     async def start(self) -> None:
         setup_django()
-        self.server = EmbeddedServer(asgi_application(), self.requested_port)
+        if self.server_spec.name == servers.EMBEDDED:
+            self.server = EmbeddedServer(asgi_application(), self.requested_port)
+        else:  # the same site in a child process, its tracing streamed back (engine.servers.child)
+            self.server = ChildServer(self.server_spec, self.requested_port)
         await self.server.start()
         self._client = ClientProcess()
 
@@ -130,8 +136,9 @@ class Lab:
             lag=collector.lag,
             stalls=collector.stalls,
             thread_names=collector.thread_names,
-            loop_thread_id=collector.loop_thread_id,
+            loop_thread_id=getattr(self.server, "loop_thread_id", collector.loop_thread_id),
         )
+        record.extra["server"] = self.server_spec.as_dict()
         sampler = pgactivity.attach(record)  # the database, and PostgreSQL's connection count
         loop = asyncio.get_running_loop()
         done = asyncio.Event()
@@ -160,6 +167,8 @@ class Lab:
                 # Let responses that are still being written by the server settle, and give
                 # the heartbeat one period to report a stall that ended with the last response.
                 await _settle(record)
+                if isinstance(self.server, ChildServer):
+                    await self.server.settle(record)  # its requests arrive after their grace
                 await asyncio.sleep(HEARTBEAT_PERIOD_S * 2)
             except asyncio.CancelledError:
                 driver.stop()
@@ -171,6 +180,10 @@ class Lab:
                 pgactivity.detach(record, sampler)
                 record.finished_ns = now_ns()
                 record.thread_names = dict(collector.thread_names)
+        died = self.server.death() if isinstance(self.server, ChildServer) else None
+        if died is not None and record.incomplete is None:
+            record.incomplete = f"{died} {_progress(record, driver)}"
+            record.notes.append(f"incomplete: {record.incomplete}")
         if driver.error is not None and record.incomplete is None:
             record.incomplete = f"{driver.error} {_progress(record, driver)}"
             record.notes.append(f"incomplete: {record.incomplete}")

@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {}
 
 RUN_OPTIONS: list[str] = [
     "engine.commands.database",
+    "engine.commands.servers",
 ]
 
 
