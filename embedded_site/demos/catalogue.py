@@ -35,6 +35,7 @@ VIEW_MODULES = (
     "embedded_site.demos.views.streaming",
     "embedded_site.demos.views.article",
     "embedded_site.demos.views.postgres",
+    "embedded_site.demos.views.deploy",
 )
 
 
