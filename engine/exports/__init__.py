@@ -65,6 +65,14 @@ EXPORTS: dict[str, Export] = {
             "run_json:write_json",
             "write the whole run record as JSON",
         ),
+        Export(
+            "locust",
+            "Export Locust file…",
+            "Python (*.py)",
+            "-locustfile.py",
+            "locustfile:write_locustfile",
+            "write a locustfile replaying the run's demos, users, counts and rates against any deployment",
+        ),
     )
 }
 
