@@ -17,8 +17,6 @@ from asgiref.sync import sync_to_async
 from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from ...tracing import span as trace_span
-from ...tracing.spans import SQL
 from ..catalogue import POSTGRES, Param, compared, demo, evidence, found, stat
 from ..models import Book
 
@@ -207,10 +205,7 @@ async def _async_pg_sleep(seconds: float) -> None:
     from django_async_backend.db import async_connections
 
     async with await async_connections["default"].cursor() as cursor:
-        # Django's SQL hook does not see the async backend's cursors: the lab's tracing records
-        # the statement itself, from send to result, as an SQL span of the request.
-        with trace_span(SQL, "SELECT pg_sleep(%s) [django-async-backend]"):
-            await cursor.execute("SELECT pg_sleep(%s)", [seconds])
+        await cursor.execute("SELECT pg_sleep(%s)", [seconds])
 
 
 @demo(
