@@ -39,8 +39,18 @@ VALUES: dict[str, list[str]] = {
     "--trace": ["trace.json", *HOSTILE_PATHS],
     "--csv": ["rows.csv", *HOSTILE_PATHS],
     "--record": ["record.json", *HOSTILE_PATHS],
+    "--locust": ["replay.py", *HOSTILE_PATHS],
+    # No value here starts a cluster or a child server: the fuzz stays fast; the real ones
+    # are run in test_postgres.py and test_servers.py.
+    "--db": ["sqlite", "mysql://x/y", "postgres://127.0.0.1", "postgres://a@[::1/x", *HOSTILE_TEXT],
+    "--pool-size": HOSTILE_NUMBERS,
+    "--conn-max-age": HOSTILE_NUMBERS,
+    "--pg-max-connections": HOSTILE_NUMBERS,
+    "--server": ["embedded", "nginx", "", "UVICORN"],
+    "--workers": ["1", *HOSTILE_NUMBERS],
+    "--threads": ["1", *HOSTILE_NUMBERS],
 }
-FLAGS = ["--json", "--help", "--nope", "-x", "--requests=", "--port=70000", "--rate=nan"]
+FLAGS = ["--json", "--help", "--nope", "-x", "--requests=", "--port=70000", "--rate=nan", "--pool"]
 SCENARIO = "one-blocking-call"
 TARGETS = ["hello"] * 4 + ["async-sleep"] * 2 + [SCENARIO, "no-such-demo", "", "-", "../hello", "HELLO"]
 
