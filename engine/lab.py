@@ -177,7 +177,7 @@ class Lab:
                 raise
             finally:
                 collector.stop_recording()
-                pgactivity.detach(record, sampler)
+                pgactivity.detach(record, sampler, in_process=not isinstance(self.server, ChildServer))
                 record.finished_ns = now_ns()
                 record.thread_names = dict(collector.thread_names)
         died = self.server.death() if isinstance(self.server, ChildServer) else None

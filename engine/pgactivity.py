@@ -18,7 +18,7 @@ from embedded_site.dbconfig import PostgresTarget
 PERIOD_S = 0.05
 SAMPLER_NAME = "explorer-connection-sampler"  # its application_name, so it can be told apart
 COUNT_SQL = (
-    "SELECT count(*) FROM pg_stat_activity "
+    "SELECT pid FROM pg_stat_activity "
     "WHERE datname = %s AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
 )
 
@@ -41,6 +41,7 @@ class ConnectionSampler:
         self.target = target
         self.samples = samples
         self.errors = errors
+        self.backends_seen: set[int] = set()  # every backend pid any sample saw
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="explorer-pg-sampler", daemon=True)
 
@@ -52,7 +53,10 @@ class ConnectionSampler:
         self._thread.join(5)
 
     def sample_now(self, conn: Any) -> int:
-        return int(conn.execute(COUNT_SQL, (self.target.name,)).fetchone()[0])
+        """The number of client backends now; their pids are added to ``backends_seen``."""
+        pids = [row[0] for row in conn.execute(COUNT_SQL, (self.target.name,)).fetchall()]
+        self.backends_seen.update(pids)
+        return len(pids)
 
     def _loop(self) -> None:
         import psycopg
@@ -146,10 +150,14 @@ def attach(record: Any) -> ConnectionSampler | None:
     return sampler
 
 
-def detach(record: Any, sampler: ConnectionSampler | None) -> None:
+def detach(record: Any, sampler: ConnectionSampler | None, in_process: bool = True) -> None:
+    """End the sampling.  ``in_process``: the site ran in this process, so Django's signal
+    counted every connection it opened; a child server's are only the backends the samples saw."""
     if sampler is None:
         return
     _opened.recording = False
     sampler.stop()
-    record.database["opened"] = len(_opened.backends)
-    record.database["connects"] = len(_opened.times)
+    record.database["backends_seen"] = len(sampler.backends_seen)
+    if in_process:
+        record.database["opened"] = len(_opened.backends)
+        record.database["connects"] = len(_opened.times)

@@ -19,7 +19,8 @@ def connections(facts: Facts) -> Finding | None:
         return None
     counts = [c for _, c in record.connections]
     peak = max(counts)
-    opened = int(record.database.get("opened", 0))
+    counted = "opened" in record.database  # Django's signal, in the lab's own process
+    opened = int(record.database["opened"] if counted else record.database.get("backends_seen", 0))
     concurrent = facts.stats.max_in_flight
     limit = record.database.get("max_connections")
     left_open = counts[-1]
@@ -36,12 +37,17 @@ def connections(facts: Facts) -> Finding | None:
     }
     if limit:
         evidence["max_connections"] = int(limit)
-    if record.database.get("pool"):
+    if record.database.get("pool") and counted:
         how = f"the pool lent them {evidence['connects']} times"
+    elif record.database.get("pool"):
+        how = "through the pool"
     else:
         how = f"CONN_MAX_AGE {record.database.get('conn_max_age')}"
+    if not counted:  # a child server: only what the 50 ms samples saw, a lower bound
+        evidence["opened_at_least"] = opened
     sentence = (
-        f"{opened} connection{'s' if opened != 1 else ''} opened for {concurrent} concurrent requests; "
+        f"{'' if counted else 'at least '}{opened} connection{'s' if opened != 1 else ''} opened for "
+        f"{concurrent} concurrent requests; "
         f"peak {peak} at once, {left_open} still open at the end ({how})"
     )
     if record.connection_errors:

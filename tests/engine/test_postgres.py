@@ -111,3 +111,25 @@ def test_bad_database_options_are_one_line_and_exit_2(tmp_path, args, says):
     done = run_main(tmp_path, "run", "hello", *args)
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and says in done.stderr, done.stderr
+
+
+def test_a_child_servers_connections_are_counted_by_postgresql_as_a_lower_bound(pg_url, tmp_path):
+    done = run_main(
+        tmp_path,
+        "run",
+        "pg-connection-per-thread",
+        "-c",
+        "8",
+        "--json",
+        "--db",
+        pg_url,
+        "--server",
+        "gunicorn-wsgi",
+        "--threads",
+        "8",
+    )
+    stats = summary(done)
+    assert stats.server["name"] == "gunicorn-wsgi" and stats.database["vendor"] == "postgresql"
+    finding = next(f for f in stats.findings if f["id"] == "connections")
+    assert finding["sentence"].startswith("at least "), finding["sentence"]
+    assert finding["evidence"]["opened_at_least"] >= 6, "the samples saw the worker threads' connections"
