@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import platform
 import sys
 from collections.abc import Callable
@@ -117,6 +118,12 @@ class Lab:
                 self.current.stopped = True
             self._driver.stop()
 
+    def _server_cpu_s(self) -> float:
+        if isinstance(self.server, ChildServer):
+            return self.server.cpu_s()
+        times = os.times()
+        return times.user + times.system
+
     async def run(self, config: RunConfig, on_started: Callable[[RunRecord], None] | None = None) -> RunRecord:
         """Drive one run to its end (or until ``stop_run``) and return its record."""
         if self.running:
@@ -148,6 +155,7 @@ class Lab:
             targets, record.client, on_finished=lambda: loop.call_soon_threadsafe(done.set), process=self._client
         )
         self.current, self._driver = record, driver
+        cpu_before = self._server_cpu_s()
         with no_full_collections():  # before recording starts: its first collection takes a while
             collector.start_recording()
             if on_started is not None:
@@ -178,6 +186,9 @@ class Lab:
             finally:
                 collector.stop_recording()
                 pgactivity.detach(record, sampler, in_process=not isinstance(self.server, ChildServer))
+                # The server's CPU for the run: the child's processes, or this one (the load
+                # driver runs in a process of its own, so the lab's CPU is the server's and its own).
+                record.extra["server"]["cpu_s"] = round(self._server_cpu_s() - cpu_before, 3)
                 record.finished_ns = now_ns()
                 record.thread_names = dict(collector.thread_names)
         died = self.server.death() if isinstance(self.server, ChildServer) else None

@@ -103,6 +103,26 @@ class ChildServer:
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
+    def cpu_s(self) -> float:
+        """CPU seconds (user + system) used so far by the child and its workers."""
+        import psutil
+
+        if self.process is None:
+            return 0.0
+        try:
+            root = psutil.Process(self.process.pid)
+            procs = [root, *root.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            return 0.0
+        total = 0.0
+        for proc in procs:
+            try:
+                times = proc.cpu_times()
+                total += times.user + times.system
+            except psutil.NoSuchProcess:
+                pass
+        return total
+
     def death(self) -> str | None:
         """Why the child is gone, if it exited while the lab still needed it; else None."""
         if self._stopping or self.process is None or self.process.poll() is None:

@@ -36,6 +36,7 @@ def test_an_asgi_child_server_runs_sync_views_on_a_thread_each_and_its_spans_arr
     summary = json.loads(out)
     assert summary["server"]["name"] == server and summary["server"]["interface"] == "asgi"
     assert summary["completed"] == 8 and summary["errors"] == 0
+    assert summary["server"]["cpu_s"] > 0, "the child's CPU for the run was measured"
     record = json.loads(record_file.read_text())
     assert len(record["server"]) == 8, "every request's server side arrived from the child"
     kinds = {s["kind"] for r in record["server"] for s in r["spans"]}
