@@ -14,6 +14,7 @@ import django
 
 from . import project
 from .datadir import SiteSetupError, exclusive, set_aside_unusable_database
+from .dbconfig import is_postgres
 
 SETTINGS_MODULE = "embedded_site.settings"
 SETTINGS_ENV = "DJANGO_SETTINGS_MODULE"
@@ -71,7 +72,8 @@ def prepare_database() -> None:
     # Several instances may start at once on a fresh data dir: one at a time checks the file,
     # migrates and seeds, and the others then find the work done.
     with exclusive(settings.DATA_DIR):
-        set_aside_unusable_database(Path(settings.DATABASES["default"]["NAME"]))
+        if not is_postgres(settings.DATABASES):
+            set_aside_unusable_database(Path(settings.DATABASES["default"]["NAME"]))
         call_command("migrate", verbosity=0, interactive=False)
         seed_if_empty()
         ensure_demo_user()

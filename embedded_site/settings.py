@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .datadir import DATABASE_FILE, data_dir, secret_key
+from .dbconfig import databases, is_postgres
 
 BASE_DIR = Path(__file__).resolve().parent
 # Both raise SiteSetupError (one line, naming the directory) when the data dir is unusable;
@@ -52,24 +53,12 @@ TEMPLATES = [
     }
 ]
 
-DATABASES = {
-    "default": {
-        "ENGINE": "django.db.backends.sqlite3",
-        "NAME": DATA_DIR / DATABASE_FILE,
-        "OPTIONS": {
-            # WAL lets readers run beside a writer; IMMEDIATE takes the write lock at the
-            # start of a transaction instead of failing half-way with "database is locked".
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-            "transaction_mode": "IMMEDIATE",
-            # busy_timeout, seconds. SQLite's busy handler polls (sleeps of up to 100 ms, in no
-            # order), so with many writers one of them can keep losing the lock for seconds
-            # while the queue as a whole drains: with 5 s, orm-async-write -c 200 -n 1000 got
-            # 4-27 "database is locked" 500s on a loaded 2-core machine. 30 s covers the largest
-            # concurrency the lab allows; a lock that is really stuck still fails, within a run.
-            "timeout": 30,
-        },
-    }
-}
+# SQLite in the data directory unless EXPLORER_DB names a PostgreSQL server (dbconfig.py).
+DATABASES = databases(DATA_DIR / DATABASE_FILE)
+if is_postgres(DATABASES):
+    INSTALLED_APPS.append("django_async_backend")
+    # Its warning is about WSGI's loop per request; the lab serves ASGI on one loop.
+    ASYNC_BACKEND_DISABLE_POOL_WARNING = True
 
 TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 

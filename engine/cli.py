@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import json
 import math
 import os
@@ -73,6 +74,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=_port, default=8000, help="port on 127.0.0.1 (0 picks a free one; default 8000)")
     serve.add_argument("--loop", choices=LOOP_KINDS, default="qt")
     add_project_options(serve)
+    importlib.import_module("engine.commands.database").add_run_options(serve)
 
     run = sub.add_parser("run", help="run a demo or scenario and print what was measured")
     run.add_argument("target", nargs="?", help="a demo id, a scenario id (see `list`) or a scenario FILE.toml")
@@ -134,11 +136,13 @@ def _command(argv: Sequence[str]) -> int:
     args = _parser().parse_args(argv)
     from embedded_site.bootstrap import setup_django
 
+    from . import commands
     from .commands.project import activate_from_args
     from .interrupt import raise_pending
 
     if (refused := activate_from_args(args, list(argv))) is not None:  # --project: a person's own site
         return refused
+    commands.configure(args)  # the database is chosen before Django reads its settings
     setup_django()
     raise_pending()
     if args.command == "list":
@@ -151,8 +155,6 @@ def _command(argv: Sequence[str]) -> int:
         return _serve(args.port, args.loop)
     if args.command == "run":
         return _run(args)
-    from . import commands
-
     return commands.command_module(args.command).run(args)
 
 
@@ -448,12 +450,29 @@ def summary_json(record: Any, stats: Any) -> dict[str, Any]:
         "django": record.versions.get("django"),
         "python": record.versions.get("python"),
         "loop": record.loop,
+        "server": record.extra.get("server", {"name": "embedded", "workers": 1}),
+        "database": record.database,
+        "connections": connection_summary(record),
         **{k: v for k, v in stats.as_dict().items()},
         "stopped": record.stopped,
         "interrupted": record.interrupted,
         "incomplete": record.incomplete,
         "planned_requests": record.config.total_requests,
         "notes": record.notes,
+    }
+
+
+def connection_summary(record: Any) -> dict[str, Any] | None:
+    """PostgreSQL's client backends during the run (None on SQLite)."""
+    if record.database.get("vendor") != "postgresql":
+        return None
+    counts = [c for _, c in record.connections]
+    return {
+        "samples": len(counts),
+        "peak": max(counts, default=0),
+        "first": counts[0] if counts else None,
+        "last": counts[-1] if counts else None,
+        "unsampled": len(record.connection_errors),
     }
 
 
@@ -467,6 +486,7 @@ def text_summary(record: Any, st: Any) -> str:
     lines = [
         f"{record.config.target}: {record.config.title}",
         f"  Django {v.get('django')}, Python {v.get('python')}, loop {record.loop}, {record.url}",
+        *_deployment_lines(record),
         *_run_end_lines(record),
         "",
         f"  {st.verdict}",
@@ -489,6 +509,21 @@ def text_summary(record: Any, st: Any) -> str:
         lines.append(f"  SQL           {st.sql}")
     lines.extend(f"  note: {n}" for n in record.notes)
     return "\n".join(lines)
+
+
+def _deployment_lines(record: Any) -> list[str]:
+    """The server and database the run was served by, when not the embedded server on SQLite."""
+    server, db = record.extra.get("server") or {}, record.database
+    lines = []
+    if server and server.get("name") != "embedded":
+        lines.append(
+            f"  server        {server['name']} in a child process, {server['workers']} worker(s) "
+            f"({server['worker']}), {server['threads']} thread(s) each"
+        )
+    if db.get("vendor") == "postgresql":
+        how = "pool" if db.get("pool") else f"CONN_MAX_AGE {db.get('conn_max_age')}"
+        lines.append(f"  database      PostgreSQL {db.get('server_version', '?')} at {db.get('server')}, {how}")
+    return lines
 
 
 def _run_end_lines(record: Any) -> list[str]:

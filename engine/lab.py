@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import platform
 import sys
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from embedded_site.bootstrap import asgi_application, prepare_database, setup_dj
 from embedded_site.tracing import collector, loop_activity
 from embedded_site.tracing.heartbeat import HEARTBEAT_PERIOD_S
 
+from . import pgactivity, servers
 from .config import MAX_DURATION_S, RunConfig
 from .driver import ClientProcess, LoadDriver, now_ns
 from .gcpolicy import no_full_collections
@@ -27,6 +29,8 @@ from .plan import catalogue
 from .port_memory import remember_port, remembered_port
 from .record import RunRecord
 from .server import EmbeddedServer, ServerError
+from .servers import ServerSpec
+from .servers.child import ChildServer
 from .targets import app_target
 
 
@@ -56,12 +60,15 @@ RUN_TIME_LIMIT_S = MAX_DURATION_S + 10.0
 
 
 class Lab:
-    def __init__(self, port: int = 0, loop_kind: str = "qt", *, keep_port: bool = False) -> None:
+    def __init__(
+        self, port: int = 0, loop_kind: str = "qt", server: ServerSpec | None = None, *, keep_port: bool = False
+    ) -> None:
         self.loop_kind = loop_kind
+        self.server_spec = server if server is not None else servers.selected()
         # Ask for the last launch's port again (the window's site: a bookmark keeps working).
         self.keep_port = keep_port
         self.run_time_limit_s = RUN_TIME_LIMIT_S
-        self.server: EmbeddedServer | None = None
+        self.server: EmbeddedServer | ChildServer | None = None
         self.requested_port = port
         self.current: RunRecord | None = None
         self._driver: LoadDriver | None = None
@@ -80,6 +87,12 @@ class Lab:
 
     async def start(self) -> None:
         setup_django()
+        if self.server_spec.name != servers.EMBEDDED:
+            # The same site in a child process, its tracing streamed back (engine.servers.child).
+            self.server = ChildServer(self.server_spec, self.requested_port)
+            await self.server.start()
+            self._client = ClientProcess()
+            return
         port = self.requested_port
         data_dir = None
         if self.keep_port and port == 0:
@@ -129,6 +142,12 @@ class Lab:
                 self.current.stopped = True
             self._driver.stop()
 
+    def _server_cpu_s(self) -> float:
+        if isinstance(self.server, ChildServer):
+            return self.server.cpu_s()
+        times = os.times()
+        return times.user + times.system
+
     async def run(self, config: RunConfig, on_started: Callable[[RunRecord], None] | None = None) -> RunRecord:
         """Drive one run to its end (or until ``stop_run``) and return its record."""
         if self.running:
@@ -150,7 +169,7 @@ class Lab:
             lag=collector.lag,
             stalls=collector.stalls,
             thread_names=collector.thread_names,
-            loop_thread_id=collector.loop_thread_id,
+            loop_thread_id=getattr(self.server, "loop_thread_id", collector.loop_thread_id),
             loop_activity=collector.loop_activity if collector.enabled else None,
         )
         # A playground view can be mounted again later: the record keeps the code it measured.
@@ -158,6 +177,7 @@ class Lab:
         record.extra["snippets"] = {
             i: d.source for i, d in demos.items() if i in measured and i.startswith("playground:")
         }
+        record.extra["server"] = self.server_spec.as_dict()
         meter = collector.loop_meter if collector.enabled else None
         if meter is not None:
             # The meter times the loop from its next iteration on: start it one iteration early,
@@ -168,6 +188,7 @@ class Lab:
             except asyncio.CancelledError:
                 meter.stop()
                 raise
+        sampler = pgactivity.attach(record)  # the database, and PostgreSQL's connection count
         loop = asyncio.get_running_loop()
         done = asyncio.Event()
         if self._client is None or not self._client.alive:
@@ -176,6 +197,7 @@ class Lab:
             targets, record.client, on_finished=lambda: loop.call_soon_threadsafe(done.set), process=self._client
         )
         self.current, self._driver = record, driver
+        cpu_before = self._server_cpu_s()
         with no_full_collections():  # before recording starts: its first collection takes a while
             collector.start_recording()
             if on_started is not None:
@@ -195,6 +217,8 @@ class Lab:
                 # Let responses that are still being written by the server settle, and give
                 # the heartbeat one period to report a stall that ended with the last response.
                 await _settle(record)
+                if isinstance(self.server, ChildServer):
+                    await self.server.settle(record)  # its requests arrive after their grace
                 await asyncio.sleep(HEARTBEAT_PERIOD_S * 2)
             except asyncio.CancelledError:
                 driver.stop()
@@ -203,8 +227,16 @@ class Lab:
                 raise
             finally:
                 collector.stop_recording()
+                pgactivity.detach(record, sampler, in_process=not isinstance(self.server, ChildServer))
+                # The server's CPU for the run: the child's processes, or this one (the load
+                # driver runs in a process of its own, so the lab's CPU is the server's and its own).
+                record.extra["server"]["cpu_s"] = round(self._server_cpu_s() - cpu_before, 3)
                 record.finished_ns = now_ns()
                 record.thread_names = dict(collector.thread_names)
+        died = self.server.death() if isinstance(self.server, ChildServer) else None
+        if died is not None and record.incomplete is None:
+            record.incomplete = f"{died} {_progress(record, driver)}"
+            record.notes.append(f"incomplete: {record.incomplete}")
         if driver.error is not None and record.incomplete is None:
             record.incomplete = f"{driver.error} {_progress(record, driver)}"
             record.notes.append(f"incomplete: {record.incomplete}")

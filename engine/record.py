@@ -109,6 +109,13 @@ class RunRecord:
     incomplete: str | None = None
     interrupted: bool = False  # a SIGINT/SIGTERM ended the run (``stopped`` is set too)
     notes: list[str] = field(default_factory=list)
+    # The site's database: {"vendor": "sqlite"|"postgresql", "pool": bool, "conn_max_age": ...,
+    # "max_connections": ..., "server_version": ...}; and for PostgreSQL the client backends
+    # connected to it during the run, sampled from pg_stat_activity: (perf_counter_ns, count),
+    # with the samples that could not be taken as (perf_counter_ns, why).
+    database: dict[str, Any] = field(default_factory=dict)
+    connections: list[tuple[int, int]] = field(default_factory=list)
+    connection_errors: list[tuple[int, str]] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
     # Set on a record read back from a run file, the history or a trace; None for a run
     # measured in this process.  Not part of what a run file stores about the run.

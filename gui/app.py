@@ -38,6 +38,9 @@ def main(argv: list[str] | None = None) -> int:
 
     if (refused := load_for_window(argv or [])) is not None:  # --project PATH: a person's own site
         return refused
+    from .database_menu import apply_saved
+
+    apply_saved()  # the saved database, before Django reads its settings
     Lab.prepare()
     app = ensure_qt_app(gui=True)
     app.setOrganizationName("DjangoAsyncExplorer")

@@ -22,6 +22,7 @@ from engine.request_detail import RequestKey, key_for_server_only, key_for_span,
 from engine.stats import RunStats, compute
 
 from .charts_view import ChartsView
+from .connection_strip import ConnectionStrip
 from .details_pane import DetailsPane
 from .stats_panel import StatsPanel
 from .time_axis import TimeAxis
@@ -51,6 +52,7 @@ class RunView(QWidget):
         self.axis = axis if axis is not None else TimeAxis()
         self.canvas = TimelineCanvas(self.axis)
         self.strip = LoopStrip(self.axis, self.canvas)
+        self.connections_strip = ConnectionStrip(self.axis, self.canvas)  # PostgreSQL runs only
         self.charts = ChartsView()
         self.stats_panel = StatsPanel()
         self.stats_panel.setVisible(stats)
@@ -94,6 +96,7 @@ class RunView(QWidget):
         pl.setSpacing(4)
         pl.addWidget(self.canvas, 1)
         pl.addWidget(self.strip)
+        pl.addWidget(self.connections_strip)
         self.pages.addWidget(picture)
         self.pages.addWidget(self.charts)
         tl.addWidget(self.pages, 1)
@@ -147,6 +150,7 @@ class RunView(QWidget):
         self.model = TimelineModel(record)
         self.canvas.set_model(self.model)
         self.strip.set_model(self.model)
+        self.connections_strip.set_model(self.model)
         self._sync_charts()
         self.axis.fit(max(100.0, (record.config.planned_duration_s or 0) * 1000))
         return self.model
@@ -166,6 +170,7 @@ class RunView(QWidget):
                 self.axis.fit(span if planned else span * LIVE_GROWTH)
         # One synchronous paint of both widgets (and whatever else is dirty), not one each.
         self.strip.update()
+        self.connections_strip.update()
         self.canvas.repaint()
 
     def show_record(
@@ -184,6 +189,7 @@ class RunView(QWidget):
         self.stats = stats or compute(record)
         self.canvas.set_model(self.model)
         self.strip.set_model(self.model)
+        self.connections_strip.set_model(self.model)
         if fit:
             self.axis.fit(self.model.span_ms)
         note = "Stopped: the record is partial." if record.stopped else ""

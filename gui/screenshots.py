@@ -190,9 +190,24 @@ async def _playground_shots(w: window_module.MainWindow, out: Path, extra: bool)
     editor.close()
 
 
+async def shoot_postgres(w: window_module.MainWindow, out: Path) -> None:
+    """The PostgreSQL connection strip under a run of 20 requests that each hold a connection."""
+    await asyncio.sleep(0.5)
+    _configure(w, "pg-connection-per-thread", 20, 20, hold=0.5)
+    w.start_run()
+    await _wait_run(w)
+    _save(w, out, "postgres-connections.png")
+    w.close()
+
+
 def main(argv: list[str]) -> int:
     extra = "--extra" in argv  # also shots that are not in docs/ (for reviewing the look)
-    argv = [a for a in argv if a != "--extra"]
+    postgres = "--postgres" in argv  # only the PostgreSQL shot, on the lab's own cluster
+    argv = [a for a in argv if a not in ("--extra", "--postgres")]
+    if postgres:
+        from engine.commands.database import start_private_cluster, use_database
+
+        use_database(start_private_cluster())
     out = Path(argv[0] if argv else "docs").resolve()
     out.mkdir(parents=True, exist_ok=True)
     shown = window_module.MainWindow.show
@@ -200,7 +215,8 @@ def main(argv: list[str]) -> int:
     def show(self: window_module.MainWindow) -> None:
         shown(self)
         self.fit_to_screen()  # as a first launch: 1400x900 on a 1600x1000 screen, less on a smaller one
-        self.screenshot_task = asyncio.get_event_loop().create_task(shoot(self, out, extra))  # held: tasks are weak
+        shots = shoot_postgres(self, out) if postgres else shoot(self, out, extra)
+        self.screenshot_task = asyncio.get_event_loop().create_task(shots)  # held: tasks are weak
 
     window_module.MainWindow.show = show  # type: ignore[method-assign]
     from .app import main as app_main

@@ -29,7 +29,17 @@ from engine.record import RunRecord
 from engine.request_detail import RequestKey
 from engine.stats import RunStats
 
-from . import compare_menu, exporting, help_text, playground, project_mode, runfile_menu, scenario_editor, theme
+from . import (
+    compare_menu,
+    database_menu,
+    exporting,
+    help_text,
+    playground,
+    project_mode,
+    runfile_menu,
+    scenario_editor,
+    theme,
+)
 from .catalogue_panel import CataloguePanel, Target
 from .controller import FREEZE_WARN_S, RunController
 from .controls import RunControls
@@ -181,6 +191,7 @@ class MainWindow(QMainWindow):
         )
         view.addSeparator()
         view.addAction("Filter catalogue", QKeySequence.StandardKey.Find, self.catalogue.filter.setFocus)
+        database_menu.install(self)
         help_menu = menu.addMenu("&Help")
         help_menu.addAction(
             "What am I looking at?",

@@ -85,6 +85,9 @@ setup_explorer() {
     [ "$mode" = app ] && libs="$libs $QT_LIBS_WINDOW"
     # The tests open the HTML report in a real browser (headless Chromium).
     [ "$mode" = test ] && libs="$libs $TEST_BROWSER"
+    # The tests start a throwaway PostgreSQL cluster with Debian's initdb/pg_ctl (the same code
+    # as `--db postgres`); the app installs it only when asked (`apt-get install postgresql`).
+    [ "$mode" = test ] && libs="$libs postgresql"
     # A system Python needs Debian's venv package to create .venv.
     if ! "$python" -c 'import ensurepip' >/dev/null 2>&1; then
         libs="$libs python3-venv $(basename "$python")-venv"

@@ -75,3 +75,19 @@ def _one_qt_application(qapp):
     """One QApplication for the whole session, made before any test asks for a loop: a
     headless QCoreApplication made first could not become the GUI one later."""
     return qapp
+
+
+@pytest.fixture(scope="session")
+def pg_url(tmp_path_factory):
+    """A throwaway PostgreSQL cluster for the session, started the way ``--db postgres`` starts
+    the lab's own; skips (saying why) only when none can start on this machine."""
+    from embedded_site.datadir import SiteSetupError
+    from engine.pgcluster import Cluster, ClusterError
+
+    try:
+        cluster = Cluster(tmp_path_factory.mktemp("pg-data"))
+        url = cluster.start()
+    except (ClusterError, SiteSetupError) as exc:
+        pytest.skip(f"no PostgreSQL cluster could be started here: {exc}")
+    yield url
+    cluster.remove()

@@ -27,6 +27,7 @@ TRANSACTIONS = "Transactions"
 CACHE = "Cache"
 CLASS_VIEWS = "Class-based views"
 ARTICLE = "The article's code"
+POSTGRES = "PostgreSQL"
 GROUPS = (
     VIEWS,
     MIDDLEWARE,
@@ -40,6 +41,7 @@ GROUPS = (
     OUTBOUND,
     STREAMING,
     ARTICLE,
+    POSTGRES,
 )
 # GET for a demo that only reads or waits; POST for one that writes.
 METHODS = ("GET", "POST")
@@ -59,6 +61,8 @@ VIEW_MODULES = (
     "embedded_site.demos.views.outbound",
     "embedded_site.demos.views.streaming",
     "embedded_site.demos.views.article",
+    "embedded_site.demos.views.postgres",
+    "embedded_site.demos.views.deploy",
 )
 
 

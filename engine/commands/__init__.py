@@ -24,7 +24,13 @@ COMMANDS: dict[str, str] = {
     "export": "engine.commands.export",
 }
 
-RUN_OPTIONS: list[str] = ["engine.commands.project", "engine.commands.save", "engine.commands.view_option"]
+RUN_OPTIONS: list[str] = [
+    "engine.commands.project",
+    "engine.commands.save",
+    "engine.commands.view_option",
+    "engine.commands.database",
+    "engine.commands.servers",
+]
 
 
 def command_module(name: str) -> ModuleType:
@@ -54,3 +60,12 @@ def after_run(args: argparse.Namespace, record: object) -> int | None:
             if status is not None:
                 statuses.append(status)
     return max(statuses, default=None)
+
+
+def configure(args: argparse.Namespace) -> None:
+    """Let every option module act on its options before Django is set up (a module that
+    needs to, e.g. to choose the database, has ``configure(args)``)."""
+    for path in RUN_OPTIONS:
+        module = importlib.import_module(path)
+        if hasattr(module, "configure"):
+            module.configure(args)

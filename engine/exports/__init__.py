@@ -89,6 +89,14 @@ EXPORTS: dict[str, Export] = {
             "card_svg:write_svg",
             "write the report card as SVG",
         ),
+        Export(
+            "locust",
+            "Export Locust file…",
+            "Python (*.py)",
+            "-locustfile.py",
+            "locustfile:write_locustfile",
+            "write a locustfile replaying the run's demos, users, counts and rates against any deployment",
+        ),
     )
 }
 

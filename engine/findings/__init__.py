@@ -54,6 +54,7 @@ RULE_MODULES = (
     "pool_queueing",
     "sql_serialised",
     "write_lock",
+    "connections",
     "threads_started",
     "thread_hops",
     "crossing_cost",

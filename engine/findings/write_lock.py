@@ -22,6 +22,8 @@ def is_write(sql: str) -> bool:
 
 @rule("write-lock")
 def write_lock(facts: Facts) -> Finding | None:
+    if facts.record.database.get("vendor", "sqlite") != "sqlite":
+        return None  # PostgreSQL locks rows, not the database: overlapping writes need not wait
     spans = facts.spans.get(SQL, ())
     owners = facts.span_request.get(SQL, ())
     writes = [(s, r) for s, r in zip(spans, owners) if is_write(s.name)]

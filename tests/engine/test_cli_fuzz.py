@@ -43,6 +43,16 @@ VALUES: dict[str, list[str]] = {
     "--settings": ["mysite.settings", "a b", "", "é", "../x", "-"],
     "--method": ["GET", "POST", "BREW", "", "get", "$(id)"],
     "--view": ["view.py", "view.py:view", "view.py:", "x.py:1", "notes.txt", *HOSTILE_PATHS],
+    "--locust": ["replay.py", *HOSTILE_PATHS],
+    # No value here starts a cluster or a child server: the fuzz stays fast; the real ones
+    # are run in test_postgres.py and test_servers.py.
+    "--db": ["sqlite", "mysql://x/y", "postgres://127.0.0.1", "postgres://a@[::1/x", *HOSTILE_TEXT],
+    "--pool-size": HOSTILE_NUMBERS,
+    "--conn-max-age": HOSTILE_NUMBERS,
+    "--pg-max-connections": HOSTILE_NUMBERS,
+    "--server": ["embedded", "nginx", "", "UVICORN"],
+    "--workers": ["1", *HOSTILE_NUMBERS],
+    "--threads": ["1", *HOSTILE_NUMBERS],
 }
 FLAGS = [
     "--json",
@@ -55,6 +65,7 @@ FLAGS = [
     "--db-copy",
     "--install",
     "--save",
+    "--pool",
 ]
 SCENARIO = "one-blocking-call"
 TARGETS = (

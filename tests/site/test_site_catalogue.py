@@ -89,7 +89,10 @@ def test_entry_is_complete(demo) -> None:
 @pytest.mark.parametrize("demo", DEMOS, ids=lambda d: d.id)
 def test_demo_answers_with_its_expected_status(lab_runner, demo) -> None:
     response = lab_runner.call(demo.id, params=QUICK.get(demo.id, {}))
-    assert response.status_code == demo.expect_status, response.text[:500]
+    # The site under test runs on SQLite: a PostgreSQL demo answers 503 and says what it needs
+    # (tests/engine/test_postgres.py runs them on PostgreSQL).
+    expected = 503 if demo.extra.get("needs") == "postgresql" else demo.expect_status
+    assert response.status_code == expected, response.text[:500]
 
 
 def test_article_demos_are_attributed_to_the_article() -> None:

@@ -93,9 +93,14 @@ def send(lab_runner) -> Iterator[Callable[..., httpx.Response]]:
     lab_runner.loop.run_until_complete(client.aclose())
 
 
+def expected_here(demo: Demo) -> int:
+    """The demo's status on this SQLite test site: a PostgreSQL demo answers 503, saying so."""
+    return 503 if demo.extra.get("needs") == "postgresql" else demo.expect_status
+
+
 def check(demo: Demo, response: httpx.Response) -> None:
     status = response.status_code
-    assert status in ALLOWED | {demo.expect_status}, (demo.id, status, response.text[:300])
+    assert status in ALLOWED | {expected_here(demo)}, (demo.id, status, response.text[:300])
     if status == 500:
         assert demo.expect_status == 500, (demo.id, response.text[:300])
     assert "Traceback" not in response.text, (demo.id, response.text[:300])
@@ -110,7 +115,7 @@ def test_every_parameter_value_gets_a_clear_answer(send, demo: Demo) -> None:
         # of a repeated name Django keeps the last, so the drawn values still decide.
         response = send(demo.method, demo.path, params=[*_quick(demo).items(), *query], headers={HEADER: app_token()})
         check(demo, response)
-        if not query and demo.expect_status == 200:
+        if not query and expected_here(demo) == 200:
             assert response.status_code == 200
 
     one()
