@@ -6,17 +6,17 @@ otherwise build a list of a million event dicts, then one string of all of them.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from json.encoder import encode_basestring
 from operator import attrgetter
 from pathlib import Path
 from typing import Any, TextIO
 
-from ..phases import Phase, RequestBar, request_bars, thread_lanes
-from ..record import ClientRequest, RunRecord, ServerRequest
+from ..derive import Derivation
+from ..phases import Phase, RequestBar
+from ..record import RunRecord
 
 REQUESTS_PID = 1
 THREADS_PID = 2
@@ -102,26 +102,6 @@ def _pad_numbers(label: str) -> str:
     return _NUMBER.sub(lambda m: f"#{int(m.group(1)):04d}", label)
 
 
-def _slices(record: RunRecord) -> Iterator[RunRecord]:
-    """The record in slices of requests (each a RunRecord of its own, sharing everything
-    else), so that ``request_bars`` and ``thread_lanes`` need memory for one slice at a time."""
-    clients = list(record.client)
-    by_client = record.server_by_client_id()
-    labels = record.thread_labels()  # made once, shared by every slice
-
-    def part(client: list[ClientRequest], server: list[ServerRequest]) -> RunRecord:
-        piece = dataclasses.replace(record, client=client, server=server, lag=[])
-        piece._thread_labels = labels
-        return piece
-
-    for i in range(0, len(clients), _SLICE):
-        chunk = clients[i : i + _SLICE]
-        yield part(chunk, [by_client[c.id] for c in chunk if c.id in by_client])
-    alone = [s for s in list(record.server) if s.client_id is None]
-    for i in range(0, len(alone), _SLICE):
-        yield part([], alone[i : i + _SLICE])
-
-
 class _TraceWriter:
     """Writes the Trace Event Format document event by event."""
 
@@ -168,13 +148,7 @@ class _TraceWriter:
         )
         self._lag()
         self._stalls()
-        parts = list(_slices(record))
-        self._threads(parts)
-        width = len(str(max((c.id for c in list(record.client)), default=0)))
-        end = record.finished_ns or max((c.done_ns or 0 for c in list(record.client)), default=self.origin)
-        for part in parts:
-            self._request_lanes(request_bars(part, end), width)
-            self.flush()
+        self._requests_and_threads()
         self.flush()
         stats = record.final_stats()
         other = {"target": record.config.target, **record.versions, "verdict": stats.verdict}
@@ -218,42 +192,65 @@ class _TraceWriter:
                         tail = head_of_tail + thread
                     add(_X % (head, (start - origin) / 1000, (item.end_ns - start) / 1000, tail))
 
-    def _threads(self, parts: list[RunRecord]) -> None:
-        """One lane per server thread of the run (the event loop's first, as the process's
-        main thread), split where its spans overlap without nesting: several requests'
+    def _requests_and_threads(self) -> None:
+        """Every request's lanes and every server thread's lanes, from one ``Derivation`` fed a
+        slice of requests at a time (its bars and lane spans need memory for one slice).
+
+        A thread's lane is split where its spans overlap without nesting: several requests'
         views awaiting on the loop at once, or their thread hops waiting at once.  A thread
-        seen in one slice of requests is written with that slice.  One seen in several (the
-        loop, a pool's threads) is written as the slices go, up to the earliest arrival of
-        any later slice (every span of a request starts after its arrival), so that its
+        seen in one slice of server requests is written with that slice.  One seen in several
+        (the loop, a pool's threads) is written as the slices go, up to the earliest arrival
+        of any later slice (every span of a request starts after its arrival), so that its
         events still come in time order without holding them all."""
         record = self.record
-        first_seen: dict[int, int] = {}
+        servers = list(record.server)
+        # The derivation takes the finished server requests in the record's order, _SLICE at a time.
+        slices = [servers[i : i + _SLICE] for i in range(0, len(servers), _SLICE)]
+        first_seen: dict[int | None, int] = {}
         in_several = {record.loop_thread_id}
-        for n, part in enumerate(parts):
-            for thread_id in {span.thread_id for server in part.server for span in server.spans}:
+        for n, part in enumerate(slices):
+            for thread_id in {span.thread_id for server in part for span in server.spans}:
                 if first_seen.setdefault(thread_id, n) != n:
                     in_several.add(thread_id)
         del first_seen
         never = float("inf")
-        horizon = [never] * (len(parts) + 1)  # the earliest arrival in slices n and after
-        for n in range(len(parts) - 1, -1, -1):
-            horizon[n] = min(horizon[n + 1], min((s.arrival_ns for s in parts[n].server), default=never))
+        horizon = [never] * (len(slices) + 2)  # the earliest arrival in slices n and after
+        for n in range(len(slices) - 1, -1, -1):
+            horizon[n] = min(horizon[n + 1], min((s.arrival_ns for s in slices[n]), default=never))
+        del slices
+        width = len(str(max((c.id for c in list(record.client)), default=0)))
+        end = record.finished_ns or max((c.done_ns or 0 for c in list(record.client)), default=self.origin)
+        derivation = Derivation(record, keep=False)
         waiting: dict[int, list[Phase]] = {}
         lanes: dict[int, _LaneWriter] = {}
-        for n, part in enumerate(parts):
-            for lane in thread_lanes(part):
-                if lane.thread_id in in_several:
-                    waiting.setdefault(lane.thread_id, []).extend(lane.spans)
-                    if lane.thread_id not in lanes:
-                        lanes[lane.thread_id] = _LaneWriter(self, lane.thread_id, lane.label)
+        n = 0
+        while not derivation.complete:
+            derivation.feed(end, final=True, limit=_SLICE)
+            by_thread: dict[int, list[Phase]] = {}
+            for span in derivation.new_lane_spans:
+                spans = by_thread.get(span.thread_id)
+                if spans is None:
+                    by_thread[span.thread_id] = [span]
                 else:
-                    _LaneWriter(self, lane.thread_id, lane.label).feed(lane.spans)
-            until = horizon[n + 1]
+                    spans.append(span)
+            for thread_id, spans in by_thread.items():
+                if thread_id in in_several:
+                    waiting.setdefault(thread_id, []).extend(spans)
+                    if thread_id not in lanes:
+                        lanes[thread_id] = _LaneWriter(self, thread_id, self.thread_label(thread_id))
+                else:
+                    _LaneWriter(self, thread_id, self.thread_label(thread_id)).feed(spans)
+            n += 1
+            until = never if derivation.complete or n >= len(horizon) else horizon[n]
             for thread_id, items in waiting.items():
                 ready = [p for p in items if p.start_ns < until]
                 if ready:
                     items[:] = [p for p in items if p.start_ns >= until]
                     lanes[thread_id].feed(ready)
+            new = derivation.take_settled()
+            bars = new + [child for bar in new for child in bar.children]
+            bars.sort(key=_start_of)
+            self._request_lanes(bars, width)
             self.flush()
 
     def _lag(self) -> None:
