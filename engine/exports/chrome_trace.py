@@ -113,9 +113,9 @@ class _TraceWriter:
         self.s = _Strings()
         self.next_tid = FIRST_LANE_TID
         self.labels: dict[int | None, str] = {None: ""}
-        self.tails: dict[tuple[str, str], str] = {}
+        self.tails: dict[tuple[str, str, int | None], str] = {}  # a phase's text after its times
+        self.request_tails: dict[tuple[str, int | None, str | None, str | None], str] = {}
         self.thread_tails: dict[tuple[str, str], str] = {}
-        self.encoded_labels: dict[int | None, str] = {}  # thread id -> its label in JSON, closing the args
 
     def flush(self) -> None:
         self.out.write("".join(self.parts))
@@ -156,40 +156,51 @@ class _TraceWriter:
 
     def _request_lanes(self, bars: list[RequestBar], width: int) -> None:
         """One lane per request (more when its phases overlap without nesting, e.g. the
-        thread hops of ``asyncio.gather``): the whole request, then its phases inside."""
-        s, label_of, tails, parts, origin = self.s, self.thread_label, self.tails, self.parts, self.origin
-        labels = self.encoded_labels
+        thread hops of ``asyncio.gather``): the whole request, then its phases inside.
+
+        The text after an event's times is made once per kind of event (a request's demo and
+        outcome; a phase's name, detail and thread) and reused: most of a run's requests
+        write the same few texts."""
+        s, label_of, parts, origin = self.s, self.thread_label, self.parts, self.origin
+        phase_tails, request_tails = self.tails, self.request_tails
         add = parts.append
+        lane_meta = f',\n{{"ph":"M","pid":{REQUESTS_PID},"tid":%d,"name":"thread_name","args":{{"name":%s}}}}'
+        lane_head = f',\n{{"ph":"X","pid":{REQUESTS_PID},"tid":%d,"ts":'
         for bar in bars:
             name = f"(server only) {bar.path}" if bar.client_id is None else f"#{bar.client_id:0{width}d} {bar.path}"
             whole = Phase("", bar.start_ns, bar.end_ns)
             lanes = nest_into_lanes([whole, *bar.phases])
+            key = (bar.demo or bar.path, bar.status, bar.error, bar.exception_type)
+            request_tail = request_tails.get(key)
+            if request_tail is None:
+                request_tail = f'"name":{s(key[0])},"cat":"request","args":{{"status":'
+                request_tail += "null" if bar.status is None else str(bar.status)
+                if bar.error is not None:
+                    request_tail += f',"error":{s(bar.error)}'
+                if bar.exception_type is not None:
+                    request_tail += f',"exception":{s(bar.exception_type)}'
+                request_tail += "}}"
+                if len(request_tails) < 10_000:
+                    request_tails[key] = request_tail
             for k, lane in enumerate(lanes, start=1):
-                head = self.lane(REQUESTS_PID, name if k == 1 else f"{name} · overlap {k:02d}")
+                tid = self.next_tid
+                self.next_tid += 1
+                add(lane_meta % (tid, encode_basestring(name if k == 1 else f"{name} · overlap {k:02d}")))
+                head = lane_head % tid
                 for item in lane:
                     start = item.start_ns
                     if item is whole:
-                        tail = f'"name":{s(bar.demo or bar.path)},"cat":"request","args":{{"status":'
-                        tail += "null" if bar.status is None else str(bar.status)
-                        if bar.error is not None:
-                            tail += f',"error":{s(bar.error)}'
-                        if bar.exception_type is not None:
-                            tail += f',"exception":{s(bar.exception_type)}'
-                        tail += "}}"
+                        tail = request_tail
                     else:
-                        key = (item.phase, item.detail)
-                        head_of_tail = tails.get(key)
-                        if head_of_tail is None:
-                            phase, detail = s(item.phase), s(item.detail)
-                            head_of_tail = f'"name":{phase},"cat":"phase","args":{{"detail":{detail},"thread":'
-                            if len(tails) < 100_000:
-                                tails[key] = head_of_tail
-                        thread = labels.get(item.thread_id)
-                        if thread is None:
-                            thread = s(label_of(item.thread_id)) + "}}"
-                            if len(labels) < 20_000:
-                                labels[item.thread_id] = thread
-                        tail = head_of_tail + thread
+                        key = (item.phase, item.detail, item.thread_id)
+                        tail = phase_tails.get(key)
+                        if tail is None:
+                            tail = (
+                                f'"name":{s(item.phase)},"cat":"phase","args":{{"detail":{s(item.detail)},'
+                                f'"thread":{s(label_of(item.thread_id))}}}}}'
+                            )
+                            if len(phase_tails) < 100_000:
+                                phase_tails[key] = tail
                     add(_X % (head, (start - origin) / 1000, (item.end_ns - start) / 1000, tail))
 
     def _requests_and_threads(self) -> None:
