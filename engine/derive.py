@@ -21,6 +21,7 @@ from __future__ import annotations
 import heapq
 from collections import deque
 from collections.abc import Iterable, Iterator
+from itertools import islice
 from operator import attrgetter, itemgetter
 
 from embedded_site.tracing import spans as k
@@ -254,12 +255,13 @@ class LaneBuilder:
                     continue
                 phase = found[1]
                 start, end = span.start_ns, span.end_ns
-                groups = by_thread.get(tid)
-                if groups is None:
-                    groups = by_thread[tid] = {}
-                    first[tid] = start
-                elif start < first[tid]:
-                    first[tid] = start
+                if keep:
+                    groups = by_thread.get(tid)
+                    if groups is None:
+                        groups = by_thread[tid] = {}
+                        first[tid] = start
+                    elif start < first[tid]:
+                        first[tid] = start
                 if tid == loop_tid and kind == k.VIEW:
                     if free is None:
                         free = sorted(
@@ -378,10 +380,14 @@ class Derivation:
             else:
                 self._server_of[s.client_id] = s
             self._open_servers[s.id] = s
-        done_servers = [s for s in self._open_servers.values() if s.end_ns is not None or final]
-        more_servers = limit is not None and len(done_servers) > limit
-        if more_servers:
-            done_servers = done_servers[:limit]  # lanes in slices too (their order does not matter)
+        done = (s for s in self._open_servers.values() if s.end_ns is not None or final)
+        if limit is None:
+            done_servers = list(done)
+            more_servers = False
+        else:  # lanes in slices too (their order does not matter)
+            done_servers = list(islice(done, limit + 1))
+            more_servers = len(done_servers) > limit
+            del done_servers[limit:]
         for s in done_servers:
             del self._open_servers[s.id]
         self.new_lane_spans = self.lane_builder.add(done_servers)

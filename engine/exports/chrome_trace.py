@@ -119,7 +119,7 @@ class _TraceWriter:
 
     def flush(self) -> None:
         self.out.write("".join(self.parts))
-        self.parts = []
+        self.parts.clear()  # the same list: writers hold its append
 
     def thread_label(self, thread_id: int | None) -> str:
         label = self.labels.get(thread_id)
@@ -182,6 +182,8 @@ class _TraceWriter:
                 request_tail += "}}"
                 if len(request_tails) < 10_000:
                     request_tails[key] = request_tail
+            if len(parts) > _CHUNK:
+                self.flush()
             for k, lane in enumerate(lanes, start=1):
                 tid = self.next_tid
                 self.next_tid += 1
@@ -199,7 +201,7 @@ class _TraceWriter:
                                 f'"name":{s(item.phase)},"cat":"phase","args":{{"detail":{s(item.detail)},'
                                 f'"thread":{s(label_of(item.thread_id))}}}}}'
                             )
-                            if len(phase_tails) < 100_000:
+                            if len(phase_tails) < 5_000:  # a run of 100,000 threads has as many
                                 phase_tails[key] = tail
                     add(_X % (head, (start - origin) / 1000, (item.end_ns - start) / 1000, tail))
 
