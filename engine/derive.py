@@ -21,7 +21,8 @@ from __future__ import annotations
 import heapq
 from collections import deque
 from collections.abc import Iterable, Iterator
-from operator import attrgetter
+from itertools import islice
+from operator import attrgetter, itemgetter
 
 from embedded_site.tracing import spans as k
 
@@ -37,6 +38,7 @@ from .phases import (
     PHASE_RANK,
     PHASES,
     RESPONSE,
+    SPAN_PHASE,
     VIEW,
     Phase,
     RequestBar,
@@ -53,21 +55,47 @@ _start_of = attrgetter("start_ns")
 _LOOP_FREE = frozenset((k.AWAIT, k.HOP_WAIT))  # a coroutine waiting: the loop is free meanwhile
 
 
+def _span_ranks(on_loop: bool) -> dict[str, tuple[int, str]]:
+    """span kind -> (drawing rank, phase), as ``span_phase`` maps it, for a span on the loop's
+    thread or off it: one dict lookup per span on the hot path of a 100,000-request run."""
+    ranks = {}
+    for kind in SPAN_PHASE:
+        phase = span_phase(kind, 1 if on_loop else 2, 1)
+        if phase is not None:
+            ranks[kind] = (PHASE_RANK[phase], phase)
+    return ranks
+
+
+_ON_LOOP = _span_ranks(True)
+_OFF_LOOP = _span_ranks(False)
+_rank_of = itemgetter(0)
+_framework_names: dict[tuple[str, str], str] = {}  # (method, path) -> "GET /path", shared by the bars
+
+
 def server_phases(server: ServerRequest, end_fallback: int, loop_tid: int | None) -> list[Phase]:
     """The server's part of a bar in drawing order: Django around the view, the response being
     sent, then the spans (stably sorted by drawing order)."""
     end = server.end_ns or end_fallback
     tid = server.thread_id
-    phases = [Phase(FRAMEWORK, server.arrival_ns, end, tid, f"{server.method} {server.path}")]
-    if server.response_start_ns is not None and server.response_start_ns < end:
-        phases.append(Phase(RESPONSE, server.response_start_ns, end, tid))
-    spans = []
+    key = (server.method, server.path)
+    name = _framework_names.get(key)
+    if name is None:
+        name = f"{server.method} {server.path}"
+        if len(_framework_names) < 10_000:
+            _framework_names[key] = name
+    phases = [Phase(FRAMEWORK, server.arrival_ns, end, tid, name)]
+    response_start = server.response_start_ns
+    if response_start is not None and response_start < end:
+        phases.append(Phase(RESPONSE, response_start, end, tid))
+    ranked = []
+    on_loop, off_loop = _ON_LOOP, (_ON_LOOP if loop_tid is None else _OFF_LOOP)
     for span in list(server.spans):
-        phase = span_phase(span.kind, span.thread_id, loop_tid)
-        if phase is not None:
-            spans.append(Phase(phase, span.start_ns, span.end_ns, span.thread_id, span.name))
-    spans.sort(key=lambda p: PHASE_RANK[p.phase])
-    phases.extend(spans)
+        span_tid = span.thread_id
+        found = (on_loop if span_tid == loop_tid else off_loop).get(span.kind)
+        if found is not None:
+            ranked.append((found[0], Phase(found[1], span.start_ns, span.end_ns, span_tid, span.name)))
+    ranked.sort(key=_rank_of)
+    phases.extend([phase for _rank, phase in ranked])
     return phases
 
 
@@ -203,14 +231,17 @@ class LaneBuilder:
     calls, CPU, templates), not the time a coroutine spent suspended.  The other lanes show
     every span their thread ran."""
 
-    def __init__(self, record: RunRecord, from_activity: bool = False) -> None:
+    def __init__(self, record: RunRecord, from_activity: bool = False, keep: bool = True) -> None:
         self.record = record
+        self.keep = keep  # False: only hand out what each ``add`` made (a writer that keeps nothing)
         self._by_thread: dict[int, dict[str, list[Phase]]] = {}
         self._first: dict[int, int] = {}
         self.loop_measured = from_activity and metered(record)
 
     def add_phases(self, phases: list[Phase]) -> None:
         """Take in spans already made (the measured loop lane's)."""
+        if not self.keep:
+            return
         by_thread, first = self._by_thread, self._first
         for p in phases:
             tid = p.thread_id
@@ -224,29 +255,50 @@ class LaneBuilder:
         """Take in finished server requests; returns the lane spans they added."""
         loop_tid = self.record.loop_thread_id
         added: list[Phase] = []
-        by_thread, first = self._by_thread, self._first
+        by_thread, first, keep, loop_measured = self._by_thread, self._first, self.keep, self.loop_measured
+        on_loop, off_loop = _ON_LOOP, (_ON_LOOP if loop_tid is None else _OFF_LOOP)
         for server in servers:
             spans = list(server.spans)
-            free = [(s.start_ns, s.end_ns) for s in spans if s.kind in _LOOP_FREE and s.thread_id == loop_tid]
+            free = None  # the intervals in which this request's coroutine waited, if it did
             for span in spans:
                 tid = span.thread_id
-                if tid == loop_tid and (span.kind in _LOOP_FREE or self.loop_measured):
-                    continue  # suspended, not running: the loop was free (or the lane is measured)
-                phase = span_phase(span.kind, tid, loop_tid)
-                if phase is None:
+                kind = span.kind
+                if tid == loop_tid:
+                    if kind in _LOOP_FREE or loop_measured:
+                        continue  # suspended, not running: the loop was free (or the lane is measured)
+                    found = on_loop.get(kind)
+                else:
+                    found = off_loop.get(kind)
+                if found is None:
                     continue
-                pieces = [(span.start_ns, span.end_ns)]
-                if tid == loop_tid and span.kind == k.VIEW and free:
-                    pieces = subtract((span.start_ns, span.end_ns), sorted(free))
-                groups = by_thread.get(tid)
-                if groups is None:
-                    groups = by_thread[tid] = {}
-                    first[tid] = span.start_ns
-                elif span.start_ns < first[tid]:
-                    first[tid] = span.start_ns
-                new = [Phase(phase, a, b, tid, span.name) for a, b in pieces]
-                groups.setdefault(phase, []).extend(new)
-                added.extend(new)
+                phase = found[1]
+                start, end = span.start_ns, span.end_ns
+                if keep:
+                    groups = by_thread.get(tid)
+                    if groups is None:
+                        groups = by_thread[tid] = {}
+                        first[tid] = start
+                    elif start < first[tid]:
+                        first[tid] = start
+                if tid == loop_tid and kind == k.VIEW:
+                    if free is None:
+                        free = sorted(
+                            (s.start_ns, s.end_ns) for s in spans if s.kind in _LOOP_FREE and s.thread_id == loop_tid
+                        )
+                    if free:
+                        new = [Phase(phase, a, b, tid, span.name) for a, b in subtract((start, end), free)]
+                        if keep:
+                            groups.setdefault(phase, []).extend(new)
+                        added.extend(new)
+                        continue
+                one = Phase(phase, start, end, tid, span.name)
+                if keep:
+                    group = groups.get(phase)
+                    if group is None:
+                        groups[phase] = [one]
+                    else:
+                        group.append(one)
+                added.append(one)
         return added
 
     def lanes(self) -> list[ThreadLane]:
@@ -274,13 +326,19 @@ class Derivation:
     """The incremental builder (see the module docstring).  ``settled`` only grows; read its new
     tail after each ``feed``; ``provisional`` is replaced on each ``feed``."""
 
-    def __init__(self, record: RunRecord, lanes: bool = True) -> None:
+    def __init__(self, record: RunRecord, lanes: bool = True, keep: bool = True, measured_loop: bool = True) -> None:
+        """``lanes=False``: bars only (a reader that never asks for the thread lanes).
+        ``keep=False``: a consumer that writes bars and lane spans as they settle (an export)
+        takes them with ``take_settled`` and ``new_lane_spans``, and none are held here.
+        ``measured_loop=False``: the loop's lane is made of the spans that ran on it even when
+        the loop was metered (an export that writes the measured lane beside it)."""
         self.record = record
+        self.keep = keep
         self.settled: list[RequestBar] = []
         self.provisional: list[RequestBar] = []
         self.packer = RowPacker()
-        self.with_lanes = lanes  # False: bars only (a reader that never asks for the thread lanes)
-        self.lane_builder = LaneBuilder(record, from_activity=True)
+        self.with_lanes = lanes
+        self.lane_builder = LaneBuilder(record, from_activity=measured_loop, keep=keep)
         self.loop_lane = LoopLaneBuilder(record) if self.lane_builder.loop_measured and lanes else None
         self.in_flight = 0  # client requests sent and not answered, at the last feed
         self.complete = False
@@ -316,7 +374,7 @@ class Derivation:
 
     def take_settled(self) -> list[RequestBar]:
         """Hand over the bars settled so far and forget them: a reader that reduces the bars as
-        they come (the report card's grid) never holds a whole 100,000-request run's bars."""
+        they come (the report card's grid, the trace) never holds a whole 100,000-request run's bars."""
         bars, self.settled = self.settled, []
         return bars
 
@@ -344,10 +402,14 @@ class Derivation:
             else:
                 self._server_of[s.client_id] = s
             self._open_servers[s.id] = s
-        done_servers = [s for s in self._open_servers.values() if s.end_ns is not None or final]
-        more_servers = limit is not None and len(done_servers) > limit
-        if more_servers:
-            done_servers = done_servers[:limit]  # lanes in slices too (their order does not matter)
+        done = (s for s in self._open_servers.values() if s.end_ns is not None or final)
+        if limit is None:
+            done_servers = list(done)
+            more_servers = False
+        else:  # lanes in slices too (their order does not matter)
+            done_servers = list(islice(done, limit + 1))
+            more_servers = len(done_servers) > limit
+            del done_servers[limit:]
         for s in done_servers:
             del self._open_servers[s.id]
         self.new_lane_spans = self.lane_builder.add(done_servers) if self.with_lanes else []
@@ -389,7 +451,8 @@ class Derivation:
             self.provisional = []
             self.in_flight = 0
             self.complete = True
-            mark_outliers(self.settled)
+            if self.keep:  # outliers are a property of the whole run: a keep=False consumer has none
+                mark_outliers(self.settled)
             return len(self.settled) - before
         if not slicing:
             self._provisional(now_ns, loop_tid)

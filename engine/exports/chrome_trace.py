@@ -6,17 +6,17 @@ otherwise build a list of a million event dicts, then one string of all of them.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from json.encoder import encode_basestring
 from operator import attrgetter
 from pathlib import Path
 from typing import Any, TextIO
 
-from ..phases import Phase, RequestBar, request_bars, thread_lanes
-from ..record import ClientRequest, RunRecord, ServerRequest
+from ..derive import Derivation
+from ..phases import Phase, RequestBar
+from ..record import RunRecord
 
 REQUESTS_PID = 1
 THREADS_PID = 2
@@ -102,26 +102,6 @@ def _pad_numbers(label: str) -> str:
     return _NUMBER.sub(lambda m: f"#{int(m.group(1)):04d}", label)
 
 
-def _slices(record: RunRecord) -> Iterator[RunRecord]:
-    """The record in slices of requests (each a RunRecord of its own, sharing everything
-    else), so that ``request_bars`` and ``thread_lanes`` need memory for one slice at a time."""
-    clients = list(record.client)
-    by_client = record.server_by_client_id()
-    labels = record.thread_labels()  # made once, shared by every slice
-
-    def part(client: list[ClientRequest], server: list[ServerRequest]) -> RunRecord:
-        piece = dataclasses.replace(record, client=client, server=server, lag=[])
-        piece._thread_labels = labels
-        return piece
-
-    for i in range(0, len(clients), _SLICE):
-        chunk = clients[i : i + _SLICE]
-        yield part(chunk, [by_client[c.id] for c in chunk if c.id in by_client])
-    alone = [s for s in list(record.server) if s.client_id is None]
-    for i in range(0, len(alone), _SLICE):
-        yield part([], alone[i : i + _SLICE])
-
-
 class _TraceWriter:
     """Writes the Trace Event Format document event by event."""
 
@@ -133,13 +113,13 @@ class _TraceWriter:
         self.s = _Strings()
         self.next_tid = FIRST_LANE_TID
         self.labels: dict[int | None, str] = {None: ""}
-        self.tails: dict[tuple[str, str], str] = {}
+        self.tails: dict[tuple[str, str, int | None], str] = {}  # a phase's text after its times
+        self.request_tails: dict[tuple[str, int | None, str | None, str | None], str] = {}
         self.thread_tails: dict[tuple[str, str], str] = {}
-        self.encoded_labels: dict[int | None, str] = {}  # thread id -> its label in JSON, closing the args
 
     def flush(self) -> None:
         self.out.write("".join(self.parts))
-        self.parts = []
+        self.parts.clear()  # the same list: writers hold its append
 
     def thread_label(self, thread_id: int | None) -> str:
         label = self.labels.get(thread_id)
@@ -168,13 +148,7 @@ class _TraceWriter:
         )
         self._lag()
         self._stalls()
-        parts = list(_slices(record))
-        self._threads(parts)
-        width = len(str(max((c.id for c in list(record.client)), default=0)))
-        end = record.finished_ns or max((c.done_ns or 0 for c in list(record.client)), default=self.origin)
-        for part in parts:
-            self._request_lanes(request_bars(part, end), width)
-            self.flush()
+        self._requests_and_threads()
         self._loop_activity()
         self.flush()
         stats = record.final_stats()
@@ -183,78 +157,114 @@ class _TraceWriter:
 
     def _request_lanes(self, bars: list[RequestBar], width: int) -> None:
         """One lane per request (more when its phases overlap without nesting, e.g. the
-        thread hops of ``asyncio.gather``): the whole request, then its phases inside."""
-        s, label_of, tails, parts, origin = self.s, self.thread_label, self.tails, self.parts, self.origin
-        labels = self.encoded_labels
+        thread hops of ``asyncio.gather``): the whole request, then its phases inside.
+
+        The text after an event's times is made once per kind of event (a request's demo and
+        outcome; a phase's name, detail and thread) and reused: most of a run's requests
+        write the same few texts."""
+        s, label_of, parts, origin = self.s, self.thread_label, self.parts, self.origin
+        phase_tails, request_tails = self.tails, self.request_tails
         add = parts.append
+        lane_meta = f',\n{{"ph":"M","pid":{REQUESTS_PID},"tid":%d,"name":"thread_name","args":{{"name":%s}}}}'
+        lane_head = f',\n{{"ph":"X","pid":{REQUESTS_PID},"tid":%d,"ts":'
         for bar in bars:
             name = f"(server only) {bar.path}" if bar.client_id is None else f"#{bar.client_id:0{width}d} {bar.path}"
             whole = Phase("", bar.start_ns, bar.end_ns)
             lanes = nest_into_lanes([whole, *bar.phases])
+            key = (bar.demo or bar.path, bar.status, bar.error, bar.exception_type)
+            request_tail = request_tails.get(key)
+            if request_tail is None:
+                request_tail = f'"name":{s(key[0])},"cat":"request","args":{{"status":'
+                request_tail += "null" if bar.status is None else str(bar.status)
+                if bar.error is not None:
+                    request_tail += f',"error":{s(bar.error)}'
+                if bar.exception_type is not None:
+                    request_tail += f',"exception":{s(bar.exception_type)}'
+                request_tail += "}}"
+                if len(request_tails) < 10_000:
+                    request_tails[key] = request_tail
+            if len(parts) > _CHUNK:
+                self.flush()
             for k, lane in enumerate(lanes, start=1):
-                head = self.lane(REQUESTS_PID, name if k == 1 else f"{name} · overlap {k:02d}")
+                tid = self.next_tid
+                self.next_tid += 1
+                add(lane_meta % (tid, encode_basestring(name if k == 1 else f"{name} · overlap {k:02d}")))
+                head = lane_head % tid
                 for item in lane:
                     start = item.start_ns
                     if item is whole:
-                        tail = f'"name":{s(bar.demo or bar.path)},"cat":"request","args":{{"status":'
-                        tail += "null" if bar.status is None else str(bar.status)
-                        if bar.error is not None:
-                            tail += f',"error":{s(bar.error)}'
-                        if bar.exception_type is not None:
-                            tail += f',"exception":{s(bar.exception_type)}'
-                        tail += "}}"
+                        tail = request_tail
                     else:
-                        key = (item.phase, item.detail)
-                        head_of_tail = tails.get(key)
-                        if head_of_tail is None:
-                            phase, detail = s(item.phase), s(item.detail)
-                            head_of_tail = f'"name":{phase},"cat":"phase","args":{{"detail":{detail},"thread":'
-                            if len(tails) < 100_000:
-                                tails[key] = head_of_tail
-                        thread = labels.get(item.thread_id)
-                        if thread is None:
-                            thread = s(label_of(item.thread_id)) + "}}"
-                            if len(labels) < 20_000:
-                                labels[item.thread_id] = thread
-                        tail = head_of_tail + thread
+                        key = (item.phase, item.detail, item.thread_id)
+                        tail = phase_tails.get(key)
+                        if tail is None:
+                            tail = (
+                                f'"name":{s(item.phase)},"cat":"phase","args":{{"detail":{s(item.detail)},'
+                                f'"thread":{s(label_of(item.thread_id))}}}}}'
+                            )
+                            if len(phase_tails) < 5_000:  # a run of 100,000 threads has as many
+                                phase_tails[key] = tail
                     add(_X % (head, (start - origin) / 1000, (item.end_ns - start) / 1000, tail))
 
-    def _threads(self, parts: list[RunRecord]) -> None:
-        """One lane per server thread of the run (the event loop's first, as the process's
-        main thread), split where its spans overlap without nesting: several requests'
+    def _requests_and_threads(self) -> None:
+        """Every request's lanes and every server thread's lanes, from one ``Derivation`` fed a
+        slice of requests at a time (its bars and lane spans need memory for one slice).
+
+        A thread's lane is split where its spans overlap without nesting: several requests'
         views awaiting on the loop at once, or their thread hops waiting at once.  A thread
-        seen in one slice of requests is written with that slice.  One seen in several (the
-        loop, a pool's threads) is written as the slices go, up to the earliest arrival of
-        any later slice (every span of a request starts after its arrival), so that its
+        seen in one slice of server requests is written with that slice.  One seen in several
+        (the loop, a pool's threads) is written as the slices go, up to the earliest arrival
+        of any later slice (every span of a request starts after its arrival), so that its
         events still come in time order without holding them all."""
         record = self.record
-        first_seen: dict[int, int] = {}
+        servers = list(record.server)
+        # The derivation takes the finished server requests in the record's order, _SLICE at a time.
+        slices = [servers[i : i + _SLICE] for i in range(0, len(servers), _SLICE)]
+        first_seen: dict[int | None, int] = {}
         in_several = {record.loop_thread_id}
-        for n, part in enumerate(parts):
-            for thread_id in {span.thread_id for server in part.server for span in server.spans}:
+        for n, part in enumerate(slices):
+            for thread_id in {span.thread_id for server in part for span in server.spans}:
                 if first_seen.setdefault(thread_id, n) != n:
                     in_several.add(thread_id)
         del first_seen
         never = float("inf")
-        horizon = [never] * (len(parts) + 1)  # the earliest arrival in slices n and after
-        for n in range(len(parts) - 1, -1, -1):
-            horizon[n] = min(horizon[n + 1], min((s.arrival_ns for s in parts[n].server), default=never))
+        horizon = [never] * (len(slices) + 2)  # the earliest arrival in slices n and after
+        for n in range(len(slices) - 1, -1, -1):
+            horizon[n] = min(horizon[n + 1], min((s.arrival_ns for s in slices[n]), default=never))
+        del slices
+        width = len(str(max((c.id for c in list(record.client)), default=0)))
+        end = record.finished_ns or max((c.done_ns or 0 for c in list(record.client)), default=self.origin)
+        derivation = Derivation(record, keep=False, measured_loop=False)
         waiting: dict[int, list[Phase]] = {}
         lanes: dict[int, _LaneWriter] = {}
-        for n, part in enumerate(parts):
-            for lane in thread_lanes(part):
-                if lane.thread_id in in_several:
-                    waiting.setdefault(lane.thread_id, []).extend(lane.spans)
-                    if lane.thread_id not in lanes:
-                        lanes[lane.thread_id] = _LaneWriter(self, lane.thread_id, lane.label)
+        n = 0
+        while not derivation.complete:
+            derivation.feed(end, final=True, limit=_SLICE)
+            by_thread: dict[int, list[Phase]] = {}
+            for span in derivation.new_lane_spans:
+                spans = by_thread.get(span.thread_id)
+                if spans is None:
+                    by_thread[span.thread_id] = [span]
                 else:
-                    _LaneWriter(self, lane.thread_id, lane.label).feed(lane.spans)
-            until = horizon[n + 1]
+                    spans.append(span)
+            for thread_id, spans in by_thread.items():
+                if thread_id in in_several:
+                    waiting.setdefault(thread_id, []).extend(spans)
+                    if thread_id not in lanes:
+                        lanes[thread_id] = _LaneWriter(self, thread_id, self.thread_label(thread_id))
+                else:
+                    _LaneWriter(self, thread_id, self.thread_label(thread_id)).feed(spans)
+            n += 1
+            until = never if derivation.complete or n >= len(horizon) else horizon[n]
             for thread_id, items in waiting.items():
                 ready = [p for p in items if p.start_ns < until]
                 if ready:
                     items[:] = [p for p in items if p.start_ns >= until]
                     lanes[thread_id].feed(ready)
+            new = derivation.take_settled()
+            bars = new + [child for bar in new for child in bar.children]
+            bars.sort(key=_start_of)
+            self._request_lanes(bars, width)
             self.flush()
 
     def _lag(self) -> None:
