@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
+from embedded_site.tracing.loop_activity import LoopActivity
 from embedded_site.tracing.watchdog import Stall
 
 from .config import RunConfig, Stream
@@ -95,6 +96,10 @@ def _parts(record: RunRecord) -> Iterator[tuple[str, Any]]:
             yield f.name, {str(k): v for k, v in list(value.items())}
         elif f.name == "stalls":
             yield f.name, [dataclasses.asdict(x) if dataclasses.is_dataclass(x) else x for x in list(value)]
+        elif f.name == "loop_activity":
+            yield f.name, None if value is None else dataclasses.asdict(value)
+        elif f.name in ("connections", "connection_errors"):
+            yield f.name, [list(x) for x in list(value)]
         else:
             yield f.name, value
 
@@ -348,6 +353,35 @@ def _text_dict(value: Any, key: str) -> dict[str, Any]:
     return value
 
 
+def _loop_activity_of(value: Any) -> LoopActivity | None:
+    """What the loop itself did (``embedded_site.tracing.loop_activity``), or None in a file
+    from a run that did not measure it."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise _Shape("'loop_activity' is not an object")
+    fields = {f.name: f for f in dataclasses.fields(LoopActivity)}
+    unknown = set(value) - set(fields)
+    if unknown:
+        raise _Shape(f"'loop_activity' has unknown fields {sorted(unknown)}")
+    for key, item in value.items():
+        if isinstance(item, list):
+            if not all(isinstance(x, int) and not isinstance(x, bool) for x in item):
+                raise _Shape(f"'loop_activity.{key}' holds something that is not a whole number")
+        elif item is not None and not isinstance(item, (int, str)):
+            raise _Shape(f"'loop_activity.{key}' is neither a number nor text")
+    return LoopActivity(**value)
+
+
+def _pairs(doc: dict[str, Any], key: str, second: type) -> list[tuple[int, Any]]:
+    """A list of [time ns, value] pairs (the PostgreSQL connection samples)."""
+    pairs = _list(doc, key)
+    for pair in pairs:
+        if not (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], int) and isinstance(pair[1], second)):
+            raise _Shape(f"{key!r} holds something that is not a [time, value] pair")
+    return pairs
+
+
 def _record_of(doc: dict[str, Any], name: str, kind: str) -> RunRecord:
     started = _int_or_none(doc, "started_ns")
     if started is None:
@@ -385,6 +419,10 @@ def _record_of(doc: dict[str, Any], name: str, kind: str) -> RunRecord:
         interrupted=bool(doc.get("interrupted", False)),
         notes=list(notes),
         extra=dict(_text_dict(doc.get("extra"), "extra")),
+        loop_activity=_loop_activity_of(doc.get("loop_activity")),
+        database=dict(_text_dict(doc.get("database"), "database")),
+        connections=[(int(t), int(n)) for t, n in _pairs(doc, "connections", int)],
+        connection_errors=[(int(t), str(e)) for t, e in _pairs(doc, "connection_errors", str)],
     )
     record.past = PastRun(
         kind=kind,

@@ -19,7 +19,7 @@ from embedded_site.tracing import spans as k
 from embedded_site.tracing.watchdog import Stall
 
 from .config import RunConfig, Stream
-from .exports.chrome_trace import LAG_COUNTER, REQUESTS_PID
+from .exports.chrome_trace import LAG_COUNTER, LOOP_ACTIVITY_CAT, LOOP_ACTIVITY_PIECES, REQUESTS_PID
 from .phases import (
     CLIENT_QUEUE,
     FRAMEWORK,
@@ -92,6 +92,7 @@ def _record(events: list[Any], other: dict[str, Any], source: str) -> RunRecord:
     requests: dict[int, _Request] = {}
     lag: list[LagSample] = []
     stalls: list[Stall] = []
+    activity: list[list[Any]] = []
     begin: int | None = None  # when the open lag sample's heartbeat was due
     lag_value = 0
     last_t: int | None = None
@@ -110,6 +111,9 @@ def _record(events: list[Any], other: dict[str, Any], source: str) -> RunRecord:
                     entry.phases.append(e)
             elif cat == "stall":
                 stalls.append(_stall(e))
+            elif cat == LOOP_ACTIVITY_CAT:  # the measured loop lane, kept as the pieces it drew
+                start = _ns(e["ts"])
+                activity.append([str(e["name"]), start, start + _ns(e["dur"]), str(e["args"]["detail"])])
         elif ph == "C" and e.get("name") == LAG_COUNTER:
             value = round(float(e["args"]["lag"]) * 1e6)  # ms in the trace
             if value:  # a late heartbeat: its lag, drawn from when it was due
@@ -149,6 +153,7 @@ def _record(events: list[Any], other: dict[str, Any], source: str) -> RunRecord:
         loop_thread_id=1,
         finished_ns=max(ends, default=0),
         notes=[f"read from a Chrome trace: it does not hold {'; '.join(MISSING)}"],
+        extra={LOOP_ACTIVITY_PIECES: activity} if activity else {},
     )
     record.past = PastRun(
         kind="trace",

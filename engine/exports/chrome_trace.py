@@ -24,6 +24,11 @@ THREADS_PID = 2
 # the event loop's lane (tid THREADS_PID) and no other; every other lane's tid is above the pids.
 FIRST_LANE_TID = 10
 LAG_COUNTER = "event loop lag (ms)"
+LOOP_ACTIVITY_CAT = "loop activity"
+# A record read back from a trace keeps the measured loop lane as the pieces the trace drew
+# (phase, start ns, end ns, detail) under this key of its ``extra``: the buckets they were
+# drawn from are not in the trace.
+LOOP_ACTIVITY_PIECES = "loop_activity_pieces"
 _CHUNK = 4096  # events formatted before each write
 
 
@@ -307,15 +312,19 @@ class _TraceWriter:
         pieces never overlap, so the lane nests trivially."""
         from ..loop_lane import LoopLaneBuilder, metered
 
-        if not metered(self.record):
-            return
-        pieces = LoopLaneBuilder(self.record).add(final=True)
+        if metered(self.record):
+            pieces = LoopLaneBuilder(self.record).add(final=True)
+        else:
+            kept = self.record.extra.get(LOOP_ACTIVITY_PIECES) or []
+            pieces = [
+                Phase(phase, start, end, self.record.loop_thread_id, detail) for phase, start, end, detail in kept
+            ]
         if not pieces:
             return
         head = self.lane(THREADS_PID, "event loop activity (measured: busy by whose code, idle empty)")
         s, origin, add = self.s, self.origin, self.parts.append
         for n, p in enumerate(sorted(pieces, key=_start_of), 1):
-            tail = f'"name":{s(p.phase)},"cat":"loop activity","args":{{"detail":{s(p.detail)}}}}}'
+            tail = f'"name":{s(p.phase)},"cat":"{LOOP_ACTIVITY_CAT}","args":{{"detail":{s(p.detail)}}}}}'
             add(_X % (head, (p.start_ns - origin) / 1000, (p.end_ns - p.start_ns) / 1000, tail))
             if n % _CHUNK == 0:
                 self.flush()
