@@ -445,6 +445,7 @@ class MainWindow(QMainWindow):
     def _on_started(self, record: RunRecord) -> None:
         self.clear_selection()
         self.record = record
+        runfile_menu.mark(self, record)  # a live run: no "past run" left in the title
         self.model = TimelineModel(record)
         self.canvas.set_model(self.model)
         self.strip.set_model(self.model)
