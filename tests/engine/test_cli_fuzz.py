@@ -40,7 +40,7 @@ VALUES: dict[str, list[str]] = {
     "--csv": ["rows.csv", *HOSTILE_PATHS],
     "--record": ["record.json", *HOSTILE_PATHS],
 }
-FLAGS = ["--json", "--help", "--nope", "-x", "--requests=", "--port=70000", "--rate=nan"]
+FLAGS = ["--json", "--save", "--help", "--nope", "-x", "--requests=", "--port=70000", "--rate=nan"]
 SCENARIO = "one-blocking-call"
 TARGETS = ["hello"] * 4 + ["async-sleep"] * 2 + [SCENARIO, "no-such-demo", "", "-", "../hello", "HELLO"]
 
