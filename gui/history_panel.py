@@ -10,7 +10,6 @@ writing cannot weigh on what the run measured.
 
 from __future__ import annotations
 
-import asyncio
 import re
 import time
 from typing import Any
@@ -290,12 +289,6 @@ class HistoryPanel(QWidget):
         self.refresh()
         self.select_id(run_id)
         self.stored.emit(run_id)
-
-    async def idle(self) -> None:
-        """Wait until no run is being stored: the worker holds the GIL while it encodes a run,
-        which would show up as loop lag in a run started meanwhile."""
-        while self.pending:
-            await asyncio.sleep(0.02)
 
     def latest(self) -> RunRecord | None:
         return self._latest

@@ -422,7 +422,6 @@ class MainWindow(QMainWindow):
             await asyncio.sleep(0.05)
         else:
             self.banner.hide()
-        await self.history.idle()  # the last run's storing must not weigh on this one's loop
         record: RunRecord | None = None
         self._run_started = time.perf_counter()
         try:
