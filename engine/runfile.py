@@ -24,6 +24,7 @@ import dataclasses
 import gzip
 import io
 import json
+import re
 import types
 import typing
 import zlib
@@ -185,7 +186,11 @@ def load_run(path: str | Path) -> RunRecord:
 
 
 def loads_run(data: bytes, source: str = "", kind: str = "file") -> RunRecord:
-    """A record from a run file's bytes; ``source`` names it in messages and in ``record.past``."""
+    """A record from a run file's bytes; ``source`` names it in messages and in ``record.past``.
+
+    The request lists are read one request at a time (``raw_decode``) and made into records
+    at once, so the whole document never exists as a tree of dicts: a 100,000-request file
+    needs about its text and the record it becomes, not several times that."""
     name = source or "the data"
     if data[:2] == _GZIP_MAGIC:
         try:
@@ -195,18 +200,33 @@ def loads_run(data: bytes, source: str = "", kind: str = "file") -> RunRecord:
         except (gzip.BadGzipFile, zlib.error, OSError) as exc:
             raise RunFileError(f"{name} is a damaged gzip file ({exc})") from None
     try:
-        doc = json.loads(data)
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise RunFileError(f"{name} is not a run file (not text or gzip)") from None
+    del data
+    try:
+        doc, built = _read_document(text, name)
     except json.JSONDecodeError as exc:
-        at_end = exc.pos >= len(data.rstrip()) - 1
-        if data.lstrip()[:1] in (b"{", b"[") and at_end:
+        stripped = text.strip()
+        if stripped[:1] in ("{", "[") and exc.pos >= len(text.rstrip()) - 1:
             raise RunFileError(f"{name} is truncated (its JSON ends early)") from None
-        raise RunFileError(f"{name} is not a run file (not valid JSON: {exc.msg} at byte {exc.pos})") from None
+        raise RunFileError(f"{name} is not a run file (not valid JSON: {exc.msg} at character {exc.pos})") from None
+    except _Shape as exc:
+        raise RunFileError(f"{name} is not a valid run file: {exc}") from None
+    del text
     if isinstance(doc, dict) and "traceEvents" in doc:
         from .trace_import import record_from_trace
 
         return record_from_trace(doc, source=name)
+    _check_header(doc, name)
+    try:
+        return _record_of(doc, built, name, kind)
+    except _Shape as exc:
+        raise RunFileError(f"{name} is not a valid run file: {exc}") from None
+
+
+def _check_header(doc: Any, name: str) -> None:
+    """Ours, and of a version this one reads; else the one line that says why not."""
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise RunFileError(f"{name} is not a run file of {APP}")
     version = doc.get("version")
@@ -217,10 +237,76 @@ def loads_run(data: bytes, source: str = "", kind: str = "file") -> RunRecord:
             f"{name} was written by a newer version of {APP} "
             f"(run file version {version}; this one reads up to {VERSION})"
         )
-    try:
-        return _record_of(doc, name, kind)
-    except _Shape as exc:
-        raise RunFileError(f"{name} is not a valid run file: {exc}") from None
+
+
+_SPACE = re.compile(r"[ \t\n\r]*")
+_decoder = json.JSONDecoder()
+
+
+def _skip(text: str, pos: int) -> int:
+    return _SPACE.match(text, pos).end()  # type: ignore[union-attr]
+
+
+def _at(text: str, pos: int) -> str:
+    if pos >= len(text):
+        raise json.JSONDecodeError("Unexpected end of data", text, pos)
+    return text[pos]
+
+
+def _read_document(text: str, name: str) -> tuple[Any, dict[str, list[Any]]]:
+    """The top-level object, its request lists made into records as they are read (once the
+    header says the file is ours and of a version this one reads).  Anything else is read
+    as plain JSON (a trace, a file not ours)."""
+    pos = _skip(text, 0)
+    if text[pos : pos + 1] != "{":
+        return json.loads(text), {}
+    doc: dict[str, Any] = {}
+    built: dict[str, list[Any]] = {}
+    pos = _skip(text, pos + 1)
+    if _at(text, pos) == "}":
+        return doc, built
+    while True:
+        if _at(text, pos) != '"':
+            raise json.JSONDecodeError("Expecting property name enclosed in double quotes", text, pos)
+        key, pos = _decoder.raw_decode(text, pos)
+        pos = _skip(text, pos)
+        if _at(text, pos) != ":":
+            raise json.JSONDecodeError("Expecting ':' delimiter", text, pos)
+        pos = _skip(text, pos + 1)
+        if key in _BUILDERS and _at(text, pos) == "[" and doc.get("format") == FORMAT:
+            _check_header(doc, name)
+            built[key], pos = _read_list(text, pos, _BUILDERS[key])
+        else:
+            doc[key], pos = _decoder.raw_decode(text, pos)
+        pos = _skip(text, pos)
+        if _at(text, pos) == ",":
+            pos = _skip(text, pos + 1)
+            continue
+        if _at(text, pos) == "}":
+            pos = _skip(text, pos + 1)
+            break
+        raise json.JSONDecodeError("Expecting ',' delimiter", text, pos)
+    if pos != len(text):
+        raise json.JSONDecodeError("Extra data", text, pos)
+    return doc, built
+
+
+def _read_list(text: str, pos: int, build: Callable[[Any, int], Any]) -> tuple[list[Any], int]:
+    items: list[Any] = []
+    pos = _skip(text, pos + 1)
+    if _at(text, pos) == "]":
+        return items, pos + 1
+    while True:
+        item, pos = _decoder.raw_decode(text, pos)
+        items.append(build(item, len(items)))
+        pos = _skip(text, pos)
+        c = _at(text, pos)
+        if c == ",":
+            pos = _skip(text, pos + 1)
+        elif c == "]":
+            return items, pos + 1
+        else:
+            raise json.JSONDecodeError("Expecting ',' delimiter", text, pos)
 
 
 class _Shape(Exception):
@@ -264,7 +350,26 @@ def _builder(cls: type, label: str) -> Callable[[Any, int], Any]:
         if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
     }  # type: ignore[misc]
 
+    # The common case, a well-formed item, in one compiled expression over the made object:
+    # exact types (so a bool is no int); anything else goes the slow way, which says what is wrong.
+    checks = [f"type(o.{name}) in _{name}" for name, kinds in allowed.items() if object not in kinds]
+    well_formed = eval(  # noqa: S307 (field names of our own dataclasses)
+        "lambda o: " + (" and ".join(checks) or "True"),
+        {f"_{name}": frozenset(kinds) for name, kinds in allowed.items()},
+    )
+
     def build(item: Any, index: int) -> Any:
+        if type(item) is dict:
+            try:
+                made = cls(**item)
+            except TypeError:
+                pass  # an unknown or missing field: said below
+            else:
+                if well_formed(made):
+                    return made
+        return check(item, index)
+
+    def check(item: Any, index: int) -> Any:
         if not isinstance(item, dict):
             raise _Shape(f"{label} {index} is not an object")
         for key, value in item.items():
@@ -307,6 +412,9 @@ def _server_of(item: Any, index: int) -> ServerRequest:
     return server
 
 
+_BUILDERS: dict[str, Callable[[Any, int], Any]] = {}  # filled below, once the builders exist
+
+
 def _stall_of(item: Any, index: int) -> Stall:
     stall = _build_stall(item, index)
     places = []
@@ -318,6 +426,9 @@ def _stall_of(item: Any, index: int) -> Stall:
         places.append((place[0], place[1]))
     stall.places = places
     return stall
+
+
+_BUILDERS.update(client=_build_client, server=_server_of, lag=_build_lag)
 
 
 def _config_of(value: Any) -> RunConfig:
@@ -382,7 +493,14 @@ def _pairs(doc: dict[str, Any], key: str, second: type) -> list[tuple[int, Any]]
     return pairs
 
 
-def _record_of(doc: dict[str, Any], name: str, kind: str) -> RunRecord:
+def _built(doc: dict[str, Any], built: dict[str, list[Any]], key: str) -> list[Any]:
+    """A request list: made while reading, or (read as plain JSON) made now."""
+    if key in built:
+        return built[key]
+    return [_BUILDERS[key](x, i) for i, x in enumerate(_list(doc, key))]
+
+
+def _record_of(doc: dict[str, Any], built: dict[str, list[Any]], name: str, kind: str) -> RunRecord:
     started = _int_or_none(doc, "started_ns")
     if started is None:
         raise _Shape("it has no start time")
@@ -407,9 +525,9 @@ def _record_of(doc: dict[str, Any], name: str, kind: str) -> RunRecord:
         loop=doc["loop"],
         url=doc["url"],
         started_ns=started,
-        client=[_build_client(c, i) for i, c in enumerate(_list(doc, "client"))],
-        server=[_server_of(s, i) for i, s in enumerate(_list(doc, "server"))],
-        lag=[_build_lag(x, i) for i, x in enumerate(_list(doc, "lag"))],
+        client=_built(doc, built, "client"),
+        server=_built(doc, built, "server"),
+        lag=_built(doc, built, "lag"),
         stalls=[_stall_of(x, i) for i, x in enumerate(_list(doc, "stalls"))],
         thread_names=thread_names,
         loop_thread_id=_int_or_none(doc, "loop_thread_id"),

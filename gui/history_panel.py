@@ -3,13 +3,13 @@
 Qt model/view: ``HistoryModel`` holds the history's entries (the list columns only; a run's
 file is read from the database when it is opened), a ``QSortFilterProxyModel`` sorts it and
 filters it by demo, a ``QTableView`` shows it.  The Run and Note columns are edited in place
-(rename, note); Delete asks first.  A finished run is stored in a worker thread, so writing a
-big run file does not hold up the window (the record is finished: nothing changes it).
+(rename, note); Delete asks first.  A run is stored when it finishes, before its finished
+picture is built (a 10,000-request run takes about half a second): after the run, so the
+writing cannot weigh on what the run measured.
 """
 
 from __future__ import annotations
 
-import asyncio
 import re
 import time
 from typing import Any
@@ -181,7 +181,6 @@ class HistoryPanel(QWidget):
         self.unsaved: list[RunRecord] = []  # this session's runs not (yet) stored
         self._times: dict[int, str] = {}  # id(record) -> when it finished or was saved
         self._latest: RunRecord | None = None
-        self.pending = 0  # runs being written by the worker thread
         self.history: History | None = None
         self.problem = ""
         try:
@@ -201,6 +200,9 @@ class HistoryPanel(QWidget):
             QAbstractItemView.EditTrigger.DoubleClicked | QAbstractItemView.EditTrigger.EditKeyPressed
         )
         self.table.verticalHeader().hide()
+        # By pixel: scrolled by whole rows, the last row of a short table can stay half hidden.
+        self.table.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.table.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 6)
         self.table.setWordWrap(False)
         self.table.horizontalHeader().setStretchLastSection(True)
@@ -260,17 +262,15 @@ class HistoryPanel(QWidget):
         if self.history is None:
             self.unsaved.append(record)
             return
-        self.pending += 1
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            self._stored(record, *self._store(record))
-            return
-        future = loop.run_in_executor(None, self._store, record)
-        future.add_done_callback(lambda f: self._stored(record, *f.result()))
+        self._stored(record, *self._store(record))
+
+    @property
+    def pending(self) -> int:
+        """How many runs are still being stored: none, a run is stored before ``add`` returns."""
+        return 0
 
     def _store(self, record: RunRecord) -> tuple[int | None, str]:
-        """In the worker: a connection of its own (SQLite connections are not shared across threads)."""
+        """A connection of its own for the write, so that a failing store leaves the panel's intact."""
         assert self.history is not None
         try:
             with History.open(self.history.path, quiet=True) as history:
@@ -281,7 +281,6 @@ class HistoryPanel(QWidget):
             return None, f"could not store the run: {exc!r}"
 
     def _stored(self, record: RunRecord, run_id: int | None, problem: str) -> None:
-        self.pending -= 1
         if run_id is None:
             self.unsaved.append(record)
             self.say(problem)
@@ -290,12 +289,6 @@ class HistoryPanel(QWidget):
         self.refresh()
         self.select_id(run_id)
         self.stored.emit(run_id)
-
-    async def idle(self) -> None:
-        """Wait until no run is being stored: the worker holds the GIL while it encodes a run,
-        which would show up as loop lag in a run started meanwhile."""
-        while self.pending:
-            await asyncio.sleep(0.02)
 
     def latest(self) -> RunRecord | None:
         return self._latest

@@ -72,7 +72,6 @@ class MainWindow(QMainWindow):
         self.controls = RunControls()
         self.run_view = RunView()
         self.controller = RunController(lab, self.run_view, self)
-        self.controller.prepare = self.history.idle  # the last run's storing must not weigh on this one
         self.banner = QLabel(wordWrap=True)
         self.banner.setStyleSheet(theme.BANNER_STYLE)
         self.banner.hide()
@@ -93,7 +92,7 @@ class MainWindow(QMainWindow):
         self.history.chosen.connect(self._on_history)
         self.run_view.selection_changed.connect(lambda _key: self._sync_selection_action())
         self.controller.starting.connect(self._on_starting)
-        self.controller.started.connect(lambda _record: self.clear_selection())
+        self.controller.started.connect(self._on_live_run)
         self.controller.progress.connect(self.progress.setText)
         self.controller.measured.connect(self.history.add)
         self.controller.built.connect(self._show_record)
@@ -388,6 +387,10 @@ class MainWindow(QMainWindow):
             self._update_banner()
         else:
             self.banner.hide()
+
+    def _on_live_run(self, record: RunRecord) -> None:
+        self.clear_selection()
+        runfile_menu.mark(self, record)  # a live run: no "past run" left in the title
 
     def _on_run_finished(self, record: RunRecord | None) -> None:
         self.run_action.setEnabled(True)

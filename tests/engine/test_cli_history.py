@@ -107,3 +107,20 @@ def test_a_corrupt_history_is_moved_aside_by_the_command_too(tmp_path):
     assert result.stderr.count("\n") == 1 and "kept it as history.sqlite3.corrupt-" in result.stderr
     (moved,) = (tmp_path / "data").glob("history.sqlite3.corrupt-*")
     assert moved.read_bytes() == b"\x00not sqlite\x00" * 1000
+
+
+def test_a_saving_run_killed_mid_run_leaves_the_history_as_it_was(saved):
+    import signal
+    import time
+
+    from tests.engine.mainproc import start_main
+
+    env = saved[0]
+    before = json.loads(main(env, "history", "--json").stdout)
+    child = start_main(["run", "async-sleep", "-c", "5", "-d", "20", "-p", "delay=0.1", "--save"], env)
+    time.sleep(4)  # well into its run
+    child.send_signal(signal.SIGKILL)
+    child.communicate(timeout=30)
+    after = main(env, "history", "--json")
+    assert after.returncode == 0 and after.stderr == ""  # opens fine, nothing moved aside
+    assert json.loads(after.stdout)["runs"] == before["runs"]

@@ -20,7 +20,7 @@ def _run(window, loop, target: str, requests: int, concurrency: int, **params: f
 def _click_run(qtbot, history, run_id: int) -> None:
     """Click the history table's row of run ``run_id``."""
     index = history.proxy.index(history.row_of(run_id), 0)
-    history.table.scrollTo(index)
+    history.table.scrollTo(index, history.table.ScrollHint.PositionAtTop)
     rect = history.table.visualRect(index)
     qtbot.mouseClick(history.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
 
