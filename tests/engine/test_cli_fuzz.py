@@ -39,8 +39,11 @@ VALUES: dict[str, list[str]] = {
     "--trace": ["trace.json", *HOSTILE_PATHS],
     "--csv": ["rows.csv", *HOSTILE_PATHS],
     "--record": ["record.json", *HOSTILE_PATHS],
+    "--html": ["report.html", *HOSTILE_PATHS],
+    "--png": ["card.png", *HOSTILE_PATHS],
+    "--svg": ["card.svg", *HOSTILE_PATHS],
 }
-FLAGS = ["--json", "--help", "--nope", "-x", "--requests=", "--port=70000", "--rate=nan"]
+FLAGS = ["--json", "--save", "--help", "--nope", "-x", "--requests=", "--port=70000", "--rate=nan"]
 SCENARIO = "one-blocking-call"
 TARGETS = ["hello"] * 4 + ["async-sleep"] * 2 + [SCENARIO, "no-such-demo", "", "-", "../hello", "HELLO"]
 
