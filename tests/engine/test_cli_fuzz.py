@@ -53,6 +53,9 @@ VALUES: dict[str, list[str]] = {
     "--server": ["embedded", "nginx", "", "UVICORN"],
     "--workers": ["1", *HOSTILE_NUMBERS],
     "--threads": ["1", *HOSTILE_NUMBERS],
+    "--html": ["report.html", *HOSTILE_PATHS],
+    "--png": ["card.png", *HOSTILE_PATHS],
+    "--svg": ["card.svg", *HOSTILE_PATHS],
 }
 FLAGS = [
     "--json",

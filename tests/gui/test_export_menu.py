@@ -9,6 +9,7 @@ from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QImage
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QFileDialog, QLineEdit
+from shiboken6 import isValid
 
 from engine.exports import EXPORTS
 from gui import exporting
@@ -30,18 +31,27 @@ def _click_menu_entry(qtbot, window, text: str) -> None:
 
 
 def _answer_save_dialog(qtbot, path: Path, seen: dict) -> None:
-    """When the save dialog shows, note the folder it opened in, type the file name, press Enter."""
+    """When the save dialog shows, note the folder it opened in, type the file name, press Enter.
+    A dialog still unanswered after 20 s is rejected, so a broken test fails instead of hanging."""
+    tries = {"left": 400}
 
     def answer() -> None:
-        dialog = QApplication.activeModalWidget()
-        if not isinstance(dialog, QFileDialog):
-            QTimer.singleShot(50, answer)
+        dialogs = [w for w in QApplication.topLevelWidgets() if isinstance(w, QFileDialog) and w.isVisible()]
+        if not dialogs:
+            tries["left"] -= 1
+            if tries["left"] > 0:
+                QTimer.singleShot(50, answer)
             return
+        dialog = dialogs[0]
         seen["folder"] = Path(dialog.directory().absolutePath())
         name = dialog.findChild(QLineEdit, "fileNameEdit")
+        if name is None:
+            dialog.reject()
+            return
         name.clear()
         QTest.keyClicks(name, str(path))
         QTest.keyClick(name, Qt.Key.Key_Return)
+        QTimer.singleShot(2000, lambda: isValid(dialog) and dialog.isVisible() and dialog.reject())
 
     QTimer.singleShot(100, answer)
 
