@@ -83,24 +83,47 @@ class ConnectionSampler:
             conn.close()
 
 
+def _settings_target() -> PostgresTarget | None:
+    """The PostgreSQL database the running site uses: the one the lab chose (``--db``), else
+    the one its settings name (a person's own project names its own)."""
+    from django.conf import settings
+
+    from embedded_site.dbconfig import current_target
+
+    target = current_target()
+    if target is not None:
+        return target
+    default = settings.DATABASES["default"]
+    if "postgresql" not in default.get("ENGINE", ""):
+        return None
+    port = default.get("PORT")
+    return PostgresTarget(
+        name=str(default.get("NAME") or ""),
+        user=str(default.get("USER") or ""),
+        password=str(default.get("PASSWORD") or ""),
+        host=str(default.get("HOST") or ""),
+        port=int(port) if port else None,
+    )
+
+
 def describe_database() -> dict[str, Any]:
     """What the site's settings say about its database (and, for PostgreSQL, what the server says)."""
     from django.conf import settings
 
-    from embedded_site.dbconfig import current_target, is_postgres
+    from embedded_site.dbconfig import is_postgres
 
     default = settings.DATABASES["default"]
     if not is_postgres(settings.DATABASES):
         return {"vendor": "sqlite", "name": str(default["NAME"])}
-    target = current_target()
+    target = _settings_target()
     assert target is not None
     found: dict[str, Any] = {
         "vendor": "postgresql",
         "server": f"{target.host}:{target.port or 5432}",
         "name": target.name,
-        "pool": bool(default["OPTIONS"].get("pool")),
-        "pool_max_size": (default["OPTIONS"].get("pool") or {}).get("max_size"),
-        "conn_max_age": default["CONN_MAX_AGE"],
+        "pool": bool(default.get("OPTIONS", {}).get("pool")),
+        "pool_max_size": (default.get("OPTIONS", {}).get("pool") or {}).get("max_size"),
+        "conn_max_age": default.get("CONN_MAX_AGE", 0),
     }
     try:
         found |= database_facts(target)
@@ -135,12 +158,10 @@ def attach(record: Any) -> ConnectionSampler | None:
     and counting the connections opened; ``detach`` ends both."""
     from django.db.backends.signals import connection_created
 
-    from embedded_site.dbconfig import current_target
-
     record.database = describe_database()
     if record.database["vendor"] != "postgresql":
         return None
-    target = current_target()
+    target = _settings_target()
     assert target is not None
     connection_created.connect(_opened, dispatch_uid="explorer-connections-opened")
     _opened.times, _opened.backends = [], set()

@@ -311,10 +311,11 @@ def test_an_earlier_run_shows_the_code_it_measured_after_a_new_mount(window, gui
     mount_text(window, "gui-hist", changed)
     run_and_wait(window, loop)
     assert window.catalogue.source.toPlainText() == changed
-    row = next(i for i in range(window.history.count()) if window.history.records[i] is first)
-    item = window.history.item(window.history.count() - 1 - row)
-    rect = window.history.visualItemRect(item)
-    qtbot.mouseClick(window.history.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    history = window.history
+    index = history.proxy.index(history.row_of(history.id_of(first)), 0)
+    history.table.scrollTo(index, history.table.ScrollHint.PositionAtTop)
+    rect = history.table.visualRect(index)
+    qtbot.mouseClick(history.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert window.record is first
     assert window.catalogue.source.toPlainText() == GOOD
     assert "This run measured the code shown below" in window.catalogue.lesson.text()

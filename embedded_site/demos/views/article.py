@@ -200,7 +200,7 @@ async def article_async_orm_async_all(request: HttpRequest) -> JsonResponse:
         "held for the whole query, so every other request waits too (red shading). Stock "
         "Django's `async for` hands the query to a thread and lets the loop run meanwhile."
     ),
-    params=(Param("rows", 500, 1, 2000, "rows to fetch", " rows"),),
+    params=(Param("rows", 2000, 1, 2000, "rows to fetch", " rows"),),
     twin="article-async-all-fixed",
     attribution=ATTRIBUTION,
     checks=(
