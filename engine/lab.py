@@ -233,6 +233,9 @@ class Lab:
                 record.extra["server"]["cpu_s"] = round(self._server_cpu_s() - cpu_before, 3)
                 record.finished_ns = now_ns()
                 record.thread_names = dict(collector.thread_names)
+                # The watchdog appends a stall when it ends: one ending after the run is not the
+                # run's, and the record must not change after it is handed over (saved, compared).
+                record.stalls = list(collector.stalls)
         died = self.server.death() if isinstance(self.server, ChildServer) else None
         if died is not None and record.incomplete is None:
             record.incomplete = f"{died} {_progress(record, driver)}"
