@@ -15,6 +15,7 @@ import gc
 import time
 from collections.abc import Awaitable, Callable
 
+import shiboken6
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from embedded_site.tracing.heartbeat import HEARTBEAT_PERIOD_S
@@ -158,7 +159,8 @@ class RunController(QObject):
 
     async def wait_idle(self) -> None:
         """Stop a run in progress and wait for its task (used when the window closes)."""
-        self.timer.stop()
+        if shiboken6.isValid(self.timer):  # a closing window's children may be deleted already
+            self.timer.stop()
         self.stop()
         if self.task is not None and not self.task.done():
             try:
