@@ -49,18 +49,27 @@ def refusal(request: HttpRequest) -> HttpResponse | None:
     return None
 
 
-@sync_and_async_middleware
-def origin_guard(get_response: Callable) -> Callable:
-    if iscoroutinefunction(get_response):
+def guard_middleware(refuse: Callable[[HttpRequest], HttpResponse | None]) -> Callable:
+    """A middleware (sync or async, as the chain below it is: no thread hop) that answers
+    with ``refuse(request)`` when that says no, before anything further down runs."""
 
-        async def async_guard(request: HttpRequest) -> HttpResponse:
-            refused = refusal(request)
-            return refused if refused is not None else await get_response(request)
+    @sync_and_async_middleware
+    def guard(get_response: Callable) -> Callable:
+        if iscoroutinefunction(get_response):
 
-        return async_guard
+            async def async_guard(request: HttpRequest) -> HttpResponse:
+                refused = refuse(request)
+                return refused if refused is not None else await get_response(request)
 
-    def sync_guard(request: HttpRequest) -> HttpResponse:
-        refused = refusal(request)
-        return refused if refused is not None else get_response(request)
+            return async_guard
 
-    return sync_guard
+        def sync_guard(request: HttpRequest) -> HttpResponse:
+            refused = refuse(request)
+            return refused if refused is not None else get_response(request)
+
+        return sync_guard
+
+    return guard
+
+
+origin_guard = guard_middleware(refusal)

@@ -12,16 +12,13 @@ the project's middleware or views run, with one line saying why.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
-from asgiref.sync import iscoroutinefunction
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
-from django.utils.decorators import sync_and_async_middleware
 
 from ..apptoken import HEADER, carries_app_token
+from ..origins import LOOPBACK_NAMES, guard_middleware
 from ..origins import refusal as cross_site_refusal
 
-LOOPBACK = ("127.0.0.1", "localhost", "[::1]")
 _PORT = re.compile(r":\d*\Z")
 READ_METHODS = ("GET", "HEAD")
 
@@ -29,7 +26,7 @@ READ_METHODS = ("GET", "HEAD")
 def refusal(request: HttpRequest) -> HttpResponse | None:
     """The answer to a request the lab must not pass to the project, or None."""
     host = _PORT.sub("", request.META.get("HTTP_HOST", "")).lower()
-    if host not in LOOPBACK:
+    if host not in LOOPBACK_NAMES:
         why = f"host {host[:100]!r} is refused: the lab serves this project on 127.0.0.1 only"
         return HttpResponseBadRequest(why + "\n", content_type="text/plain; charset=utf-8")
     refused = cross_site_refusal(request)
@@ -41,18 +38,4 @@ def refusal(request: HttpRequest) -> HttpResponse | None:
     return None
 
 
-@sync_and_async_middleware
-def lab_guard(get_response: Callable) -> Callable:
-    if iscoroutinefunction(get_response):
-
-        async def async_guard(request: HttpRequest) -> HttpResponse:
-            refused = refusal(request)
-            return refused if refused is not None else await get_response(request)
-
-        return async_guard
-
-    def sync_guard(request: HttpRequest) -> HttpResponse:
-        refused = refusal(request)
-        return refused if refused is not None else get_response(request)
-
-    return sync_guard
+lab_guard = guard_middleware(refusal)

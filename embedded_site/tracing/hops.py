@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from asgiref.sync import SyncToAsync
 
 from .collector import TraceCollector, current_request, now_ns
-from .spans import HOP_RUN, HOP_WAIT, NEW_THREAD
+from .spans import HOP_RUN, HOP_WAIT, NEW_THREAD, Span
 
 
 @dataclass(slots=True)
@@ -61,7 +61,8 @@ def install(collector: TraceCollector) -> None:
     original_handler = SyncToAsync.thread_handler
 
     async def traced_call(self, *args, **kwargs):
-        if current_request.get() is None:
+        request = current_request.get()
+        if request is None or not collector.enabled:
             return await original_call(self, *args, **kwargs)
         hop = _Hop(now_ns())
         token = _current_hop.set(hop)
@@ -70,11 +71,13 @@ def install(collector: TraceCollector) -> None:
         finally:
             _current_hop.reset(token)
             if hop.started_ns:
+                # Two or three hops a request even for hello (Django's request signals): the
+                # spans go straight onto the request, as ``collector.add_span`` would put them.
                 name = _label(self)
-                loop_thread = collector.note_thread()
                 wait_name = collector.shared(name + NEW_THREAD) if hop.new_thread else name
-                collector.add_span(HOP_WAIT, wait_name, hop.submitted_ns, hop.started_ns, thread_id=loop_thread)
-                collector.add_span(HOP_RUN, name, hop.started_ns, hop.ended_ns or now_ns(), thread_id=hop.thread_id)
+                spans = request.spans
+                spans.append(Span(HOP_WAIT, wait_name, hop.submitted_ns, hop.started_ns, collector.note_thread()))
+                spans.append(Span(HOP_RUN, name, hop.started_ns, hop.ended_ns or now_ns(), hop.thread_id))
 
     def traced_handler(self, loop, exc_info, task_context, func, child, *args, **kwargs):
         def timed_child():

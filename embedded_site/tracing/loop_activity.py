@@ -28,6 +28,7 @@ import asyncio
 import bisect
 import heapq
 import time
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -109,7 +110,7 @@ class LoopMeter:
         self.begun = False  # the first timed iteration has started
         self.generation = 0  # counts start()s
         self.mark: int | None = None  # when the piece of time being timed began; None: inside an iteration
-        self.cur: dict[int, int] = {}  # the current bucket: owner -> busy ns
+        self.cur: dict[int, int] = defaultdict(int)  # the current bucket: owner -> busy ns
         self.width = BUCKET_NS  # the current buckets' width
         self.bucket = 0  # the current bucket's start, ns
         self.bucket_end = 0  # its end, ns
@@ -135,7 +136,7 @@ class LoopMeter:
         self.begun = False
         self.generation += 1  # an iteration timed for an earlier run must not charge this one
         self.mark = None
-        self.cur = {}
+        self.cur = defaultdict(int)
         loop = self.loop
         loop._run_once = self._timed_run_once  # type: ignore[attr-defined]  # an instance attribute hides the method
 
@@ -164,7 +165,7 @@ class LoopMeter:
             a.busy_ns.extend(cur.values())
             a.buckets.append(self.bucket)  # after the entries: a reader taking sizes first sees them whole
             a.sizes.append(len(cur))
-            self.cur = {}
+            self.cur = defaultdict(int)
             if len(a.sizes) - a.width_from[-1] >= LEVEL_GROUPS:  # a long run: coarser from here on
                 a.widths.append(self.width * 2)
                 a.width_from.append(len(a.sizes))
@@ -186,7 +187,7 @@ class LoopMeter:
                 self._open(t0)
             piece_end = min(t1, self.bucket_end)
             cur = self.cur
-            cur[owner] = cur.get(owner, 0) + piece_end - t0
+            cur[owner] += piece_end - t0
             t0 = piece_end
 
     def _begin(self, now: int) -> None:
@@ -267,6 +268,7 @@ class LoopMeter:
         mark = now
         var = current_request
         cur, bucket_end = self.cur, self.bucket_end
+        debug = loop._debug
         try:
             for _ in range(len(ready)):
                 handle = loop._ready.popleft()
@@ -275,16 +277,18 @@ class LoopMeter:
                 context = handle._context
                 before = context.get(var)
                 try:
-                    if loop._debug:
+                    if debug:
                         _run_debug(loop, handle)
                     else:
                         handle._run()
                 finally:
                     now = _clock()
-                    owner = context.get(var) or before
+                    # Whose callback: the request it ran for, or the one it began (its
+                    # first step sets the variable; its last resets it, so look before).
+                    owner = before or context.get(var)
                     oid = owner.id if owner is not None else SERVER
                     if now < bucket_end:
-                        cur[oid] = cur.get(oid, 0) + now - mark
+                        cur[oid] += now - mark
                     elif self.generation == generation:  # not restarted by a callback since
                         self.charge(oid, mark, now)
                         cur, bucket_end = self.cur, self.bucket_end

@@ -4,8 +4,9 @@ while the loop is late.
 The heartbeat can say *that* the loop was blocked for a second, only after the fact, and
 never *by what*.  This module keeps a tiny ticker on the loop (a ``call_later`` chain that
 stamps the time it ran) and a daemon thread that compares that stamp with the clock.  While
-the loop is on time the thread only compares two integers every few milliseconds; once the
-loop is more than ``LATE_NS`` late it reads the loop thread's frame with
+the loop is on time the thread sleeps until the ticker would be ``LATE_NS`` overdue (about one
+wake per ``LATE_NS``: each wake takes the GIL from the loop's thread); once the loop is that
+late it reads the loop thread's frame with
 ``sys._current_frames()`` every ``SAMPLE_S`` and counts where it was.  When the ticker runs
 again the stall is over and one ``Stall`` (its interval and the places it was seen) is
 appended to ``collector.stalls``.  Nothing runs faster than every ``IDLE_S`` while no run
@@ -141,7 +142,11 @@ class Watchdog:
         self.due_ns = now_ns() + int(IDLE_S * 1e9)  # when the ticker should next run
         self.ticked_ns = now_ns()
         self._handle: asyncio.TimerHandle | None = None
-        self._stopping = threading.Event()
+        # Held until ``stop()``: the watch thread sleeps by trying to take it (a C-level timed
+        # wait, much cheaper than ``Event.wait``'s condition), and wakes at once on stop.
+        self._running = threading.Lock()
+        self._running.acquire()
+        self._stopped = False
         self._thread = threading.Thread(target=self._watch, name="explorer-watchdog", daemon=True)
 
     def start(self) -> None:
@@ -149,7 +154,9 @@ class Watchdog:
         self._thread.start()
 
     def stop(self) -> None:
-        self._stopping.set()
+        if not self._stopped:
+            self._stopped = True
+            self._running.release()
         if self._handle is not None:
             self._handle.cancel()
 
@@ -160,19 +167,37 @@ class Watchdog:
         self.due_ns = now + int(period * 1e9)
         self._handle = self.loop.call_later(period, self._tick)
 
+    def _sleep(self, seconds: float) -> bool:
+        """Sleep ``seconds`` or until ``stop()``; True if stopped."""
+        if self._running.acquire(timeout=seconds):
+            self._running.release()  # stays free: every later sleep returns at once
+            return True
+        return self._stopped
+
     def _watch(self) -> None:
+        """Sleep until the ticker would be ``LATE_NS`` overdue (a ticker that ran meanwhile
+        moved the deadline: sleep again), then sample the loop's stack until it runs.  A loop
+        on time wakes this thread about once per ``LATE_NS``, not once per ``SAMPLE_S``: each
+        wake takes the GIL from the loop's thread."""
         frames = sys._current_frames
-        while not self._stopping.wait(SAMPLE_S if self.collector.recording else IDLE_S):
-            due = self.due_ns
-            if not self.collector.recording or now_ns() - due < LATE_NS:
+        pause = IDLE_S
+        while not self._sleep(pause):
+            if not self.collector.recording:
+                pause = IDLE_S
                 continue
+            due = self.due_ns
+            overdue = now_ns() - due
+            if overdue < LATE_NS:
+                pause = min(IDLE_S, max(SAMPLE_S, (LATE_NS - overdue) / 1e9))
+                continue
+            pause = SAMPLE_S
             if not self.loop.is_running():
                 # Another loop is serving the run (a test session can hold two labs on one
                 # thread): this loop's ticker is idle, not late.
                 continue
             places: Counter[str] = Counter()
             samples = 0
-            while self.ticked_ns < due and not self._stopping.is_set() and self.loop.is_running():
+            while self.ticked_ns < due and not self._stopped and self.loop.is_running():
                 frame = frames().get(self.thread_id)
                 try:
                     where = place(frame)
@@ -181,7 +206,7 @@ class Watchdog:
                 places[where] += 1
                 del frame
                 samples += 1
-                self._stopping.wait(SAMPLE_S)
+                self._sleep(SAMPLE_S)
             end = self.ticked_ns if self.ticked_ns >= due else now_ns()
             # A ticker due before this recording began (the loop was not running between two
             # runs) was late only from the recording's start.
