@@ -40,6 +40,10 @@ IDLE_FRAMES = {("selectors.py", "select"), ("qtloop.py", "run_forever"), ("qasyn
 USER_CODE = "playground/"
 USER_CODE_FILES: set[str] = set()
 WAITING = "waiting in the event loop's own poll"
+# Where it sits between two callbacks, running its own iteration (polling, timers, and on a
+# traced run the loop meter's accounting): the loop's work, not a request's.
+LOOP_FRAMES = {("asyncio/base_events.py", "_run_once"), ("tracing/loop_activity.py", "_timed_run_once")}
+BETWEEN = "running the event loop's own iteration between callbacks"
 # Directories whose frames are "the site's code" for a culprit: the demo site, and the
 # project the lab serves instead of it (``add_source_root``).
 SOURCE_ROOTS: list[str] = [PROJECT]
@@ -111,6 +115,8 @@ def place(frame: FrameType | None) -> str:
     code = frame.f_code
     if any(code.co_filename.endswith(f) and code.co_name == n for f, n in IDLE_FRAMES):
         return f"{WAITING} ({code.co_qualname}, {_short(code.co_filename)}:{frame.f_lineno})"
+    if any(code.co_filename.endswith(f) and code.co_name == n for f, n in LOOP_FRAMES):
+        return f"{BETWEEN} ({code.co_qualname}, {_short(code.co_filename)}:{frame.f_lineno})"
     site = None
     outside = None  # the first frame outside the standard library, when no project frame comes
     f: FrameType | None = frame

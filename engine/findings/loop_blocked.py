@@ -7,7 +7,7 @@ import functools
 from collections import Counter
 from pathlib import Path
 
-from embedded_site.tracing.watchdog import PROJECT, WAITING
+from embedded_site.tracing.watchdog import BETWEEN, PROJECT, WAITING
 
 from . import Finding, rule
 from .facts import Facts
@@ -107,7 +107,7 @@ def loop_blocked(facts: Facts) -> Finding | None:
     )
     if not where:
         at = ""
-    elif where.startswith(WAITING):
+    elif where.startswith((WAITING, BETWEEN)):
         at = f" with the loop thread {where}, not running a request's code"
     elif held_share >= 0.5:
         at = f" in {where}"

@@ -232,3 +232,34 @@ def test_runs_back_to_back_each_measure_only_their_own_time(lab_runner) -> None:
         assert activity.buckets[0] >= activity.since_ns - activity.bucket_ns
         lane = Derivation.of_record(record).lanes()[0]
         assert all(activity.since_ns <= p.start_ns and p.end_ns <= activity.until_ns + 1 for p in lane.spans)
+
+
+def test_a_stack_caught_between_callbacks_is_the_loops_own_iteration_not_the_meter() -> None:
+    """A watchdog sample that finds the loop's thread in the meter's copy of ``_run_once``
+    (between two callbacks) names the loop's own iteration, never the lab's meter as a cause."""
+    import sys
+
+    from embedded_site.tracing.loop_activity import LoopMeter
+    from embedded_site.tracing.watchdog import BETWEEN, place
+
+    loop = asyncio.new_event_loop()
+    meter = LoopMeter(loop, "asyncio")
+    meter.new_activity()
+    meter.start()
+    seen: list[str] = []
+
+    def callback() -> None:
+        frame = sys._getframe()
+        while frame is not None and frame.f_code.co_name != "_timed_run_once":
+            frame = frame.f_back
+        assert frame is not None, "the metered loop ran this callback from its own iteration"
+        seen.append(place(frame))
+
+    try:
+        loop.call_soon(callback)
+        loop.run_until_complete(asyncio.sleep(0.01))
+    finally:
+        meter.stop()
+        loop.close()
+    assert seen and seen[0].startswith(BETWEEN), seen
+    assert "LoopMeter" in seen[0]  # the frame is named, as an aside, for whoever reads the evidence
