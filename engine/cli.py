@@ -155,7 +155,11 @@ def _command(argv: Sequence[str]) -> int:
         return _serve(args.port, args.loop)
     if args.command == "run":
         return _run(args)
-    return commands.command_module(args.command).run(args)
+    try:
+        return commands.command_module(args.command).run(args)
+    except BrokenPipeError:  # its reader went away (``| head``): what it read was all it wanted
+        _drop_stream(sys.stdout)
+        return 0
 
 
 def _list(as_json: bool) -> int:
