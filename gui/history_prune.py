@@ -52,7 +52,7 @@ class PruneDialog(QDialog):
         self.choice.addItems([name for name, _ in CHOICES] + [CUSTOM])
         self.choice.setCurrentIndex(1)  # a week: the cautious middle
         self.custom = QLineEdit()
-        self.custom.setPlaceholderText("a number and s, m, h, d or w: 12h, 90d")
+        self.custom.setPlaceholderText("e.g. 12h, 90d, 2w")
         self.custom.setEnabled(False)
         self.preview = QLabel(wordWrap=True)
         self.preview.setMinimumWidth(380)
@@ -63,7 +63,7 @@ class PruneDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         self.delete_button.clicked.connect(self._delete)
         form = QFormLayout()
-        form.addRow("Delete the runs stored more than", self.choice)
+        form.addRow("Delete the runs older than", self.choice)
         form.addRow("Custom age", self.custom)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
