@@ -16,6 +16,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from .compare import Comparison, compare
+from .phases import FAILED_COLOUR
 from .picture import picture
 from .record import RunRecord
 from .report_card import (
@@ -31,6 +32,7 @@ from .report_card import (
     fit,
     legend_of,
     run_span_ns,
+    run_state,
     settings_line,
     timeline_svg,
     wrap,
@@ -102,7 +104,9 @@ def comparison_card_svg(records: Sequence[RunRecord], comparison: Comparison | N
         out.append(f'<rect x="{_PLOT_X + 4}" y="{ry + 13}" width="14" height="14" fill="{colour}"/>')
         name = fit(run.label, 18, _LABEL_W - 34, bold=True)
         out.append(_text(_PLOT_X + 26, ry + 26, name, 18, INK, "bold"))
-        out.append(_text(_PLOT_X + 26, ry + 42, f"{run.stats.requests:,} requests, loop {run.record.loop}", 12, MUTED))
+        state = run_state(run.record)  # a partial run says so: its numbers cover only part of the work
+        sub = state or f"{run.stats.requests:,} requests, loop {run.record.loop}"
+        out.append(_text(_PLOT_X + 26, ry + 42, fit(sub, 12, _LABEL_W - 30), 12, FAILED_COLOUR if state else MUTED))
         for j, metric in enumerate(metrics):
             cx = _PLOT_X + _LABEL_W + j * col_w + 6
             value = run.texts[metric.key]
