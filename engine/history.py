@@ -242,10 +242,25 @@ class History:
 
     def delete_older_than(self, seconds: float) -> int:
         """Delete the runs stored more than ``seconds`` ago; returns how many went."""
+        return self.delete_before(time.time() - seconds)
+
+    def stored_before(self, cutoff: float) -> tuple[int, int]:
+        """How many runs were stored before ``cutoff`` (seconds since the epoch), and their run
+        files' bytes: what ``delete_before(cutoff)`` would remove, said before it is asked."""
+        count, size = self.db.execute(
+            "SELECT count(*), coalesce(sum(length(data)), 0) FROM runs WHERE saved_at < ?", (cutoff,)
+        ).fetchone()
+        return int(count), int(size)
+
+    def delete_before(self, cutoff: float) -> int:
+        """Delete the runs stored before ``cutoff`` (seconds since the epoch) in one transaction;
+        returns how many went.  The file gives their pages back at once (a checkpoint moves the
+        write-ahead log into it first), so the size shown after is the size on disk."""
         with _write(self.db):
-            gone = self.db.execute("DELETE FROM runs WHERE saved_at < ?", (time.time() - seconds,)).rowcount
+            gone = self.db.execute("DELETE FROM runs WHERE saved_at < ?", (cutoff,)).rowcount
         if gone:
             self._reclaim()
+            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return gone
 
     # -- the cap --------------------------------------------------------------------------------
@@ -286,8 +301,9 @@ class History:
 
     def _reclaim(self) -> None:
         """Give the deleted runs' pages back to the file system (the file was made with
-        incremental auto-vacuum), so the size shown shrinks too."""
-        self.db.execute("PRAGMA incremental_vacuum")
+        incremental auto-vacuum), so the size shown shrinks too.  The pragma frees one page per
+        step of its statement, so it is stepped to the end (a bare ``execute`` frees one page)."""
+        self.db.execute("PRAGMA incremental_vacuum").fetchall()
 
     def _setting(self, key: str, default: int) -> str | int:
         row = self.db.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()

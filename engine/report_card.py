@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from xml.sax.saxutils import escape
 
-from .phases import FAILED_COLOUR, LOOP_BLOCKED, MARKS, PHASE_COLOUR
+from .phases import FAILED_COLOUR, LOOP_BLOCKED, MARKS, PHASE_COLOUR, PHASES
 from .picture import Picture, picture
 from .record import RunRecord
 
@@ -158,8 +158,9 @@ def time_label(seconds: float, step: float) -> str:
     return f"{seconds * 1e6:g} µs"
 
 
-def timeline_svg(pic: Picture, x: float, y: float, width: float, height: float) -> list[str]:
-    """The picture's shapes inside the box (x, y, width, height): blocked shading, bars, failures, time axis."""
+def timeline_svg(pic: Picture, x: float, y: float, width: float, height: float, tick_labels: bool = True) -> list[str]:
+    """The picture's shapes inside the box (x, y, width, height): blocked shading, bars, failures,
+    time axis (``tick_labels`` False: the ticks only, for all but the lowest of stacked timelines)."""
     out = [f'<rect x="{x}" y="{y}" width="{width}" height="{height}" fill="#fbfbfc" stroke="{RULE}"/>']
     col_w = width / pic.columns
     band_h = height / max(pic.bands, 1)
@@ -193,17 +194,25 @@ def timeline_svg(pic: Picture, x: float, y: float, width: float, height: float) 
     while tick <= span_s * 1.0001:
         tx = x + tick / span_s * width
         out.append(f'<line x1="{tx:.1f}" y1="{y + height}" x2="{tx:.1f}" y2="{y + height + 6}" stroke="{MUTED}"/>')
-        out.append(_text(tx, y + height + 22, time_label(round(tick, 9), step), 13, MUTED, anchor="middle"))
+        if tick_labels:
+            out.append(_text(tx, y + height + 22, time_label(round(tick, 9), step), 13, MUTED, anchor="middle"))
         tick += step
     return out
 
 
 def legend_svg(pic: Picture, x: float, y: float, width: float) -> list[str]:
     """Swatches for the phases the picture shows, and the marks it uses."""
-    items = [(PHASE_COLOUR[p], p) for p in pic.phases_shown()]
-    if pic.blocked:
+    return legend_of([pic], x, y, width)
+
+
+def legend_of(pics: list[Picture], x: float, y: float, width: float) -> list[str]:
+    """One legend for several pictures (stacked timelines): every phase any of them shows, in
+    the phase table's order, and the marks any of them uses."""
+    shown = {p for pic in pics for p in pic.phases_shown()}
+    items = [(PHASE_COLOUR[p], p) for p in PHASES if p in shown]
+    if any(pic.blocked for pic in pics):
         items.append((MARKS[LOOP_BLOCKED][0], "loop blocked"))
-    if pic.failed:
+    if any(pic.failed for pic in pics):
         items.append((FAILED_COLOUR, "failed (outline)"))
     out, cx, cy = [], x, y
     for colour, name in items:

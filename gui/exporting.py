@@ -62,21 +62,43 @@ def default_name(record: RunRecord, suffix: str) -> str:
     return f"explorer-{record.config.target}{suffix}"
 
 
-def install_comparison_export(window: Any) -> Any:
-    """File → Export comparison HTML… on a comparison window (``window.comparison``)."""
+# A comparison's files: menu text, dialog title, file filter, suffix, writer (records, path).
+COMPARISON_EXPORTS = (
+    ("Export comparison HTML…", "HTML (*.html)", ".html", "engine.exports.html_report:write_comparison_html"),
+    ("Export report card PNG…", "PNG (*.png)", "-card.png", "engine.compare_card:write_comparison_png"),
+    ("Export report card SVG…", "SVG (*.svg)", "-card.svg", "engine.compare_card:write_comparison_svg"),
+)
+
+
+def install_comparison_export(window: Any) -> list[Any]:
+    """File → Export comparison HTML… and the comparison's report card as PNG or SVG, on a
+    comparison window (``window.comparison``)."""
     menu = window.menuBar().addMenu("&File")
-    action = menu.addAction("Export comparison HTML…")
-    action.triggered.connect(lambda _checked=False: export_comparison(window))
-    return action
+    actions = []
+    for text, file_filter, suffix, writer in COMPARISON_EXPORTS:
+        action = menu.addAction(text)
+        action.triggered.connect(
+            lambda _checked=False, t=text, f=file_filter, s=suffix, w=writer: export_comparison(window, t, f, s, w)
+        )
+        actions.append(action)
+    return actions
 
 
-def export_comparison(window: Any) -> bool:
-    """Ask where, then write the comparison's self-contained HTML report."""
-    from engine.exports.html_report import write_comparison_html
+def export_comparison(
+    window: Any,
+    text: str = COMPARISON_EXPORTS[0][0],
+    file_filter: str = COMPARISON_EXPORTS[0][1],
+    suffix: str = COMPARISON_EXPORTS[0][2],
+    writer: str = COMPARISON_EXPORTS[0][3],
+) -> bool:
+    """Ask where, then write one of the comparison's files (by default its HTML report)."""
+    import importlib
 
+    module, _, name = writer.partition(":")
+    function = getattr(importlib.import_module(module), name)
     records = [run.record for run in window.comparison.runs]
-    name = "explorer-compare-" + "-vs-".join(r.config.target for r in records) + ".html"
-    path = ask_path(window, "Export comparison HTML", "HTML (*.html)", name)
+    default = "explorer-compare-" + "-vs-".join(r.config.target for r in records) + suffix
+    path = ask_path(window, text.rstrip("…"), file_filter, default)
     if path is None:
         return False
-    return write(window, lambda _records, target: write_comparison_html(records, target), records, path)
+    return write(window, lambda _records, target: function(records, target), records, path)

@@ -11,6 +11,7 @@ writing cannot weigh on what the run measured.
 from __future__ import annotations
 
 import re
+import sqlite3
 import time
 from typing import Any
 
@@ -216,6 +217,10 @@ class HistoryPanel(QWidget):
         self.delete_button = QPushButton("Delete…")
         self.delete_button.setToolTip("Delete the selected run from the history (asks first)")
         self.delete_button.clicked.connect(self.ask_delete)
+        self.prune_button = QPushButton("Delete older than…")
+        self.prune_button.setToolTip("Delete every run stored longer ago than an age you pick (says how many first)")
+        self.prune_button.clicked.connect(self.ask_prune)
+        self.prune_box: QWidget | None = None
         self.keep = QSpinBox()
         self.keep.setRange(1, MAX_KEEP)
         self.keep.setPrefix("keep last ")
@@ -237,6 +242,7 @@ class HistoryPanel(QWidget):
         bottom = QHBoxLayout()
         bottom.setContentsMargins(0, 0, 0, 0)
         bottom.addWidget(self.size_label, 1)
+        bottom.addWidget(self.prune_button)
         bottom.addWidget(self.keep)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -312,6 +318,7 @@ class HistoryPanel(QWidget):
         if self.history is None:
             self.size_label.setText(self.problem)
             self.delete_button.setEnabled(False)
+            self.prune_button.setEnabled(False)
             return
         chosen = self.selected_id()
         try:
@@ -431,6 +438,35 @@ class HistoryPanel(QWidget):
         except HistoryError as exc:
             self.say(str(exc))
         self.refresh()
+
+    def ask_prune(self) -> None:
+        """Open the "Delete older than…" dialog (``gui.history_prune``): it counts, asks, deletes."""
+        from .history_prune import PruneDialog
+
+        if self.history is None:
+            return
+        dialog = PruneDialog(self)
+        dialog.finished.connect(lambda _result: setattr(self, "prune_box", None))
+        self.prune_box = dialog
+        dialog.open()
+
+    def delete_before(self, cutoff: float, age_s: float) -> int:
+        """Delete the runs stored before ``cutoff`` (``age_s`` ago, for the line saying so)."""
+        from engine.age import describe_age
+
+        assert self.history is not None
+        try:
+            before = self.history.size_bytes()
+            gone = self.history.delete_before(cutoff)
+        except (HistoryError, sqlite3.Error) as exc:
+            self.say(f"could not delete the old runs: {exc}")
+            return 0
+        self.refresh()
+        self.say(
+            f"Deleted {gone} run{'' if gone == 1 else 's'} older than {describe_age(age_s)}: "
+            f"the history went from {format_size(before)} to {format_size(self.history.size_bytes())}."
+        )
+        return gone
 
     def _on_keep(self, value: int) -> None:
         if self.history is None:

@@ -113,6 +113,8 @@ async def shoot(w: window_module.MainWindow, out: Path, extra: bool = False) -> 
         _save(w, out, "loop-lane.png")
         w.view_tabs.setCurrentIndex(0)
     await _past_run(w, out)
+    if extra:
+        await _prune_dialog(w, out)
     await _shoot_comparison(w, out)
     await _playground_shots(w, out, extra)
     w.close()
@@ -136,6 +138,19 @@ async def _past_run(w: window_module.MainWindow, out: Path) -> None:
     _save(w, out, "past-run.png")
 
 
+async def _prune_dialog(w: window_module.MainWindow, out: Path) -> None:
+    """The history's "Delete older than…" dialog over the window, as its button opens it."""
+    w.history.prune_button.click()
+    await asyncio.sleep(0.3)
+    dialog = w.history.prune_box
+    if dialog is None:
+        return
+    _save(w, out, "history-panel.png")
+    dialog.grab().save(str(out / "history-prune.png"))
+    print("wrote", out / "history-prune.png", flush=True)
+    dialog.reject()
+
+
 async def _shoot_comparison(w: window_module.MainWindow, out: Path) -> None:
     """The toolbar's "Compare with twin" on fanout-sequential, as a click would start it."""
     _configure(w, "fanout-sequential", 20, 10)
@@ -151,6 +166,10 @@ async def _shoot_comparison(w: window_module.MainWindow, out: Path) -> None:
     view.tabs.setCurrentIndex(1)
     await asyncio.sleep(0.3)
     _save(view, out, "compare-charts.png")
+    from engine.compare_card import write_comparison_png
+
+    write_comparison_png([r.record for r in view.comparison.runs], out / "compare-card.png")  # its report card
+    print("wrote", out / "compare-card.png", flush=True)
     view.close()
 
 

@@ -1,13 +1,16 @@
-"""``main.py compare A B [C D] [--json] [--html FILE]``: 2–4 past runs side by side, from the terminal.
+"""``main.py compare A B [C D] [--json] [--html FILE] [--png FILE] [--svg FILE]``: 2–4 past runs
+side by side, from the terminal.
 
 Each of A..D is a history id or a run file (``engine.runref.load_ref``, as ``show`` reads
 them). The text output is the comparison sentence, the stats side by side with each run's
-difference from the first, and each run's findings.
+difference from the first, and each run's findings.  The report files (the HTML report, the
+report card as PNG or SVG) are checked before any run is read and written whole or not at all.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 from typing import Any
@@ -15,6 +18,14 @@ from typing import Any
 from ..compare import MAX_RUNS, MIN_RUNS, Comparison, compare
 from ..runfile import RunFileError
 from ..runref import load_ref
+
+# Each report file of a comparison: its flag (without dashes) and its writer, which takes
+# (records, path); imported only when that file is asked for.
+WRITERS = {
+    "html": "..exports.html_report:write_comparison_html",
+    "png": "..compare_card:write_comparison_png",
+    "svg": "..compare_card:write_comparison_svg",
+}
 
 
 def add_parser(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
@@ -31,6 +42,10 @@ def add_parser(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
     parser.add_argument(
         "--html", metavar="FILE", help="also write the comparison as one self-contained HTML report ('-': stdout)"
     )
+    parser.add_argument(
+        "--png", metavar="FILE", help="also write the comparison's report card (1600x900: sentence, numbers, timelines)"
+    )
+    parser.add_argument("--svg", metavar="FILE", help="also write the comparison's report card as SVG")
 
 
 def text_report(cmp: Comparison) -> str:
@@ -62,15 +77,13 @@ def run(args: argparse.Namespace) -> int:
     if not MIN_RUNS <= len(refs) <= MAX_RUNS:
         print(f"error: compare takes {MIN_RUNS} to {MAX_RUNS} runs, got {len(refs)}", file=sys.stderr)
         return 2
-    html = None
-    if args.html is not None:
-        from ..outfile import DestinationError, check_destination
+    from ..outfile import DestinationError, check_destinations
 
-        try:
-            html = check_destination("--html", args.html)
-        except DestinationError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
+    try:
+        destinations = check_destinations([(f"--{k}", getattr(args, k)) for k in WRITERS])
+    except DestinationError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     records = []
     for ref in refs:
         try:
@@ -79,18 +92,19 @@ def run(args: argparse.Namespace) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return 2
     cmp = compare(records)
-    out = sys.stderr if html is not None and html.to_stdout else sys.stdout
+    out = sys.stderr if any(d.to_stdout for d in destinations) else sys.stdout
     if args.json:
         print(json.dumps(cmp.as_dict()), file=out)
     else:
         print(text_report(cmp), file=out)
-    if html is not None:
-        from ..exports.html_report import write_comparison_html
-        from ..outfile import write_atomically
+    from ..outfile import write_atomically
 
+    for destination in destinations:
+        module, _, name = WRITERS[destination.flag.removeprefix("--")].partition(":")
+        writer = getattr(importlib.import_module(module, __package__), name)
         try:
-            write_atomically(html, write_comparison_html, records)
+            write_atomically(destination, writer, records)
         except OSError as exc:
-            print(f"error: --html {html}: {exc.strerror or exc}", file=sys.stderr)
+            print(f"error: {destination.flag} {destination}: {exc.strerror or exc}", file=sys.stderr)
             return 1
     return 0

@@ -1,4 +1,6 @@
-"""``main.py history [--json] [--demo ID]``: the runs the history holds, newest first."""
+"""``main.py history [--json] [--demo ID] [--delete-older-than AGE]``: the runs the history holds,
+newest first; or, with ``--delete-older-than 30d``, delete the runs stored longer ago than that
+and say what went (no question asked: it is meant for scripts and cron as much as for people)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import sys
 import time
 from typing import Any
 
+from ..age import AgeError, describe_age, parse_age
 from ..history import History, HistoryEntry, HistoryError, format_size
 
 
@@ -19,6 +22,11 @@ def add_parser(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
     )
     parser.add_argument("--json", action="store_true", help="one JSON document: the runs, the size, the cap")
     parser.add_argument("--demo", metavar="ID", help="only the runs of this demo or scenario")
+    parser.add_argument(
+        "--delete-older-than",
+        metavar="AGE",
+        help="delete the runs stored more than AGE ago (a number and s, m, h, d or w: 30d, 12h) and say what went",
+    )
 
 
 def settings_text(entry: HistoryEntry) -> str:
@@ -38,6 +46,8 @@ def saved_text(entry: HistoryEntry) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.delete_older_than is not None:
+        return delete_older_than(args)
     try:
         with History.open() as history:
             entries = history.entries(args.demo)
@@ -70,4 +80,48 @@ def run(args: argparse.Namespace) -> int:
         if e.note:
             print(f"       note: {e.note}")
     print(f"\n{count} run{'' if count == 1 else 's'}, {format_size(size)}, in {path} (keeps the last {keep})")
+    return 0
+
+
+def delete_older_than(args: argparse.Namespace) -> int:
+    """``--delete-older-than AGE``: checked before the history is opened, then one transaction."""
+    try:
+        seconds = parse_age(args.delete_older_than)
+    except AgeError as exc:
+        print(f"error: --delete-older-than: {exc}", file=sys.stderr)
+        return 2
+    if args.demo is not None:
+        print("error: --delete-older-than deletes the old runs of every demo; drop --demo", file=sys.stderr)
+        return 2
+    cutoff = time.time() - seconds
+    try:
+        with History.open() as history:
+            before = history.size_bytes()
+            count, run_bytes = history.stored_before(cutoff)
+            deleted = history.delete_before(cutoff)
+            left, size, path = history.count(), history.size_bytes(), history.path
+    except HistoryError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    age = describe_age(seconds)
+    if args.json:
+        doc = {
+            "path": str(path),
+            "older_than_s": seconds,
+            "cutoff": cutoff,
+            "deleted": deleted,
+            "deleted_run_bytes": run_bytes if deleted == count else None,
+            "size_bytes_before": before,
+            "size_bytes": size,
+            "count": left,
+        }
+        print(json.dumps(doc, indent=2))
+        return 0
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(cutoff))
+    if deleted:
+        files = f" ({format_size(run_bytes)} of run files)" if deleted == count else ""
+        print(f"deleted {deleted} run{'' if deleted == 1 else 's'} older than {age} (stored before {stamp}){files}")
+    else:
+        print(f"no run in the history is older than {age} (stored before {stamp})")
+    print(f"{left} run{'' if left == 1 else 's'} left, {format_size(before)} → {format_size(size)}, in {path}")
     return 0

@@ -101,3 +101,44 @@ def test_compare_reads_history_ids(tmp_path) -> None:
     assert [r["target"] for r in doc["runs"]] == ["async-sleep", "blocking-sleep"]
     missing = _main(["compare", str(ids[0]), "999"], env)
     assert missing.returncode == 2 and len(missing.stderr.strip().splitlines()) == 1
+
+
+def test_compare_writes_the_report_card_as_png_and_svg(recorded, tmp_path) -> None:
+    import struct
+    import xml.etree.ElementTree as ET
+
+    env, files = recorded
+    png, svg = tmp_path / "card.png", tmp_path / "card.svg"
+    done = _main(["compare", *files, "--png", str(png), "--svg", str(svg)], env)
+    assert done.returncode == 0, done.stderr
+    sentence = done.stdout.splitlines()[0]
+    head = png.read_bytes()[:24]
+    assert head[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", head[16:24]) == (1600, 900)
+    root = ET.parse(svg).getroot()
+    assert (root.get("width"), root.get("height")) == ("1600", "900")
+    texts = ["".join(t.itertext()) for t in root.iter("{http://www.w3.org/2000/svg}text")]
+    assert texts[0] == "Comparison: async-sleep vs blocking-sleep"
+    assert sentence[:50] in " ".join(texts[1:4])
+    assert not list(tmp_path.glob(".*partial"))  # written under a temporary name, then renamed
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--png", "/no/such/folder/card.png"],
+            "--png /no/such/folder/card.png: the folder /no/such/folder does not exist",
+        ),
+        (["--svg", "TMP"], "is a directory"),
+        (["--png", "TMP/same", "--svg", "TMP/same"], "--png and --svg both write to"),
+    ],
+)
+def test_a_bad_card_destination_is_one_line_before_any_run_is_read(recorded, tmp_path, args, message) -> None:
+    env, files = recorded
+    args = [a.replace("TMP", str(tmp_path)) for a in args]
+    done = _main(["compare", files[0], "/no/such/run.json", *args], env)  # the run is never read
+    assert done.returncode == 2
+    assert done.stdout == ""
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], done.stderr
+    assert not list(tmp_path.iterdir())

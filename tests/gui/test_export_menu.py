@@ -3,6 +3,7 @@ dialog is answered by typing a name, and the next dialog opens in the folder the
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer
@@ -114,3 +115,16 @@ def test_a_comparison_exports_its_html_report(window, gui_lab, qtbot, tmp_path) 
     page = out.read_text()
     assert "Comparison: sync-sleep vs async-sleep" in page and page.count("Requests over time:") == 2
     assert compared.statusBar().currentMessage().startswith("Wrote")
+
+    for entry, name in (("Export report card PNG…", "card.png"), ("Export report card SVG…", "card.svg")):
+        out = tmp_path / name
+        _answer_save_dialog(qtbot, out, {})
+        _click_menu_entry(qtbot, compared, entry)
+        qtbot.waitUntil(out.exists, timeout=20000)
+        assert compared.statusBar().currentMessage() == f"Wrote {out}"
+    image = QImage(str(tmp_path / "card.png"))
+    assert (image.width(), image.height()) == (1600, 900)
+    root = ET.parse(tmp_path / "card.svg").getroot()
+    texts = ["".join(t.itertext()) for t in root.iter("{http://www.w3.org/2000/svg}text")]
+    assert texts[0] == "Comparison: sync-sleep vs async-sleep"
+    assert compared.comparison.sentence[:40] in " ".join(texts[1:4])
