@@ -164,6 +164,9 @@ def test_deleting_a_saved_snippet_asks_then_removes_its_file_and_its_entry(windo
         assert ("playground:cmp-gone" in window.catalogue.targets) is kept
     assert "playground:cmp-gone" not in playground.mounted()  # no longer served either
     assert "Deleted cmp-gone" in pane.status.text()
+    # Run on the toolbar that still shows it is refused with one sentence, not run from memory.
+    assert call_in_loop(loop, window.start_run) is False
+    assert "no playground snippet named 'cmp-gone' is saved" in window.error.text()
 
 
 def test_deleting_a_saved_scenario_asks_then_removes_its_file_and_its_entry(window, gui_lab) -> None:
