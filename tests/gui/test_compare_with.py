@@ -102,6 +102,7 @@ def test_compare_with_runs_the_snippet_and_a_demo_at_one_load(window, gui_lab, q
     assert 290 <= nap_p50 < 5000 and hello_p50 < nap_p50
     assert view.comparison.sentence.startswith("hello finished 8 requests in ")
     assert "playground:cmp-nap" in view.comparison.sentence and "playground:cmp-nap" in view.windowTitle()
+    assert view.sentence.text() == view.comparison.sentence  # shown as it is: no markup, no entities
     stored = list(window.history.records.values())
     assert all(any(r is s for s in stored) for r in records)  # both are in the history too
 
