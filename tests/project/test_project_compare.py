@@ -48,7 +48,9 @@ def test_window_compares_a_project_url_with_another_and_with_its_last_run(projec
     assert with_["statuses"] == [{"200": 3}, {"200": 3}]
     # The blocking view held the loop 0.3 s per request, one after another; the async ORM view did not.
     assert with_["blocked_ms"][0] >= 800 and with_["blocked_ms"][1] < with_["blocked_ms"][0] / 4
-    assert with_["culprits"][0] == [CULPRIT] and with_["culprits"][1] == []
+    assert with_["culprits"][0] == [CULPRIT]
+    # The ORM view is not the culprit of any stall (the window's own redraw, on the same loop, may be).
+    assert not any("shop/views.py" in (c or "") for c in with_["culprits"][1])
     assert with_["sentence"].startswith("/shop/items/ finished 3 requests in ")
     assert "/shop/blocking/: the event loop was blocked" in with_["sentence"]
     last = seen["last"]
