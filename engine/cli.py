@@ -164,9 +164,11 @@ def _command(argv: Sequence[str]) -> int:
 
 def _list(as_json: bool) -> int:
     from .plan import catalogue, scenarios
+    from .saved_listing import print_saved, saved_scenarios, saved_snippets
 
     demos = catalogue()
     SCENARIOS = scenarios()  # noqa: N806 (the built-in ones and the person's saved ones)
+    snippet_list, scenario_list = saved_snippets(), saved_scenarios()
     if as_json:
         doc = {
             "demos": [
@@ -188,6 +190,8 @@ def _list(as_json: bool) -> int:
             "scenarios": [
                 {"id": s.id, "title": s.title, "streams": [st.demo for st in s.streams]} for s in SCENARIOS.values()
             ],
+            "snippets": snippet_list,
+            "saved_scenarios": scenario_list,
         }
         print(json.dumps(doc, indent=2))
         return 0
@@ -199,8 +203,11 @@ def _list(as_json: bool) -> int:
         params = " ".join(f"{p.name}={p.default}" for p in d.params)
         print(f"  {d.id:28} {d.title}" + (f"  [{params}]" if params else ""))
     print("\nScenarios")
+    saved = {s["id"] for s in scenario_list}
     for s in SCENARIOS.values():
-        print(f"  {s.id:28} {s.title}")
+        if s.id not in saved:
+            print(f"  {s.id:28} {s.title}")
+    print_saved(snippet_list, scenario_list)
     return 0
 
 

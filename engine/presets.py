@@ -63,11 +63,17 @@ def twin_of(target: str) -> str | None:
 
 
 def same_load(config: RunConfig, target: str) -> RunConfig:
-    """``config``'s load (users, count or duration, rate) for another demo, with the parameters
-    the other demo shares by name; its own defaults for the rest. Raises ConfigError."""
+    """``config``'s load (users, count or duration, rate) for another target (a demo, a
+    playground snippet, saved or mounted, or a URL of the served project), with the parameters
+    the other shares by name; its own defaults for the rest. Raises ConfigError."""
+    from .project_targets import is_url_target
+
     stream = config.streams[0]
-    demo = catalogue()[target]
-    names = {p.name for p in demo.params}
+    demo = catalogue().get(target)
+    if demo is None and not is_url_target(target):
+        make_config(target)  # mounts a saved snippet, or refuses an unknown target in one line
+        demo = catalogue().get(target)
+    names = {p.name for p in demo.params} if demo is not None else set()
     return make_config(
         target,
         concurrency=stream.concurrency,

@@ -7,8 +7,10 @@ whose ``lab.pth`` puts the lab's own packages after the environment's, then pip 
 the project's ``requirements*.txt`` (or ``pyproject.toml``'s dependencies) into it.  What
 the project pins wins (a project on Django 5.2 gets 5.2 in its environment; pip never
 touches the lab's packages, which are outside it), and everything else is the lab's.
-The hash is of the requirements' text, so the environment is reused for as long as they
-stay the same, and the lab re-executes itself in it whenever one exists.
+The hash is of the requirements' text, the Python and the lab's own package folders (which
+``lab.pth`` names: an environment built for a lab whose ``.venv`` was since moved or rebuilt
+would import nothing of the lab's), so the environment is reused for as long as they stay
+the same, and the lab re-executes itself in it whenever one exists.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ def envs_dir() -> Path:
 def environment_for(project: Project) -> Path:
     """Where the project's environment lives: named by what it installs and the Python."""
     digest = hashlib.sha256(sys.version.encode())
+    digest.update("\0".join(site.getsitepackages()).encode() + b"\0")  # what its lab.pth will name
     for path in requirement_files(project):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     for dep in pyproject_dependencies(project):

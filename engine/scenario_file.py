@@ -173,6 +173,26 @@ def composed() -> dict[str, Scenario]:
     return dict(_composed)
 
 
+def saved_files() -> dict[str, Path]:
+    """The scenario files kept in the data directory, by id (what ``list`` shows and Delete removes)."""
+    return {
+        path.stem: path
+        for path in sorted(scenarios_dir().glob(f"*{SUFFIX}"))
+        if NAME.match(path.stem) and path.stem not in SCENARIOS and path.is_file()
+    }
+
+
+def delete(name: str) -> bool:
+    """Remove the saved scenario ``name``: its file and its entry in this process.  False if
+    no such scenario was saved (a built-in one is never removed)."""
+    path = saved_files().get(name)
+    if path is None:
+        return False
+    path.unlink(missing_ok=True)
+    _composed.pop(name, None)
+    return True
+
+
 def check_name(name: str, taken: Mapping[str, Any] | None = None) -> str:
     if not NAME.match(name):
         raise ConfigError(f"a scenario name is 1–40 lower-case letters, digits and dashes, got {name!r}")

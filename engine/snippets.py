@@ -7,9 +7,11 @@ renamed into place, so a snippet is whole or absent.
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from embedded_site import playground
@@ -56,7 +58,50 @@ def save(name: str, source: str) -> Path:
 
 
 def delete(name: str) -> None:
+    """Remove the saved snippet's file and take its view off the site (it is no longer listed
+    anywhere, so a view that stayed mounted would be one nobody can see)."""
     path_of(name).unlink(missing_ok=True)
+    playground.unmount(name)
+
+
+@dataclass(frozen=True)
+class SavedSnippet:
+    """What ``list`` says of a saved snippet, read from its file without running it."""
+
+    name: str
+    path: Path
+    title: str
+    params: tuple[str, ...]
+    problem: str | None  # why it would not mount, when that shows without running it (a syntax error)
+
+    @property
+    def target(self) -> str:
+        return playground.target_id(self.name)
+
+
+def describe(name: str) -> SavedSnippet:
+    """The saved snippet's title and declared parameters, from its syntax tree: listing the
+    snippets must not run their code (a run mounts one, and then runs it)."""
+    path = path_of(name)
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    except SyntaxError as exc:
+        return SavedSnippet(name, path, "", (), f"syntax error, line {exc.lineno}: {exc.msg}")
+    except (OSError, UnicodeDecodeError) as exc:
+        return SavedSnippet(name, path, "", (), f"cannot be read: {getattr(exc, 'strerror', None) or exc}")
+    title, params = "", ()
+    functions = [n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            if node.targets[0].id == "TITLE" and isinstance(node.value, ast.Constant):
+                title = str(node.value.value)
+            elif node.targets[0].id == "PARAMS" and isinstance(node.value, ast.Dict):
+                params = tuple(k.value for k in node.value.keys if isinstance(k, ast.Constant))
+    if not title:
+        view = next((f for f in functions if f.name == "view"), functions[0] if len(functions) == 1 else None)
+        doc = ast.get_docstring(view) if view is not None else None
+        title = doc.strip().splitlines()[0] if doc and doc.strip() else ""
+    return SavedSnippet(name, path, title, tuple(str(p) for p in params), None)
 
 
 def mount_saved(name: str) -> PlaygroundDemo:

@@ -138,8 +138,9 @@ def run_preset(window: Any, preset: Preset) -> bool:
     return start_series(window, configs, list(preset.loops) or [""] * len(configs))
 
 
-def start_series(window: Any, configs: list[RunConfig], loops: list[str]) -> bool:
-    """Start running ``configs`` one after another (each on its loop) and compare them at the end."""
+def start_series(window: Any, configs: list[RunConfig], loops: list[str], earlier: tuple[RunRecord, ...] = ()) -> bool:
+    """Start running ``configs`` one after another (each on its loop) and compare them at the
+    end, after the ``earlier`` runs (e.g. the last run of the same target)."""
     if window.controller.busy:
         window.statusBar().showMessage("A run is already going; press Stop (Esc) first.", 5000)
         return False
@@ -153,7 +154,9 @@ def start_series(window: Any, configs: list[RunConfig], loops: list[str]) -> boo
     window.error.hide()
     window.save_settings()
     window.controller.held = True
-    window.series_task = asyncio.get_running_loop().create_task(_series(window, configs, loops), name="compare-series")
+    window.series_task = asyncio.get_running_loop().create_task(
+        _series(window, configs, loops, list(earlier)), name="compare-series"
+    )
     return True
 
 
@@ -161,8 +164,10 @@ def _here(window: Any, loop: str) -> bool:
     return loop in ("", window.lab.loop_kind)
 
 
-async def _series(window: Any, configs: list[RunConfig], loops: list[str]) -> CompareWindow | None:
-    records: list[RunRecord] = []
+async def _series(
+    window: Any, configs: list[RunConfig], loops: list[str], earlier: list[RunRecord]
+) -> CompareWindow | None:
+    records: list[RunRecord] = earlier
     try:
         for i, (config, loop) in enumerate(zip(configs, loops, strict=True)):
             window.statusBar().showMessage(f"Comparison: run {i + 1} of {len(configs)}, {config.target}", 4000)

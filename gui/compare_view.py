@@ -54,7 +54,8 @@ class CompareWindow(QMainWindow):
         cmp = self.comparison
         self.setWindowTitle("Compare: " + " vs ".join(r.label for r in cmp.runs))
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
-        self.sentence = QLabel(escape(cmp.sentence), wordWrap=True)
+        # Plain text: the sentence quotes code and names ("run's", "<lambda>") that are not markup.
+        self.sentence = QLabel(cmp.sentence, wordWrap=True, textFormat=Qt.TextFormat.PlainText)
         self.sentence.setStyleSheet("font-size: 16px; font-weight: 600; color: #1b3a66; padding: 4px;")
         self.sentence.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.axis = TimeAxis()  # one axis for every run: zoom or pan one, all follow

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -32,6 +33,7 @@ from embedded_site.demos.catalogue import Demo
 from embedded_site.playground import MountError, PlaygroundDemo
 from engine import snippets
 
+from . import compare_with
 from .code_editor import CodeEditor
 from .theme import ERROR_STYLE
 
@@ -51,6 +53,7 @@ class PlaygroundPane(QWidget):
     """Name, saved snippets, starters, Mount; the code pane; one line saying what mounting did."""
 
     mounted = Signal(object)  # PlaygroundDemo
+    deleted = Signal(str)  # the snippet's name
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -58,11 +61,18 @@ class PlaygroundPane(QWidget):
         self.name.setMaximumWidth(180)
         self.saved = QComboBox(toolTip="snippets kept in the data directory")
         self.saved.setMinimumWidth(140)
+        self.delete_button = QPushButton("Delete…")
+        self.delete_button.setToolTip("remove the saved snippet chosen in Saved (it asks first)")
+        self.delete_box: QMessageBox | None = None
         self.async_starter = QPushButton("New async view")
         self.sync_starter = QPushButton("New sync view")
         self.mount_button = QPushButton("Mount  (Ctrl+Enter)")
         self.mount_button.setToolTip("serve this code at /playground/<name>/ on the running site, and keep it")
         self.mount_button.setDefault(True)
+        self.compare_button = QPushButton("Compare with…")
+        self.compare_button.setToolTip(
+            "mount this code, then run it and a demo or another snippet at the same load and compare them"
+        )
         self.status = QLabel(wordWrap=True, textInteractionFlags=Qt.TextInteractionFlag.TextSelectableByMouse)
         self.editor = CodeEditor()
         self.editor.setPlainText(playground.ASYNC_STARTER)
@@ -74,9 +84,11 @@ class PlaygroundPane(QWidget):
         row.addWidget(self.name)
         row.addWidget(QLabel("Saved"))
         row.addWidget(self.saved)
+        row.addWidget(self.delete_button)
         row.addWidget(self.async_starter)
         row.addWidget(self.sync_starter)
         row.addStretch(1)
+        row.addWidget(self.compare_button)
         row.addWidget(self.mount_button)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
@@ -96,6 +108,7 @@ class PlaygroundPane(QWidget):
         self.async_starter.clicked.connect(lambda: self.load_text(playground.ASYNC_STARTER))
         self.sync_starter.clicked.connect(lambda: self.load_text(playground.SYNC_STARTER))
         self.saved.activated.connect(self._open_saved)
+        self.delete_button.clicked.connect(self.ask_delete)
         self.refresh_saved()
         # Whether a run is going (set by install): the view a run measures must not change under it.
         self.running: Callable[[], bool] = lambda: False
@@ -108,6 +121,50 @@ class PlaygroundPane(QWidget):
         self.saved.setEnabled(bool(names))
         self.saved.setCurrentIndex(names.index(self.name.text()) if self.name.text() in names else -1)
         self.saved.blockSignals(False)
+        self.delete_button.setEnabled(bool(names))
+
+    def ask_delete(self) -> None:
+        """Ask (a window-modal box, not a nested loop: the server keeps serving), then delete the
+        snippet chosen in Saved, or the one named in Name when none is chosen."""
+        name = self.saved.currentText() or self.name.text().strip()
+        if name not in snippets.names():
+            self._say(f"No saved snippet is named {name!r}.", error=True)
+            return
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Delete this snippet?",
+            f"Delete the saved snippet {name} ({snippets.path_of(name)})? Its file is removed and "
+            f"playground:{name} is taken off the site; runs of it in the history keep the code they measured.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.setObjectName("snippet-delete")
+
+        def answered(button: object) -> None:
+            self.delete_box = None
+            if box.standardButton(button) == QMessageBox.StandardButton.Yes:  # type: ignore[arg-type]
+                self.delete(name)
+
+        box.buttonClicked.connect(answered)
+        box.finished.connect(lambda _result: setattr(self, "delete_box", None))
+        self.delete_box = box
+        box.open()
+
+    def delete(self, name: str) -> bool:
+        """Remove the saved snippet ``name`` and take it off the site; refused while a run is going."""
+        if self.running():
+            self._say("A run is going: delete when it has ended (the run may be measuring this view)", error=True)
+            return False
+        try:
+            snippets.delete(name)
+        except OSError as exc:
+            self._say(f"{name} could not be deleted: {exc.strerror or exc}", error=True)
+            return False
+        self.refresh_saved()
+        self.deleted.emit(name)
+        self._say(f"Deleted {name}: its file is gone and playground:{name} is no longer served")
+        return True
 
     def _open_saved(self, index: int) -> None:
         name = self.saved.itemText(index)
@@ -227,8 +284,20 @@ def install(window: MainWindow) -> PlaygroundPane:
                 "then; the view mounted now is different (the playground pane has it)."
             )
 
+    def on_deleted(name: str) -> None:
+        window.catalogue.refresh()
+        if settings.value("playground/last") == name:
+            settings.remove("playground/last")
+
+    def compare(_checked: bool = False) -> None:
+        """Mount the pane's code (it is then the toolbar's target), then ask what to compare it with."""
+        if pane.mount() is not None:
+            compare_with.ask_compare_with(window)
+
     window.history.chosen.connect(on_history)
     pane.mounted.connect(on_mounted)
+    pane.deleted.connect(on_deleted)
+    pane.compare_button.clicked.connect(compare)
     window.catalogue.open_in_playground.connect(open_demo)
     window.playground = pane
     window.playground_dock = dock

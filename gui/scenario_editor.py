@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QSpinBox,
     QTableWidget,
@@ -144,6 +145,9 @@ class ScenarioEditor(QDialog):
         self.export_button = QPushButton("Export…")
         self.save_button = QPushButton("Save")
         self.save_button.setToolTip("keep it (listed under My scenarios in the catalogue)")
+        self.delete_button = QPushButton("Delete…")
+        self.delete_button.setToolTip("remove the saved scenario of this name from the data directory (it asks first)")
+        self.delete_box: QMessageBox | None = None
         self.run_button = QPushButton("▶ Run")
         self.run_button.setDefault(True)
         close = QPushButton("Close")
@@ -156,7 +160,7 @@ class ScenarioEditor(QDialog):
         for b in (self.add_button, self.remove_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
-        for b in (self.import_button, self.export_button, self.save_button, self.run_button, close):
+        for b in (self.import_button, self.export_button, self.delete_button, self.save_button, self.run_button, close):
             buttons.addWidget(b)
         lay = QVBoxLayout(self)
         lay.addLayout(form)
@@ -170,6 +174,9 @@ class ScenarioEditor(QDialog):
         self.import_button.clicked.connect(self._ask_import)
         self.export_button.clicked.connect(self._ask_export)
         self.save_button.clicked.connect(self.save)
+        self.delete_button.clicked.connect(self.ask_delete)
+        self.name.textChanged.connect(lambda _t: self._sync_delete())
+        self._sync_delete()
         self.run_button.clicked.connect(self.run)
         close.clicked.connect(self.close)
 
@@ -240,8 +247,56 @@ class ScenarioEditor(QDialog):
             self.error.show()
             return None
         self._show_in_catalogue(scenario)
+        self._sync_delete()
         self.window_.statusBar().showMessage(f"Saved {scenario.id} as {path}", 6000)
         return path
+
+    def _sync_delete(self) -> None:
+        self.delete_button.setEnabled(self.name.text().strip() in scenario_file.saved_files())
+
+    def ask_delete(self) -> None:
+        """Ask (window-modal, not a nested loop: the server keeps serving), then delete the saved
+        scenario named in Name."""
+        name = self.name.text().strip()
+        path = scenario_file.saved_files().get(name)
+        if path is None:
+            self.error.setText(f"no saved scenario is named {name!r}")
+            self.error.show()
+            return
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Delete this scenario?",
+            f"Delete the saved scenario {name} ({path})? Its file is removed and it leaves the catalogue; "
+            "runs of it in the history stay. The streams stay in this editor until you close it.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.setObjectName("scenario-delete")
+
+        def answered(button: object) -> None:
+            self.delete_box = None
+            if box.standardButton(button) == QMessageBox.StandardButton.Yes:  # type: ignore[arg-type]
+                self.delete(name)
+
+        box.buttonClicked.connect(answered)
+        box.finished.connect(lambda _result: setattr(self, "delete_box", None))
+        self.delete_box = box
+        box.open()
+
+    def delete(self, name: str) -> bool:
+        """Remove the saved scenario ``name`` (its file and its catalogue entry)."""
+        try:
+            removed = scenario_file.delete(name)
+        except OSError as exc:
+            self.error.setText(f"{name} could not be deleted: {exc.strerror or exc}")
+            self.error.show()
+            return False
+        self._sync_delete()
+        if removed:
+            self.window_.catalogue.refresh()
+            self.window_.statusBar().showMessage(f"Deleted the saved scenario {name}", 6000)
+        return removed
 
     def run(self) -> bool:
         """Run the scenario as composed (saved or not); False with the reason shown if it cannot."""

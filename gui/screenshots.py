@@ -190,6 +190,7 @@ async def _playground_shots(w: window_module.MainWindow, out: Path, extra: bool)
     w.start_run()
     await _wait_run(w)
     _save(w, out, "playground.png")
+    await _shoot_snippet_comparison(w, out)
     if not extra:
         w.playground_dock.hide()
         return
@@ -207,6 +208,22 @@ async def _playground_shots(w: window_module.MainWindow, out: Path, extra: bool)
     editor.grab().save(str(out / "scenario-editor.png"))
     print("wrote", out / "scenario-editor.png", flush=True)
     editor.close()
+
+
+async def _shoot_snippet_comparison(w: window_module.MainWindow, out: Path) -> None:
+    """The playground's "Compare with…": the changed snippet against async-sleep at its load."""
+    from . import compare_with
+
+    compare_with.compare_with(w, "async-sleep")
+    while w.series_task is None or not w.series_task.done():
+        await asyncio.sleep(0.05)
+    view = w.series_task.result()
+    if view is None:
+        return
+    view.resize(w.size())
+    await asyncio.sleep(0.5)
+    _save(view, out, "playground-compare.png")
+    view.close()
 
 
 async def shoot_postgres(w: window_module.MainWindow, out: Path) -> None:

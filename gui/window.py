@@ -31,6 +31,7 @@ from engine.stats import RunStats
 
 from . import (
     compare_menu,
+    compare_with,
     database_menu,
     exporting,
     help_text,
@@ -86,6 +87,7 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._build_status_bar()
         compare_menu.install(self)  # the Compare menu and the toolbar's "Compare with twin"
+        compare_with.install(self)  # Compare → "Compare with…", "Compare with its last run"
 
         self.catalogue.selected.connect(self._on_target)
         self.controls.changed.connect(self._on_controls_changed)

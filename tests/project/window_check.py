@@ -5,6 +5,7 @@ Run pressed.  Prints one JSON object with what it saw; ``test_project_window`` r
 
     python tests/project/window_check.py run PROJECT      # the window with the project
     python tests/project/window_check.py refuse PATH      # a path the lab cannot serve
+    python tests/project/window_check.py compare PROJECT  # Compare with… and with the last run
 """
 
 from __future__ import annotations
@@ -171,6 +172,91 @@ def run(project: str) -> dict:
     return seen
 
 
+def compare(project: str) -> dict:
+    """Compare → "Compare with…" on a project URL (the other URL chosen in its dialog), then
+    "Compare with its last run"; what each comparison window holds."""
+    from PySide6.QtCore import QSettings, Qt
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    from gui.project_mode import load_for_window
+
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, tempfile.mkdtemp())
+    assert load_for_window(["--project", project]) is None
+    from engine.lab import Lab
+    from engine.loops import close_loop, ensure_qt_app, new_loop
+    from gui.window import MainWindow
+
+    Lab.prepare()
+    ensure_qt_app(gui=True)
+    loop = new_loop("qt", gui=True)
+    asyncio.set_event_loop(loop)
+    lab = Lab(loop_kind="qt")
+    loop.run_until_complete(lab.start())
+    window = MainWindow(lab)
+    window.resize(1400, 900)
+    window.show()
+    seen: dict = {}
+
+    async def until(predicate, timeout: float = 60.0) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and not predicate():
+            await asyncio.sleep(0.02)
+        return predicate()
+
+    def described(view) -> dict:
+        return {
+            "title": view.windowTitle(),
+            "sentence": view.comparison.sentence,
+            "targets": [r.record.config.target for r in view.comparison.runs],
+            "requests": [len(r.record.client) for r in view.comparison.runs],
+            "concurrency": [r.record.config.streams[0].concurrency for r in view.comparison.runs],
+            "statuses": [r.stats.statuses for r in view.comparison.runs],
+            "p50": [r.stats.latency_ms["p50"] for r in view.comparison.runs],
+            "blocked_ms": [r.stats.blocked_ms for r in view.comparison.runs],
+            "culprits": [
+                [f.get("evidence", {}).get("culprit") for f in r.findings if f["id"] == "loop-blocked"]
+                for r in view.comparison.runs
+            ],
+        }
+
+    async def drive() -> None:
+        catalogue, controls = window.catalogue, window.controls
+        await until(lambda: controls.target is not None)
+        click_item(catalogue.tree, "/shop/blocking/")
+        controls.concurrency.setValue(3)
+        controls.requests.setValue(3)
+        menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Compare")
+        seen["menu"] = [a.text() for a in menu.actions() if a.text()]
+        window.compare_with_action.trigger()
+        dialog = window.compare_with_dialog
+        seen["choices"] = [dialog.other.itemText(i) for i in range(dialog.other.count())]
+        dialog.other.setCurrentText("/shop/items/")
+        QTest.mouseClick(dialog.buttons.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
+        await until(lambda: window.series_task is not None and window.series_task.done(), 180)
+        seen["with"] = described(window.series_task.result())
+        # The blocking view again, at the load of its last run (the toolbar's is changed first).
+        click_item(catalogue.tree, "/shop/blocking/")
+        controls.concurrency.setValue(1)
+        controls.requests.setValue(1)
+        previous = window.series_task
+        window.compare_last_action.trigger()
+        await until(lambda: window.series_task is not previous and window.series_task.done(), 180)
+        seen["last"] = described(window.series_task.result())
+        seen["history"] = window.history.count()
+        for view in list(window.compare_windows):
+            view.close()
+        window.close()
+
+    loop.run_until_complete(drive())
+    loop.run_until_complete(window.wait_idle())
+    loop.run_until_complete(lab.close())
+    close_loop(loop)
+    return seen
+
+
 if __name__ == "__main__":
     mode, path = sys.argv[1], sys.argv[2]
-    print("RESULT " + json.dumps(refuse(path) if mode == "refuse" else run(path)), flush=True)
+    modes = {"refuse": refuse, "run": run, "compare": compare}
+    print("RESULT " + json.dumps(modes[mode](path)), flush=True)
