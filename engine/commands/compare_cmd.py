@@ -3,6 +3,11 @@
 Each of A..D is a history id or a run file (``engine.runref.load_ref``, as ``show`` reads
 them). The text output is the comparison sentence, the stats side by side with each run's
 difference from the first, and each run's findings.
+
+``main.py compare --deploy PRESET [--keep DIR]`` makes the runs of a "Should I go async?"
+preset first (``engine.deploy_presets``), each a child ``main.py run … --record FILE`` on its
+server, exactly as the window's Compare menu does, and then compares them.  A preset of more
+runs than one comparison holds is compared in groups that share its first run as baseline.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import sys
 from typing import Any
 
 from ..compare import MAX_RUNS, MIN_RUNS, Comparison, compare
+from ..deploy_presets import DEPLOY_PRESETS
 from ..runfile import RunFileError
 from ..runref import load_ref
 
@@ -25,8 +31,15 @@ def add_parser(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
         "the findings, and one sentence saying which did better and why.",
     )
     parser.add_argument(
-        "run_refs", metavar="RUN_ID_OR_FILE", nargs="+", help="2 to 4 history ids (12 or #12) or run files"
+        "run_refs", metavar="RUN_ID_OR_FILE", nargs="*", help="2 to 4 history ids (12 or #12) or run files"
     )
+    parser.add_argument(
+        "--deploy",
+        metavar="PRESET",
+        help="make the runs of a 'Should I go async?' preset on their servers, then compare them: "
+        + ", ".join(DEPLOY_PRESETS),
+    )
+    parser.add_argument("--keep", metavar="DIR", help="with --deploy: keep the preset's run files in DIR")
     parser.add_argument("--json", action="store_true", help="one JSON object: the sentence, the runs, the differences")
     parser.add_argument(
         "--html", metavar="FILE", help="also write the comparison as one self-contained HTML report ('-': stdout)"
@@ -59,6 +72,10 @@ def _tail(text: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     refs = args.run_refs
+    if args.deploy is not None or args.keep is not None:
+        from .deploy_compare import run_deploy
+
+        return run_deploy(args)
     if not MIN_RUNS <= len(refs) <= MAX_RUNS:
         print(f"error: compare takes {MIN_RUNS} to {MAX_RUNS} runs, got {len(refs)}", file=sys.stderr)
         return 2
