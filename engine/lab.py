@@ -91,7 +91,7 @@ class Lab:
             # The same site in a child process, its tracing streamed back (engine.servers.child).
             self.server = ChildServer(self.server_spec, self.requested_port)
             await self.server.start()
-            self._client = ClientProcess()
+            self._ensure_client()
             return
         port = self.requested_port
         data_dir = None
@@ -111,7 +111,34 @@ class Lab:
             await self.server.start()
         if data_dir is not None and self.server.port is not None:
             remember_port(data_dir, self.server.port)
-        self._client = ClientProcess()
+        self._ensure_client()
+
+    def _ensure_client(self) -> None:
+        if self._client is None or not self._client.alive:
+            self._client = ClientProcess()
+
+    async def use_server(self, spec: ServerSpec) -> None:
+        """Serve from now on with ``spec`` (the window's Server menu): the current server stops
+        and ``spec``'s starts, so the next run goes exactly as ``main.py run --server`` does.
+        If it cannot start, the previous server is started again and the ServerError raised
+        (one line: why it did not start)."""
+        if self.running:
+            raise RunInProgress("a run is going; stop it before changing the server")
+        previous = self.server_spec
+        if self.server is not None:
+            await self.server.stop()
+            self.server = None
+        self.server_spec = spec
+        try:
+            await self.start()
+        except ServerError:
+            failed, self.server = self.server, None
+            if failed is not None:
+                with contextlib.suppress(Exception):  # half started: its sink, its log
+                    await failed.stop()
+            self.server_spec = previous
+            await self.start()
+            raise
 
     async def close(self) -> None:
         """Stop a run in progress, then the server; nothing is left running."""

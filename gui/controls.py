@@ -258,7 +258,8 @@ class RunControls(QWidget):
         )
 
     def loop_block_s(self, config: RunConfig) -> float:
-        """How long this run will block the shared event loop (and so this window), if known."""
+        """How long this run will block the shared event loop (and so this window), if known;
+        0 when a child server serves the run (``loop_shared`` is False: its loop is not ours)."""
         from engine.plan import predicted_loop_block_s
 
-        return predicted_loop_block_s(config)
+        return predicted_loop_block_s(config) if getattr(self, "loop_shared", True) else 0.0
