@@ -105,7 +105,8 @@ def test_gunicorn_workers_and_threads_from_the_menu_are_the_runs(window, gui_lab
     assert call_in_loop(loop, window.start_run)
     assert run_until(loop, lambda: window.run_task.done(), 120)
     server = window.record.extra["server"]
-    assert (server["name"], server["workers"], server["threads"], server["worker"]) == ("gunicorn-wsgi", 2, 4, "gthread")
+    shape = (server["name"], server["workers"], server["threads"], server["worker"])
+    assert shape == ("gunicorn-wsgi", 2, 4, "gthread")
     assert len(window.record.server) == 8
     served = next(f for f in window.stats.findings if f["id"] == "server")
     assert "2 workers × 4 threads (gthread)" in served["sentence"]
