@@ -269,6 +269,8 @@ async def _deploy_series(window: Any, preset: deploy_presets.DeployPreset) -> li
         window.run_action.setEnabled(True)
         window.stop_action.setEnabled(False)
     if len(records) < MIN_RUNS:
+        if records and records[-1].stopped:
+            window.statusBar().showMessage("Stopped during the first run: one run is not a comparison.", 8000)
         return opened
     for group in deploy_presets.groups(records, MAX_RUNS):
         view = open_comparison(window, group)

@@ -177,3 +177,39 @@ def test_a_deploy_preset_click_runs_its_servers_in_children_and_compares_them(
     assert ("CPU per request" in cmp.sentence) == (ratio >= 1.1), cmp.sentence
     assert not window.controller.busy and window.run_action.isEnabled()
     view.close()
+
+
+def test_stop_during_a_deploy_preset_stops_its_child_and_the_childs_server(window, gui_lab, monkeypatch) -> None:
+    import psutil
+
+    import engine.deploy_presets as deploy_presets
+
+    _, loop = gui_lab
+    long = dataclasses.replace(deploy_presets.DEPLOY_PRESETS["io-bound"], concurrency=10, requests=5000)
+    monkeypatch.setitem(deploy_presets.DEPLOY_PRESETS, "io-bound", long)
+    call_in_loop(loop, window.preset_actions["deploy:io-bound"].trigger)
+    assert run_until(loop, lambda: window.series_child is not None, 30)
+    child = psutil.Process(window.series_child.pid)
+
+    def serving() -> list[psutil.Process]:  # the gunicorn master and workers the child started
+        return [p for p in child.children(recursive=True) if "gunicorn" in " ".join(p.cmdline())]
+
+    assert run_until(loop, lambda: len(serving()) >= 3, 90)
+    servers = serving()
+
+    def loaded() -> bool:  # the run's clients are connected to the workers: the load is going
+        try:
+            return any(c.status == psutil.CONN_ESTABLISHED for p in servers for c in p.net_connections("tcp"))
+        except psutil.Error:
+            return False
+
+    assert run_until(loop, loaded, 60)
+    run_until(loop, lambda: False, 1.0)
+    assert window.stop_action.isEnabled()
+    call_in_loop(loop, window.stop_action.trigger)
+    assert run_until(loop, lambda: window.series_task.done(), 60)
+    assert window.series_task.result() == []
+    assert "Stopped during the first run" in window.statusBar().currentMessage()
+    assert not child.is_running() or child.status() == psutil.STATUS_ZOMBIE
+    assert run_until(loop, lambda: not any(p.is_running() for p in servers), 15), "the child stopped its server"
+    assert not window.controller.busy and window.run_action.isEnabled()
