@@ -183,6 +183,7 @@ class Lab:
             raise RuntimeError("start() the lab first")
         demos = catalogue()
         targets = [app_target(demos, self.url, s) for s in config.streams]
+        child = isinstance(self.server, ChildServer)
         # The loop that serves this run is the one metered (a test session may hold two labs).
         loop_activity.attach(collector, asyncio.get_running_loop())
         collector.reset()
@@ -197,7 +198,9 @@ class Lab:
             stalls=collector.stalls,
             thread_names=collector.thread_names,
             loop_thread_id=getattr(self.server, "loop_thread_id", collector.loop_thread_id),
-            loop_activity=collector.loop_activity if collector.enabled else None,
+            # The meter times this process's loop: the server's only when it is the embedded one
+            # (a child's loop is in another process, unmetered; under WSGI there is none).
+            loop_activity=collector.loop_activity if collector.enabled and not child else None,
         )
         # A playground view can be mounted again later: the record keeps the code it measured.
         measured = {s.demo for s in config.streams}
@@ -205,7 +208,7 @@ class Lab:
             i: d.source for i, d in demos.items() if i in measured and i.startswith("playground:")
         }
         record.extra["server"] = self.server_spec.as_dict()
-        meter = collector.loop_meter if collector.enabled else None
+        meter = collector.loop_meter if collector.enabled and not child else None
         if meter is not None:
             # The meter times the loop from its next iteration on: start it one iteration early,
             # so that the run's own start below (the window's set-up, the driver) is measured too.

@@ -75,6 +75,7 @@ def test_a_click_on_uvicorn_serves_the_next_run_from_a_child_with_its_spans(
     assert len(record.server) == 8, "every request's server side streamed back from the child"
     assert {"view", "blocking", "hop-wait"} <= {s.kind for r in record.server for s in r.spans}
     assert record.lag, "the child's heartbeat streamed its lag samples"
+    assert record.loop_activity is None, "the lab meters its own loop, not the child's"
     stats = window.stats
     assert stats.completed == 8 and stats.errors == 0
     served = next(f for f in stats.findings if f["id"] == "server")
@@ -112,6 +113,16 @@ def test_gunicorn_workers_and_threads_from_the_menu_are_the_runs(window, gui_lab
     assert "2 workers × 4 threads (gthread)" in served["sentence"]
     # 8 threads in all serve 8 sleeping requests together: about one sleep, not eight.
     assert window.stats.wall_s < 8 * 0.3 / 2
+    # WSGI has no event loop: each time.sleep blocks its worker thread, and nothing is drawn
+    # as the loop's (no "blocking the loop", no loop lane, no loop meter).
+    from engine.phases import BLOCKING, NO_LOOP, THREAD_BLOCKING
+
+    record = window.record
+    assert record.loop_thread_id == NO_LOOP and record.loop_activity is None
+    drawn = {p.phase for bar in window.model.bars for p in bar.phases}
+    assert THREAD_BLOCKING in drawn and BLOCKING not in drawn, drawn
+    assert window.model.lane_ids and NO_LOOP not in window.model.lane_ids
+    assert not any(f["id"].startswith("loop-busy") for f in window.stats.findings)
 
 
 def test_a_server_that_cannot_start_is_one_message_and_the_lab_goes_on(
