@@ -78,3 +78,17 @@ def test_compare_deploy_bad_input_is_one_line_and_exit_2(tmp_path) -> None:
         assert done.returncode == 2, (args, done.stderr)
         assert done.stderr.startswith(start) and done.stderr.count("\n") == 1, done.stderr
         assert done.stdout == ""
+
+
+def test_a_preset_of_more_runs_than_a_comparison_holds_is_compared_in_groups_with_one_baseline() -> None:
+    from engine.compare import MAX_RUNS
+    from engine.deploy_presets import DEPLOY_PRESETS, groups
+
+    runs = list(DEPLOY_PRESETS["hello-servers"].runs)
+    assert len(runs) == 7
+    split = groups(runs, MAX_RUNS)
+    assert [len(g) for g in split] == [4, 4]
+    assert all(g[0] is runs[0] for g in split), "each comparison is against the preset's first run"
+    assert [r for g in split for r in g[1:]] == runs[1:], "every other run once, in order"
+    assert groups(runs[:3], MAX_RUNS) == [runs[:3]]
+    assert groups(runs[:5], MAX_RUNS) == [runs[:4], [runs[0], runs[4]]]
