@@ -19,6 +19,8 @@ from .record import RunRecord
 from .stats import RunStats
 
 LOWER, HIGHER, NEUTRAL = "lower", "higher", "neutral"
+# Findings that describe how a run was set up (its server), never why it did better or worse.
+NOT_A_CAUSE = frozenset({"server"})
 SAME_WITHIN = 0.10  # a ratio closer to 1 than this is "about the same"
 MIN_RUNS, MAX_RUNS = 2, 4
 
@@ -66,6 +68,9 @@ METRICS: tuple[Metric, ...] = (
         lambda v: f"{v:.0f}",
         count=True,
     ),
+    # The server's CPU per answered request (``RunStats.cpu_ms_per_request``): shown only when
+    # every run has it (a record read from an older file may not).
+    Metric("cpu", "CPU per request", LOWER, lambda s: float(s.cpu_ms_per_request or 0.0), lambda v: f"{v:.2f} ms"),
 )
 
 
@@ -133,16 +138,36 @@ class Comparison:
         }
 
 
+def server_name(record: RunRecord) -> str:
+    """The server that served ``record``, with its workers and threads when it had several."""
+    server = record.extra.get("server") or {}
+    name = str(server.get("name", "embedded"))
+    workers, threads = int(server.get("workers", 1)), int(server.get("threads", 1))
+    if threads > 1:
+        return f"{name} {workers}×{threads}"
+    return f"{name} ×{workers}" if workers > 1 else name
+
+
 def labels_for(records: list[RunRecord]) -> list[str]:
-    """Each run's name in the comparison: its demo; its loop too when the demos are the same
-    and the loops differ; a number when even that does not tell them apart."""
+    """Each run's name in the comparison: its demo; with its server when the servers differ
+    (a deployment comparison); its loop too when the demos are the same and the loops differ;
+    a number when even that does not tell them apart."""
     targets = [r.config.target for r in records]
+    servers = [server_name(r) for r in records]
+    if len(set(servers)) > 1:
+        targets = [f"{t} on {s}" for t, s in zip(targets, servers, strict=True)]
     if len(set(targets)) == len(targets):
         return targets
-    named = [f"{r.config.target} ({r.loop})" for r in records]
+    named = [f"{t} ({r.loop})" for t, r in zip(targets, records, strict=True)]
     if len(set(named)) == len(named):
         return named
     return [f"{t} #{i + 1}" for i, t in enumerate(targets)]
+
+
+def metrics_for(stats: list[RunStats]) -> tuple[Metric, ...]:
+    """The metrics every run has: CPU per request only when each run's was measured."""
+    measured = all(s.cpu_ms_per_request is not None for s in stats)
+    return tuple(m for m in METRICS if m.key != "cpu" or measured)
 
 
 def difference(metric: Metric, base: float, value: float) -> Difference:
@@ -173,14 +198,15 @@ def compare(records: list[RunRecord], stats: list[RunStats] | None = None) -> Co
     if not MIN_RUNS <= len(records) <= MAX_RUNS:
         raise CompareError(f"a comparison takes {MIN_RUNS} to {MAX_RUNS} runs, got {len(records)}")
     all_stats = stats if stats is not None else [r.final_stats() for r in records]
+    metrics = metrics_for(all_stats)
     columns = []
     for label, record, st in zip(labels_for(records), records, all_stats, strict=True):
-        values = {m.key: float(m.value(st)) for m in METRICS}
-        texts = {m.key: m.text(values[m.key]) for m in METRICS}
+        values = {m.key: float(m.value(st)) for m in metrics}
+        texts = {m.key: m.text(values[m.key]) for m in metrics}
         columns.append(RunColumn(label, record, st, values, texts, list(st.findings)))
     base = columns[0]
-    diffs = [[difference(m, base.values[m.key], col.values[m.key]) for m in METRICS] for col in columns[1:]]
-    return Comparison(columns, diffs, sentence(columns))
+    diffs = [[difference(m, base.values[m.key], col.values[m.key]) for m in metrics] for col in columns[1:]]
+    return Comparison(columns, diffs, sentence(columns), metrics)
 
 
 def _primary(columns: list[RunColumn]) -> Metric:
@@ -199,15 +225,16 @@ def _why(winner: RunColumn, loser: RunColumn) -> str:
     "overlapped") or whose first number is at least twice the winner's ("21 SQL queries per
     request" against 2); any other finding the winner did not have (a notice)."""
     theirs = {(f["id"], f["severity"]): f for f in winner.findings}
+    loser_findings = [f for f in loser.findings if f["id"] not in NOT_A_CAUSE]
     alarming = ("problem", "warning")
-    for f in loser.findings:  # most important first
+    for f in loser_findings:  # most important first
         if f["severity"] in alarming and (f["id"], f["severity"]) not in theirs:
             return str(f["sentence"])
-    for f in loser.findings:
+    for f in loser_findings:
         same = theirs.get((f["id"], f["severity"]))
         if f["severity"] == "info" and same is not None and _differs(f["sentence"], same["sentence"]):
             return str(f["sentence"])
-    for f in loser.findings:
+    for f in loser_findings:
         if (f["id"], f["severity"]) not in theirs:
             return str(f["sentence"])
     return ""
@@ -241,6 +268,9 @@ def sentence(columns: list[RunColumn]) -> str:
         best, worst = ranked[0], ranked[-1]
         others = " and ".join(f"{c.label} {_ok(c)} of {c.stats.requests}" for c in ranked[1:])
         lead = f"{best.label} answered {_ok(best)} of {best.stats.requests} requests without an error vs {others}"
+        cpu = _cpu_clause(best, worst, named=True)
+        if cpu:
+            lead += f"; {cpu}"
         why = _why(best, worst)
         return lead + (f"; {worst.label}: {why}." if why else ".")
     metric = _primary(columns)
@@ -254,7 +284,11 @@ def sentence(columns: list[RunColumn]) -> str:
     if not rest:
         texts = sorted({metric.text(c.values[metric.key]) for c in columns})
         spread = f"all {texts[0]}" if len(texts) == 1 else f"{texts[0]} to {texts[-1]}"
-        return f"{names} {what} about the same time ({spread}, within {SAME_WITHIN:.0%})."
+        by_cpu = sorted(columns, key=lambda c: c.stats.cpu_ms_per_request or 0.0)
+        cpu = _cpu_clause(by_cpu[0], by_cpu[-1], named=True)
+        return f"{names} {what} about the same time ({spread}, within {SAME_WITHIN:.0%})" + (
+            f"; {cpu}." if cpu else "."
+        )
     top = max(c.values[metric.key] for c in lead_runs)
     worst = ranked[-1]
     w = worst.values[metric.key]
@@ -265,5 +299,25 @@ def sentence(columns: list[RunColumn]) -> str:
         lead = f"{names} finished {lead_runs[0].stats.requests} requests in {head} vs {others}: {ratio}faster"
     else:
         lead = f"{names} had the lowest p99, {head} vs {others}: {ratio}better"
+    cpu = _cpu_clause(lead_runs[0], worst)
+    if cpu:
+        lead += (", and " if " less " in cpu else ", but ") + cpu
     why = _why(lead_runs[0], worst)
     return lead + (f"; {worst.label}: {why}." if why else ".")
+
+
+def _cpu_clause(a: RunColumn, b: RunColumn, named: bool = False) -> str:
+    """How ``a``'s server CPU per request compares with ``b``'s, "used 2.3× less CPU per request
+    (0.41 ms vs 0.95 ms)" ("a used … than b …" when ``named``); '' when either was not measured
+    or they are within ``SAME_WITHIN``. A child server's CPU is its processes', the embedded
+    server's the lab's own process during the run (``RunStats.cpu_ms_per_request``)."""
+    x, y = a.stats.cpu_ms_per_request, b.stats.cpu_ms_per_request
+    if x is None or y is None or x <= 0 or y <= 0:
+        return ""
+    ratio = max(x, y) / min(x, y)
+    if ratio < 1 + SAME_WITHIN:
+        return ""
+    word = "less" if x < y else "more"
+    if named:
+        return f"{a.label} used {ratio:.1f}× {word} CPU per request than {b.label} ({x:.2f} ms vs {y:.2f} ms)"
+    return f"used {ratio:.1f}× {word} CPU per request ({x:.2f} ms vs {y:.2f} ms)"

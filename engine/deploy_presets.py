@@ -9,7 +9,11 @@ runs' records name their server, workers and database for the comparison to show
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @dataclass(frozen=True)
@@ -80,3 +84,20 @@ def run_args(preset: DeployPreset, run: DeployRun) -> list[str]:
     for name, value in run.params.items():
         args += ["--param", f"{name}={value}"]
     return args
+
+
+def child_args(preset: DeployPreset, run: DeployRun, record_path: Path) -> list[str]:
+    """The command line of the child ``main.py run`` that makes one run of ``preset`` and
+    records it to ``record_path`` (the window's Compare menu and ``main.py compare --deploy``)."""
+    return [sys.executable, str(ROOT / "main.py"), "run", *run_args(preset, run), "--record", str(record_path)]
+
+
+def groups[T](runs: list[T], most: int) -> list[list[T]]:
+    """``runs`` in comparisons of at most ``most`` runs, each led by the first run (the baseline
+    every other is measured against): a preset with more runs than one comparison holds (hello
+    on all seven servers) is several comparisons with the same baseline."""
+    if len(runs) <= most:
+        return [list(runs)]
+    base, rest = runs[0], runs[1:]
+    step = most - 1
+    return [[base, *rest[i : i + step]] for i in range(0, len(rest), step)]

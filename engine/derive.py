@@ -35,6 +35,7 @@ from .phases import (
     FRAMEWORK,
     HOP_WAIT,
     NETWORK,
+    NO_LOOP,
     PHASE_RANK,
     PHASES,
     RESPONSE,
@@ -305,7 +306,7 @@ class LaneBuilder:
         """Loop first, then by first use; spans in drawing order, then by start.  Lanes are
         numbered from 1 in each run ("request thread #1", "#2", …), whatever the thread's own name."""
         loop_tid, first = self.record.loop_thread_id, self._first
-        if loop_tid is not None and loop_tid not in self._by_thread:
+        if loop_tid is not None and loop_tid != NO_LOOP and loop_tid not in self._by_thread:
             self._by_thread[loop_tid], first[loop_tid] = {}, 0  # always there, even when it ran nothing
         order = sorted(self._by_thread, key=lambda t: (t != loop_tid, first[t], t))
         # The record numbers each kind of thread from 1 per run in order of first use, so a lane

@@ -91,7 +91,7 @@ class Lab:
             # The same site in a child process, its tracing streamed back (engine.servers.child).
             self.server = ChildServer(self.server_spec, self.requested_port)
             await self.server.start()
-            self._client = ClientProcess()
+            self._ensure_client()
             return
         port = self.requested_port
         data_dir = None
@@ -111,7 +111,34 @@ class Lab:
             await self.server.start()
         if data_dir is not None and self.server.port is not None:
             remember_port(data_dir, self.server.port)
-        self._client = ClientProcess()
+        self._ensure_client()
+
+    def _ensure_client(self) -> None:
+        if self._client is None or not self._client.alive:
+            self._client = ClientProcess()
+
+    async def use_server(self, spec: ServerSpec) -> None:
+        """Serve from now on with ``spec`` (the window's Server menu): the current server stops
+        and ``spec``'s starts, so the next run goes exactly as ``main.py run --server`` does.
+        If it cannot start, the previous server is started again and the ServerError raised
+        (one line: why it did not start)."""
+        if self.running:
+            raise RunInProgress("a run is going; stop it before changing the server")
+        previous = self.server_spec
+        if self.server is not None:
+            await self.server.stop()
+            self.server = None
+        self.server_spec = spec
+        try:
+            await self.start()
+        except ServerError:
+            failed, self.server = self.server, None
+            if failed is not None:
+                with contextlib.suppress(Exception):  # half started: its sink, its log
+                    await failed.stop()
+            self.server_spec = previous
+            await self.start()
+            raise
 
     async def close(self) -> None:
         """Stop a run in progress, then the server; nothing is left running."""
@@ -156,6 +183,7 @@ class Lab:
             raise RuntimeError("start() the lab first")
         demos = catalogue()
         targets = [app_target(demos, self.url, s) for s in config.streams]
+        child = isinstance(self.server, ChildServer)
         # The loop that serves this run is the one metered (a test session may hold two labs).
         loop_activity.attach(collector, asyncio.get_running_loop())
         collector.reset()
@@ -170,7 +198,9 @@ class Lab:
             stalls=collector.stalls,
             thread_names=collector.thread_names,
             loop_thread_id=getattr(self.server, "loop_thread_id", collector.loop_thread_id),
-            loop_activity=collector.loop_activity if collector.enabled else None,
+            # The meter times this process's loop: the server's only when it is the embedded one
+            # (a child's loop is in another process, unmetered; under WSGI there is none).
+            loop_activity=collector.loop_activity if collector.enabled and not child else None,
         )
         # A playground view can be mounted again later: the record keeps the code it measured.
         measured = {s.demo for s in config.streams}
@@ -178,7 +208,7 @@ class Lab:
             i: d.source for i, d in demos.items() if i in measured and i.startswith("playground:")
         }
         record.extra["server"] = self.server_spec.as_dict()
-        meter = collector.loop_meter if collector.enabled else None
+        meter = collector.loop_meter if collector.enabled and not child else None
         if meter is not None:
             # The meter times the loop from its next iteration on: start it one iteration early,
             # so that the run's own start below (the window's set-up, the driver) is measured too.

@@ -134,6 +134,12 @@ MARKS = {
 }
 
 
+# A record's ``loop_thread_id`` when its server has no event loop at all (gunicorn under WSGI):
+# no thread is the loop, so a blocking call blocks only its worker thread, and there is no loop
+# lane. (None is a record that does not say: an older one, whose spans are read as the loop's.)
+NO_LOOP = 0
+
+
 def span_phase(kind: str, thread_id: int | None, loop_thread_id: int | None) -> str | None:
     """The phase a server span is drawn as: a blocking call is only "blocking the loop" on the
     loop's thread; on a worker thread only that thread waits."""

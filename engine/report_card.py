@@ -43,7 +43,7 @@ def run_state(record: RunRecord) -> str:
 
 
 def settings_line(record: RunRecord) -> str:
-    """The settings the run was made with, in one line: load, parameters, loop, versions."""
+    """The settings the run was made with, in one line: load, parameters, loop, server, versions."""
     several = len(record.config.streams) > 1
     parts: list[str] = []
     counts: list[int] = []
@@ -68,6 +68,11 @@ def settings_line(record: RunRecord) -> str:
     parts = [f"{n} × {text}" if n > 1 else text for text, n in zip(parts, counts)]
     v = record.versions
     parts.append(f"loop {record.loop}")
+    server = record.extra.get("server") or {}
+    if server.get("name", "embedded") != "embedded":
+        from .findings.server import shape
+
+        parts.append(f"server {server['name']} in a child process, {shape(server)}")
     parts.append(
         ", ".join(
             f"{name} {v[key]}"

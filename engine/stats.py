@@ -50,6 +50,10 @@ class RunStats:
     # The loop thread's measured busy share and its split (``LoopBusy.as_dict``); {} if not measured.
     loop_busy: dict[str, Any] = field(default_factory=dict)
     target: str = ""  # the demo or scenario run, whose checks apply
+    # The server's CPU (user + system) per answered request, from the OS's counters: a child
+    # server's processes, or for the embedded server the lab's own process (server and lab
+    # together; the load driver has a process of its own). None when the record has no reading.
+    cpu_ms_per_request: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -109,6 +113,14 @@ def compute(record: RunRecord) -> RunStats:
     return stats
 
 
+def cpu_ms_per_request(record: RunRecord, completed: int) -> float | None:
+    """``record``'s server CPU over its answered requests, in ms (None: not measured)."""
+    cpu_s = (record.extra.get("server") or {}).get("cpu_s")
+    if cpu_s is None or completed <= 0:
+        return None
+    return round(float(cpu_s) * 1000 / completed, 3)
+
+
 def _length(spans: list[Span]) -> int:
     return sum([s.end_ns for s in spans]) - sum([s.start_ns for s in spans])
 
@@ -136,6 +148,7 @@ def _numbers(facts: Facts) -> RunStats:
     return RunStats(
         requests=len(record.client),
         completed=len(clients),
+        cpu_ms_per_request=cpu_ms_per_request(record, len(clients)),
         errors=errors,
         statuses=dict(sorted(statuses.items())),
         exceptions=dict(exceptions.most_common()),

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine import deploy_presets
 from engine.compare import MAX_RUNS, MIN_RUNS, CompareError
 from engine.config import ConfigError, RunConfig
 from engine.history import HistoryEntry, HistoryError
@@ -61,6 +62,12 @@ def install(window: Any) -> None:
     for preset in presets():
         action = menu.addAction(preset.title, lambda p=preset: run_preset(window, p))
         window.preset_actions[preset.id] = action
+    deploy = menu.addMenu("Should I go async?")
+    for preset in deploy_presets.DEPLOY_PRESETS.values():
+        action = deploy.addAction(preset.title, lambda i=preset.id: run_deploy_preset(window, i))
+        action.setToolTip(f"{preset.why} ({len(preset.runs)} runs, each on its server in a child process)")
+        window.preset_actions[f"deploy:{preset.id}"] = action
+    deploy.setToolTipsVisible(True)
     bar = window.findChild(QToolBar, "run-toolbar")
     if bar is not None:
         bar.insertAction(_after(bar, window.stop_action), window.twin_action)
@@ -196,36 +203,85 @@ async def _child_run(window: Any, config: RunConfig, loop: str) -> RunRecord | N
     """``config`` on ``loop`` in a child ``main.py run``; its recorded run (None on failure)."""
     with tempfile.TemporaryDirectory(prefix="explorer-compare-") as tmp:
         path = Path(tmp) / "run.json"
-        window.run_action.setEnabled(False)
-        window.stop_action.setEnabled(True)  # Esc stops the child; the selection's Esc waits
-        window.clear_selection_action.setEnabled(False)
-        window.progress.setText(f"  {config.target} on the {loop} loop, in a child process…")
-        window.run_view.show_running(f"Running {config.target} on the {loop} loop in a child process…")
-        child = subprocess.Popen(
-            child_run_args(config, loop, path),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        window.series_child = child
-        try:
-            while child.poll() is None:
-                await asyncio.sleep(CHILD_POLL_S)
-        finally:
-            window.series_child = None
-            if child.poll() is None:
-                child.kill()
-                child.wait()
-        error = (child.stderr.read() if child.stderr else "").strip().splitlines()
-        try:
-            record = load_run(path)
-        except RunFileError as exc:
-            why = error[-1] if error else str(exc)
-            window.show_error(f"the {loop} run failed (exit {child.returncode}): {why}", from_settings=False)
-            return None
-        window.progress.setText(f"  {config.target} on {loop}: {len(record.client)} requests")
-        return record
+        what = f"{config.target} on the {loop} loop"
+        return await _child_process_run(window, child_run_args(config, loop, path), path, what)
+
+
+async def _child_process_run(window: Any, argv: list[str], path: Path, what: str) -> RunRecord | None:
+    """Run ``argv`` (a ``main.py run … --record path``) as a child process and load its run
+    file; None, with the child's last line shown, when it failed. Stop (Esc) ends the child as
+    Ctrl-C would: it keeps and records what it measured."""
+    window.run_action.setEnabled(False)
+    window.stop_action.setEnabled(True)  # Esc stops the child; the selection's Esc waits
+    window.clear_selection_action.setEnabled(False)
+    window.progress.setText(f"  {what}, in a child process…")
+    window.run_view.show_running(f"Running {what} in a child process…")
+    child = subprocess.Popen(
+        argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    window.series_child = child
+    try:
+        while child.poll() is None:
+            await asyncio.sleep(CHILD_POLL_S)
+    finally:
+        window.series_child = None
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    error = (child.stderr.read() if child.stderr else "").strip().splitlines()
+    try:
+        record = load_run(path)
+    except RunFileError as exc:
+        why = error[-1] if error else str(exc)
+        window.show_error(f"{what} failed (exit {child.returncode}): {why}", from_settings=False)
+        return None
+    window.progress.setText(f"  {what}: {len(record.client)} requests")
+    return record
+
+
+def run_deploy_preset(window: Any, preset_id: str) -> bool:
+    """Compare → Should I go async?: run each of the preset's runs on its own server, in a
+    child ``main.py run … --server … --record FILE`` (``engine.deploy_presets.child_args``,
+    the same command line as ``main.py compare --deploy``), then open their comparison (a
+    preset of more runs than one comparison holds opens several, sharing its first run)."""
+    preset = deploy_presets.DEPLOY_PRESETS[preset_id]  # read at the click: its load as it is now
+    if window.controller.busy:
+        window.statusBar().showMessage("A run is already going; press Stop (Esc) first.", 5000)
+        return False
+    window.error.hide()
+    window.controller.held = True
+    window.series_task = asyncio.get_running_loop().create_task(_deploy_series(window, preset), name="compare-deploy")
+    return True
+
+
+async def _deploy_series(window: Any, preset: deploy_presets.DeployPreset) -> list[CompareWindow]:
+    records: list[RunRecord] = []
+    opened: list[CompareWindow] = []
+    try:
+        with tempfile.TemporaryDirectory(prefix="explorer-deploy-") as tmp:
+            for i, run in enumerate(preset.runs):
+                window.statusBar().showMessage(f"{preset.title}: run {i + 1} of {len(preset.runs)}, {run.label}", 6000)
+                path = Path(tmp) / f"{i + 1}.run.json"
+                record = await _child_process_run(window, deploy_presets.child_args(preset, run, path), path, run.label)
+                if record is None:
+                    return opened  # the run failed: its error is shown
+                records.append(record)
+                if record.stopped:
+                    window.statusBar().showMessage("Stopped: the comparison holds the runs done so far.", 6000)
+                    break
+    finally:
+        window.controller.held = False
+        window.run_action.setEnabled(True)
+        window.stop_action.setEnabled(False)
+    if len(records) < MIN_RUNS:
+        if records and records[-1].stopped:
+            window.statusBar().showMessage("Stopped during the first run: one run is not a comparison.", 8000)
+        return opened
+    for group in deploy_presets.groups(records, MAX_RUNS):
+        view = open_comparison(window, group)
+        if view is not None:
+            opened.append(view)
+    return opened
 
 
 def _stop_child(window: Any) -> None:

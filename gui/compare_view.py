@@ -162,6 +162,8 @@ class CompareWindow(QMainWindow):
         table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         table.resizeRowsToContents()
         height = table.horizontalHeader().height() + sum(table.rowHeight(r) for r in range(table.rowCount())) + 4
+        # Long run names (a server each) make the table scroll sideways: its bar must not hide a row.
+        height += table.horizontalScrollBar().sizeHint().height()
         table.setMinimumHeight(height)
         table.setMaximumHeight(height)
         return table

@@ -85,6 +85,7 @@ class RunControls(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.target: Target | None = None
+        self.loop_shared = True  # the server runs on this window's loop (False: a child server's)
         self.concurrency = _spin(0, 99_999, 10, "virtual users sending at the same time")
         self.amount_kind = QComboBox(toolTip="stop after a number of requests, or after a time")
         self.amount_kind.addItems([REQUESTS, DURATION])
@@ -258,7 +259,8 @@ class RunControls(QWidget):
         )
 
     def loop_block_s(self, config: RunConfig) -> float:
-        """How long this run will block the shared event loop (and so this window), if known."""
+        """How long this run will block the shared event loop (and so this window), if known;
+        0 when a child server serves the run (``loop_shared`` is False: its loop is not ours)."""
         from engine.plan import predicted_loop_block_s
 
-        return predicted_loop_block_s(config)
+        return predicted_loop_block_s(config) if self.loop_shared else 0.0

@@ -236,10 +236,53 @@ async def shoot_postgres(w: window_module.MainWindow, out: Path) -> None:
     w.close()
 
 
+async def shoot_servers(w: window_module.MainWindow, out: Path) -> None:
+    """The Server menu open, a run served by a child uvicorn, and the I/O-bound deploy preset's
+    comparison (gunicorn gthread vs uvicorn, in child processes)."""
+    from PySide6.QtCore import QPoint
+
+    from . import server_menu
+
+    await asyncio.sleep(0.5)
+    bar = w.menuBar()
+    menu_action = next(a for a in bar.actions() if a.text() == "&Server")
+    w.server_menu.popup(bar.mapToGlobal(bar.actionGeometry(menu_action).bottomLeft()))
+    await asyncio.sleep(0.4)
+    QApplication.processEvents()
+    screen = w.screen()
+    top_left = w.mapToGlobal(QPoint(0, 0))
+    shot = screen.grabWindow(0, top_left.x(), top_left.y(), w.width(), min(w.height(), 420))
+    shot.save(str(out / "server-menu.png"))
+    print("wrote", out / "server-menu.png", flush=True)
+    w.server_menu.hide()
+    task = server_menu.choose(w, "uvicorn")
+    if task is None or not await task:
+        print("uvicorn did not start", flush=True)
+        w.close()
+        return
+    _configure(w, "sync-sleep", 40, 20, delay=0.3)
+    w.start_run()
+    await _wait_run(w)
+    _save(w, out, "server-run.png")
+    compare_menu.run_deploy_preset(w, "io-bound")
+    while w.series_task is None or not w.series_task.done():
+        await asyncio.sleep(0.05)
+    for i, view in enumerate(w.series_task.result()):
+        view.resize(w.size())
+        await asyncio.sleep(0.5)
+        _save(view, out, f"compare-deploy{'-' + str(i + 1) if i else ''}.png")
+        view.close()
+    task = server_menu.choose(w, "embedded")
+    if task is not None:
+        await task
+    w.close()
+
+
 def main(argv: list[str]) -> int:
     extra = "--extra" in argv  # also shots that are not in docs/ (for reviewing the look)
     postgres = "--postgres" in argv  # only the PostgreSQL shot, on the lab's own cluster
-    argv = [a for a in argv if a not in ("--extra", "--postgres")]
+    servers = "--servers" in argv  # only the Server menu and deploy comparison shots
+    argv = [a for a in argv if a not in ("--extra", "--postgres", "--servers")]
     if postgres:
         from engine.commands.database import start_private_cluster, use_database
 
@@ -251,7 +294,10 @@ def main(argv: list[str]) -> int:
     def show(self: window_module.MainWindow) -> None:
         shown(self)
         self.fit_to_screen()  # as a first launch: 1400x900 on a 1600x1000 screen, less on a smaller one
-        shots = shoot_postgres(self, out) if postgres else shoot(self, out, extra)
+        if servers:
+            shots = shoot_servers(self, out)
+        else:
+            shots = shoot_postgres(self, out) if postgres else shoot(self, out, extra)
         self.screenshot_task = asyncio.get_event_loop().create_task(shots)  # held: tasks are weak
 
     window_module.MainWindow.show = show  # type: ignore[method-assign]

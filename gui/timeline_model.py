@@ -19,7 +19,16 @@ from PySide6.QtCore import QPointF, QRectF
 
 from engine.derive import Derivation, in_flight_steps, iter_visible_segments, lag_intervals, visible_segments
 from engine.loop_lane import metered, with_idle
-from engine.phases import BLOCKED_THRESHOLD_NS, FAILED, PHASE_RANK, PHASES, Phase, RequestBar, blocked_regions
+from engine.phases import (
+    BLOCKED_THRESHOLD_NS,
+    FAILED,
+    NO_LOOP,
+    PHASE_RANK,
+    PHASES,
+    Phase,
+    RequestBar,
+    blocked_regions,
+)
 from engine.record import RunRecord, ServerRequest
 
 from .geometry import Layers, gc_paused
@@ -76,7 +85,7 @@ class TimelineModel:
         self.inflight_points: list[QPointF] = []
         self.max_inflight = 0
         self.blocked: list[tuple[float, float]] = []
-        if self.record.loop_thread_id is not None:
+        if self.record.loop_thread_id not in (None, NO_LOOP):
             self._lane(self.record.loop_thread_id)
 
     # -- coordinates ----------------------------------------------------------------
@@ -159,7 +168,7 @@ class TimelineModel:
         now_ns = now_ns if now_ns is not None else clock()
         self.last_refresh_ns = now_ns
         rec, d = self.record, self.derivation
-        if rec.loop_thread_id is not None and not self.lane_ids:
+        if rec.loop_thread_id not in (None, NO_LOOP) and not self.lane_ids:
             self._lane(rec.loop_thread_id)
         start = len(d.settled)
         d.feed(now_ns)

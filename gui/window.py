@@ -39,6 +39,7 @@ from . import (
     project_mode,
     runfile_menu,
     scenario_editor,
+    server_menu,
     theme,
 )
 from .catalogue_panel import CataloguePanel, Target
@@ -193,6 +194,7 @@ class MainWindow(QMainWindow):
         view.addSeparator()
         view.addAction("Filter catalogue", QKeySequence.StandardKey.Find, self.catalogue.filter.setFocus)
         database_menu.install(self)
+        server_menu.install(self)
         help_menu = menu.addMenu("&Help")
         help_menu.addAction(
             "What am I looking at?",

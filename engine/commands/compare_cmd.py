@@ -5,6 +5,11 @@ Each of A..D is a history id or a run file (``engine.runref.load_ref``, as ``sho
 them). The text output is the comparison sentence, the stats side by side with each run's
 difference from the first, and each run's findings.  The report files (the HTML report, the
 report card as PNG or SVG) are checked before any run is read and written whole or not at all.
+
+``main.py compare --deploy PRESET [--keep DIR]`` makes the runs of a "Should I go async?"
+preset first (``engine.deploy_presets``), each a child ``main.py run … --record FILE`` on its
+server, exactly as the window's Compare menu does, and then compares them.  A preset of more
+runs than one comparison holds is compared in groups that share its first run as baseline.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import sys
 from typing import Any
 
 from ..compare import MAX_RUNS, MIN_RUNS, Comparison, compare
+from ..deploy_presets import DEPLOY_PRESETS
 from ..runfile import RunFileError
 from ..runref import load_ref
 
@@ -36,8 +42,15 @@ def add_parser(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
         "the findings, and one sentence saying which did better and why.",
     )
     parser.add_argument(
-        "run_refs", metavar="RUN_ID_OR_FILE", nargs="+", help="2 to 4 history ids (12 or #12) or run files"
+        "run_refs", metavar="RUN_ID_OR_FILE", nargs="*", help="2 to 4 history ids (12 or #12) or run files"
     )
+    parser.add_argument(
+        "--deploy",
+        metavar="PRESET",
+        help="make the runs of a 'Should I go async?' preset on their servers, then compare them: "
+        + ", ".join(DEPLOY_PRESETS),
+    )
+    parser.add_argument("--keep", metavar="DIR", help="with --deploy: keep the preset's run files in DIR")
     parser.add_argument("--json", action="store_true", help="one JSON object: the sentence, the runs, the differences")
     parser.add_argument(
         "--html", metavar="FILE", help="also write the comparison as one self-contained HTML report ('-': stdout)"
@@ -72,17 +85,44 @@ def _tail(text: str) -> str:
     return text.rsplit(", ", 1)[-1] if ", " in text else text
 
 
-def run(args: argparse.Namespace) -> int:
-    refs = args.run_refs
-    if not MIN_RUNS <= len(refs) <= MAX_RUNS:
-        print(f"error: compare takes {MIN_RUNS} to {MAX_RUNS} runs, got {len(refs)}", file=sys.stderr)
-        return 2
+def report_destinations(args: argparse.Namespace) -> list[Any] | None:
+    """The report files asked for (``--html/--png/--svg``), checked before anything runs or is
+    read; None (after one line on stderr) when one cannot be written."""
     from ..outfile import DestinationError, check_destinations
 
     try:
-        destinations = check_destinations([(f"--{k}", getattr(args, k)) for k in WRITERS])
+        return check_destinations([(f"--{k}", getattr(args, k)) for k in WRITERS])
     except DestinationError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return None
+
+
+def write_reports(destinations: list[Any], records: list[Any]) -> int:
+    """Write each report file of the comparison of ``records`` whole; 0, or 1 after one line."""
+    from ..outfile import write_atomically
+
+    for destination in destinations:
+        module, _, name = WRITERS[destination.flag.removeprefix("--")].partition(":")
+        writer = getattr(importlib.import_module(module, __package__), name)
+        try:
+            write_atomically(destination, writer, records)
+        except OSError as exc:
+            print(f"error: {destination.flag} {destination}: {exc.strerror or exc}", file=sys.stderr)
+            return 1
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    refs = args.run_refs
+    if args.deploy is not None or args.keep is not None:
+        from .deploy_compare import run_deploy
+
+        return run_deploy(args)
+    if not MIN_RUNS <= len(refs) <= MAX_RUNS:
+        print(f"error: compare takes {MIN_RUNS} to {MAX_RUNS} runs, got {len(refs)}", file=sys.stderr)
+        return 2
+    destinations = report_destinations(args)
+    if destinations is None:
         return 2
     records = []
     for ref in refs:
@@ -97,14 +137,4 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(cmp.as_dict()), file=out)
     else:
         print(text_report(cmp), file=out)
-    from ..outfile import write_atomically
-
-    for destination in destinations:
-        module, _, name = WRITERS[destination.flag.removeprefix("--")].partition(":")
-        writer = getattr(importlib.import_module(module, __package__), name)
-        try:
-            write_atomically(destination, writer, records)
-        except OSError as exc:
-            print(f"error: {destination.flag} {destination}: {exc.strerror or exc}", file=sys.stderr)
-            return 1
-    return 0
+    return write_reports(destinations, records)

@@ -26,9 +26,11 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def configure(args: argparse.Namespace) -> None:
-    name = getattr(args, "server", EMBEDDED) or EMBEDDED
-    workers, threads = getattr(args, "workers", 1), getattr(args, "threads", 1)
+def spec(name: str, workers: int = 1, threads: int = 1) -> ServerSpec:
+    """The server ``name`` with ``workers`` and ``threads``, checked as ``--server`` is (the
+    window's Server menu asks the same); raises SiteSetupError with the one line to show."""
+    if name not in SERVERS:
+        raise SiteSetupError(f"--server: no server {name!r} (choose from {', '.join(SERVERS)})")
     if not 1 <= workers <= MAX_WORKERS:
         raise SiteSetupError(f"--workers must be between 1 and {MAX_WORKERS}, got {workers}")
     if not 1 <= threads <= MAX_THREADS:
@@ -37,4 +39,9 @@ def configure(args: argparse.Namespace) -> None:
         raise SiteSetupError(f"--workers: the {name} server runs one process")
     if threads > 1 and name not in THREADED:
         raise SiteSetupError(f"--threads is for gunicorn-wsgi (gthread workers), not {name}")
-    select(ServerSpec(name, workers, threads))
+    return ServerSpec(name, workers, threads)
+
+
+def configure(args: argparse.Namespace) -> None:
+    name = getattr(args, "server", EMBEDDED) or EMBEDDED
+    select(spec(name, getattr(args, "workers", 1), getattr(args, "threads", 1)))

@@ -65,6 +65,7 @@ RULE_MODULES = (
     "saturation",
     "loop_busy",
     "per_demo",
+    "server",
 )
 
 _rules: dict[str, Rule] = {}

@@ -30,6 +30,7 @@ from embedded_site.tracing.stream import SINK_ENV
 from embedded_site.tracing.watchdog import Stall
 
 from ..pgcluster import free_port
+from ..phases import NO_LOOP
 from ..server import HOST, ServerError
 from . import ServerSpec, server_module
 
@@ -95,9 +96,10 @@ class ChildServer:
         return f"http://{HOST}:{self.port}"
 
     @property
-    def loop_thread_id(self) -> int | None:
-        """The run's loop lane: the first worker's event loop (none under WSGI)."""
-        return 1 if self.module.INTERFACE == "asgi" else None
+    def loop_thread_id(self) -> int:
+        """The run's loop lane: the first worker's event loop; under WSGI there is none
+        (``NO_LOOP``: a blocking call there blocks its worker thread, not a loop)."""
+        return 1 if self.module.INTERFACE == "asgi" else NO_LOOP
 
     @property
     def running(self) -> bool:
