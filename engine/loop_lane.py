@@ -17,6 +17,7 @@ merged, so a 1 s blocking call is one span, not a thousand.
 from __future__ import annotations
 
 import bisect
+import heapq
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -29,6 +30,7 @@ from .record import RunRecord, ServerRequest
 _LOOP_FREE = frozenset((k.AWAIT, k.HOP_WAIT))  # a coroutine waiting: not what ran
 SERVER_DETAIL = "the server's own callbacks: uvicorn's protocol, the heartbeat, timers"
 QT_DETAIL = "Qt: its event dispatch and the window (the thread's CPU time between two loop iterations)"
+_FORGET_NS = 1_000_000_000  # iter_final keeps a request's segments this long after it ended
 OTHERS_DETAIL = "other requests' code, together (each less than the busiest requests named in this stretch)"
 
 
@@ -80,6 +82,57 @@ class LoopLaneBuilder:
                 for a, b in pending.pop(owner):
                     self._place(owner, a, b, out)
         return out
+
+    def iter_final(self) -> Iterator[Phase]:
+        """Every span of a finished run's lane, in time order, with bounded state: what ``add(final=True)``
+        returns, sorted by start, without holding the whole lane (an export writes it as it comes).
+
+        A span is handed out once no later bucket can extend it (the next piece of its owner
+        starting where it ends) or start before it; a request's segments and an owner's last
+        span are dropped once the buckets are well past them (they would be made again, the same,
+        if that request ran again)."""
+        activity = self.activity
+        if activity is None or not activity.measured:
+            return
+        sizes = list(activity.sizes)  # taken first: the lists only grow, and entries come before sizes
+        buckets, owners, busy = activity.buckets, activity.owners, activity.busy_ns
+        self._servers = {s.id: s for s in list(self.record.server)}
+        self._si = len(self._servers)
+        since = activity.since_ns or 0
+        waiting: list[tuple[int, int, Phase]] = []  # (start, order made, span): a heap by start
+        last = self._last = {}
+        segments = self._segments
+        made = entry = 0
+        for g, size in enumerate(sizes):
+            t = max(buckets[g], since)
+            while waiting and waiting[0][2].end_ns < t:
+                yield heapq.heappop(waiting)[2]
+            if g % 1024 == 1023:  # forget what is over: a request's code does not run a second after it ended
+                old = t - _FORGET_NS
+                for owner in [o for o, p in last.items() if p.end_ns < old]:
+                    del last[owner]
+                for sid in [i for i in segments if (self._servers[i].end_ns or t) < old]:
+                    del segments[sid]
+            for owner, ns in zip(owners[entry : entry + size], busy[entry : entry + size]):
+                end = t + ns
+                piece = self._extend_or_make(owner, t, end)
+                if piece is not None:
+                    heapq.heappush(waiting, (t, made, piece))
+                    made += 1
+                t = end
+            entry += size
+        while waiting:
+            yield heapq.heappop(waiting)[2]
+
+    def _extend_or_make(self, owner: int, a: int, b: int) -> Phase | None:
+        """``_place`` for ``iter_final``: the new span, or None when the owner's last span grew to ``b``."""
+        phase, detail = self._what(owner, (a + b) // 2)
+        last = self._last.get(owner)
+        if last is not None and last.end_ns == a and last.phase == phase and last.detail == detail:
+            last.end_ns = b
+            return None
+        piece = self._last[owner] = Phase(phase, a, b, self.record.loop_thread_id, detail)
+        return piece
 
     def _place(self, owner: int, a: int, b: int, out: list[Phase]) -> None:
         phase, detail = self._what(owner, (a + b) // 2)

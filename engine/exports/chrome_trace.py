@@ -313,18 +313,26 @@ class _TraceWriter:
         from ..loop_lane import LoopLaneBuilder, metered
 
         if metered(self.record):
-            pieces = LoopLaneBuilder(self.record).add(final=True)
+            pieces: Iterable[Phase] = LoopLaneBuilder(self.record).iter_final()  # in time order, as measured
         else:
             kept = self.record.extra.get(LOOP_ACTIVITY_PIECES) or []
-            pieces = [
-                Phase(phase, start, end, self.record.loop_thread_id, detail) for phase, start, end, detail in kept
-            ]
-        if not pieces:
-            return
-        head = self.lane(THREADS_PID, "event loop activity (measured: busy by whose code, idle empty)")
+            pieces = sorted(
+                (Phase(phase, start, end, self.record.loop_thread_id, detail) for phase, start, end, detail in kept),
+                key=_start_of,
+            )
+        head = None
         s, origin, add = self.s, self.origin, self.parts.append
-        for n, p in enumerate(sorted(pieces, key=_start_of), 1):
-            tail = f'"name":{s(p.phase)},"cat":"{LOOP_ACTIVITY_CAT}","args":{{"detail":{s(p.detail)}}}}}'
+        tails: dict[tuple[str, str], str] = {}
+        for n, p in enumerate(pieces, 1):
+            if head is None:
+                head = self.lane(THREADS_PID, "event loop activity (measured: busy by whose code, idle empty)")
+            key = (p.phase, p.detail)
+            tail = tails.get(key)
+            if tail is None:
+                tail = f'"name":{s(p.phase)},"cat":"{LOOP_ACTIVITY_CAT}","args":{{"detail":{s(p.detail)}}}}}'
+                if len(tails) >= 4096:  # a request's details are its own: keep the recent ones
+                    tails.clear()
+                tails[key] = tail
             add(_X % (head, (p.start_ns - origin) / 1000, (p.end_ns - p.start_ns) / 1000, tail))
             if n % _CHUNK == 0:
                 self.flush()
