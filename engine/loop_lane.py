@@ -31,6 +31,7 @@ _LOOP_FREE = frozenset((k.AWAIT, k.HOP_WAIT))  # a coroutine waiting: not what r
 SERVER_DETAIL = "the server's own callbacks: uvicorn's protocol, the heartbeat, timers"
 QT_DETAIL = "Qt: its event dispatch and the window (the thread's CPU time between two loop iterations)"
 _FORGET_NS = 1_000_000_000  # iter_final keeps a request's segments this long after it ended
+_FORGET_EVERY = 1024  # buckets between two looks for what to forget
 OTHERS_DETAIL = "other requests' code, together (each less than the busiest requests named in this stretch)"
 
 
@@ -107,7 +108,8 @@ class LoopLaneBuilder:
             t = max(buckets[g], since)
             while waiting and waiting[0][2].end_ns < t:
                 yield heapq.heappop(waiting)[2]
-            if g % 1024 == 1023:  # forget what is over: a request's code does not run a second after it ended
+            # Forget what is over: a request's code does not run a second after it ended.
+            if g % _FORGET_EVERY == _FORGET_EVERY - 1:
                 old = t - _FORGET_NS
                 for owner in [o for o, p in last.items() if p.end_ns < old]:
                     del last[owner]

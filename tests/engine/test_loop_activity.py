@@ -232,3 +232,20 @@ def test_runs_back_to_back_each_measure_only_their_own_time(lab_runner) -> None:
         assert activity.buckets[0] >= activity.since_ns - activity.bucket_ns
         lane = Derivation.of_record(record).lanes()[0]
         assert all(activity.since_ns <= p.start_ns and p.end_ns <= activity.until_ns + 1 for p in lane.spans)
+
+
+def test_the_streamed_loop_lane_is_the_built_one_in_time_order(monkeypatch, lab_runner) -> None:
+    # The trace writes the measured lane as it streams it (bounded state); it must be exactly
+    # what the incremental builder makes of the whole run, sorted by start, even when the
+    # builder forgets requests long over (here: at once, so every request's segments are remade).
+    from engine import loop_lane
+    from engine.loop_lane import LoopLaneBuilder
+
+    record = lab_runner.run("hello", concurrency=10, requests=300)
+    built = sorted(LoopLaneBuilder(record).add(final=True), key=lambda p: p.start_ns)
+    monkeypatch.setattr(loop_lane, "_FORGET_NS", 0)
+    monkeypatch.setattr(loop_lane, "_FORGET_EVERY", 1)
+    streamed = list(LoopLaneBuilder(record).iter_final())
+    as_tuples = lambda spans: [(p.phase, p.start_ns, p.end_ns, p.thread_id, p.detail) for p in spans]  # noqa: E731
+    assert len(built) > 300 and as_tuples(streamed) == as_tuples(built)
+    assert any("request #" in p.detail for p in streamed)
