@@ -104,6 +104,7 @@ class LoopLaneBuilder:
         last = self._last = {}
         segments = self._segments
         made = entry = 0
+        what, last_get, push, loop_tid = self._what, last.get, heapq.heappush, self.record.loop_thread_id
         for g, size in enumerate(sizes):
             t = max(buckets[g], since)
             while waiting and waiting[0][2].end_ns < t:
@@ -117,24 +118,18 @@ class LoopLaneBuilder:
                     del segments[sid]
             for owner, ns in zip(owners[entry : entry + size], busy[entry : entry + size]):
                 end = t + ns
-                piece = self._extend_or_make(owner, t, end)
-                if piece is not None:
-                    heapq.heappush(waiting, (t, made, piece))
+                phase, detail = what(owner, (t + end) // 2)
+                piece = last_get(owner)  # merged into the owner's last span, as _place does
+                if piece is not None and piece.end_ns == t and piece.phase == phase and piece.detail == detail:
+                    piece.end_ns = end
+                else:
+                    piece = last[owner] = Phase(phase, t, end, loop_tid, detail)
+                    push(waiting, (t, made, piece))
                     made += 1
                 t = end
             entry += size
         while waiting:
             yield heapq.heappop(waiting)[2]
-
-    def _extend_or_make(self, owner: int, a: int, b: int) -> Phase | None:
-        """``_place`` for ``iter_final``: the new span, or None when the owner's last span grew to ``b``."""
-        phase, detail = self._what(owner, (a + b) // 2)
-        last = self._last.get(owner)
-        if last is not None and last.end_ns == a and last.phase == phase and last.detail == detail:
-            last.end_ns = b
-            return None
-        piece = self._last[owner] = Phase(phase, a, b, self.record.loop_thread_id, detail)
-        return piece
 
     def _place(self, owner: int, a: int, b: int, out: list[Phase]) -> None:
         phase, detail = self._what(owner, (a + b) // 2)
