@@ -24,9 +24,10 @@ from dataclasses import dataclass
 from embedded_site.tracing import spans as k
 from embedded_site.tracing.loop_activity import OTHERS, QT, SERVER, LoopActivity
 
-from .phases import FRAMEWORK, LOOP_OVERHEAD, OTHER_REQUESTS, QT_WORK, Phase, span_phase
+from .phases import FRAMEWORK, LOOP_OVERHEAD, OTHER_REQUESTS, PHASE_RANK, PHASES, QT_WORK, Phase, span_phase
 from .record import RunRecord, ServerRequest
 
+_FRAMEWORK_RANK = PHASE_RANK[FRAMEWORK]
 _LOOP_FREE = frozenset((k.AWAIT, k.HOP_WAIT))  # a coroutine waiting: not what ran
 SERVER_DETAIL = "the server's own callbacks: uvicorn's protocol, the heartbeat, timers"
 QT_DETAIL = "Qt: its event dispatch and the window (the thread's CPU time between two loop iterations)"
@@ -166,25 +167,41 @@ class LoopLaneBuilder:
         kept = self._segments.get(server.id)
         if kept is not None and not (server.end_ns is None and kept[1]):
             return kept
-        from .derive import iter_visible_segments
-
         loop_tid = self.record.loop_thread_id
         who = f"request #{server.client_id}" if server.client_id is not None else f"server request {server.id}"
         head = f"{who} {server.method} {server.path}"
         end = server.end_ns or server.returned_ns or server.arrival_ns
-        phases = [Phase(FRAMEWORK, server.arrival_ns, max(end, server.arrival_ns + 1), loop_tid, head)]
+        # engine.derive.iter_visible_segments on plain tuples (no Phase made): the phase latest in
+        # drawing order among those covering each moment, Django around the view under them all.
+        events = [(server.arrival_ns, 1, _FRAMEWORK_RANK), (max(end, server.arrival_ns + 1), -1, _FRAMEWORK_RANK)]
         names: dict[str, str] = {}
         for span in list(server.spans):
             if span.thread_id != loop_tid or span.kind in _LOOP_FREE:
                 continue
             phase = span_phase(span.kind, span.thread_id, loop_tid)
             if phase is not None:
-                phases.append(Phase(phase, span.start_ns, span.end_ns, loop_tid, span.name))
+                if span.end_ns > span.start_ns:
+                    rank = PHASE_RANK.get(phase, 0)
+                    events.append((span.start_ns, 1, rank))
+                    events.append((span.end_ns, -1, rank))
                 names.setdefault(phase, span.name)
-        segments = [
-            (phase, a, b, f"{head} · {names[phase]}" if phase in names else head)
-            for phase, a, b in iter_visible_segments(phases)
-        ]
+        events.sort()
+        counts = [0] * len(PHASES)
+        segments = []
+        top, since, i, n = -1, 0, 0, len(events)
+        while i < n:
+            t = events[i][0]
+            while i < n and events[i][0] == t:
+                counts[events[i][2]] += events[i][1]
+                i += 1
+            new_top = len(counts) - 1
+            while new_top >= 0 and counts[new_top] <= 0:
+                new_top -= 1
+            if new_top != top:
+                if top >= 0 and t > since:
+                    phase = PHASES[top]
+                    segments.append((phase, since, t, f"{head} · {names[phase]}" if phase in names else head))
+                top, since = new_top, t
         if not segments:
             segments = [(FRAMEWORK, server.arrival_ns, end, head)]
         kept = ([s[1] for s in segments], segments)
