@@ -121,6 +121,7 @@ class _TraceWriter:
         self.tails: dict[tuple[str, str, int | None], str] = {}  # a phase's text after its times
         self.request_tails: dict[tuple[str, int | None, str | None, str | None], str] = {}
         self.thread_tails: dict[tuple[str, str], str] = {}
+        self.thread_json: dict[int | None, str] = {}  # a thread's label, encoded
 
     def flush(self) -> None:
         self.out.write("".join(self.parts))
@@ -168,7 +169,7 @@ class _TraceWriter:
         outcome; a phase's name, detail and thread) and reused: most of a run's requests
         write the same few texts."""
         s, label_of, parts, origin = self.s, self.thread_label, self.parts, self.origin
-        phase_tails, request_tails = self.tails, self.request_tails
+        phase_tails, request_tails, thread_json = self.tails, self.request_tails, self.thread_json
         add = parts.append
         lane_meta = f',\n{{"ph":"M","pid":{REQUESTS_PID},"tid":%d,"name":"thread_name","args":{{"name":%s}}}}'
         lane_head = f',\n{{"ph":"X","pid":{REQUESTS_PID},"tid":%d,"ts":'
@@ -203,12 +204,18 @@ class _TraceWriter:
                         key = (item.phase, item.detail, item.thread_id)
                         tail = phase_tails.get(key)
                         if tail is None:
+                            tid_json = thread_json.get(item.thread_id)
+                            if tid_json is None:
+                                if len(thread_json) >= 4096:  # a run of 100,000 threads has as many: the recent
+                                    thread_json.clear()
+                                tid_json = thread_json[item.thread_id] = encode_basestring(label_of(item.thread_id))
                             tail = (
                                 f'"name":{s(item.phase)},"cat":"phase","args":{{"detail":{s(item.detail)},'
-                                f'"thread":{s(label_of(item.thread_id))}}}}}'
+                                f'"thread":{tid_json}}}}}'
                             )
-                            if len(phase_tails) < 5_000:  # a run of 100,000 threads has as many
-                                phase_tails[key] = tail
+                            if len(phase_tails) >= 8192:  # as many as (phase, detail, thread): the recent
+                                phase_tails.clear()
+                            phase_tails[key] = tail
                     add(_X % (head, (start - origin) / 1000, (item.end_ns - start) / 1000, tail))
 
     def _requests_and_threads(self) -> None:
