@@ -117,7 +117,6 @@ class _TraceWriter:
         self.parts: list[str] = []
         self.s = _Strings()
         self.next_tid = FIRST_LANE_TID
-        self.labels: dict[int | None, str] = {None: ""}
         self.tails: dict[tuple[str, str, int | None], str] = {}  # a phase's text after its times
         self.request_tails: dict[tuple[str, int | None, str | None, str | None], str] = {}
         self.thread_tails: dict[tuple[str, str], str] = {}
@@ -128,10 +127,8 @@ class _TraceWriter:
         self.parts.clear()  # the same list: writers hold its append
 
     def thread_label(self, thread_id: int | None) -> str:
-        label = self.labels.get(thread_id)
-        if label is None:
-            label = self.labels[thread_id] = self.record.thread_label(thread_id) if thread_id else ""  # type: ignore[arg-type]
-        return label
+        # The record keeps its threads' labels: a copy here would be one more 100,000-entry dict.
+        return self.record.thread_label(thread_id) if thread_id else ""
 
     def lane(self, pid: int, name: str, tid: int | None = None) -> str:
         """Name a new lane; return the head of its complete events."""
