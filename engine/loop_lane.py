@@ -98,8 +98,8 @@ class LoopLaneBuilder:
             return
         sizes = list(activity.sizes)  # taken first: the lists only grow, and entries come before sizes
         buckets, owners, busy = activity.buckets, activity.owners, activity.busy_ns
-        self._servers = {s.id: s for s in list(self.record.server)}
-        self._si = len(self._servers)
+        servers = self._servers = _ById(list(self.record.server))  # type: ignore[assignment]
+        self._si = len(servers.servers)
         since = activity.since_ns or 0
         waiting: list[tuple[int, int, Phase]] = []  # (start, order made, span): a heap by start
         last = self._last = {}
@@ -115,7 +115,7 @@ class LoopLaneBuilder:
                 old = t - _FORGET_NS
                 for owner in [o for o, p in last.items() if p.end_ns < old]:
                     del last[owner]
-                for sid in [i for i in segments if (self._servers[i].end_ns or t) < old]:
+                for sid in [i for i in segments if (servers.get(i).end_ns or t) < old]:  # type: ignore[union-attr]
                     del segments[sid]
             for owner, ns in zip(owners[entry : entry + size], busy[entry : entry + size]):
                 end = t + ns
@@ -208,6 +208,26 @@ class LoopLaneBuilder:
         if server.end_ns is not None:
             self._segments[server.id] = kept
         return kept
+
+
+class _ById:
+    """Server requests by id, found by position when the ids follow the record's order (the
+    collector numbers them as they arrive): no 100,000-entry dict.  Other ids fall back to one."""
+
+    def __init__(self, servers: list[ServerRequest]) -> None:
+        self.servers = servers
+        self.first = servers[0].id if servers else 0
+        self._by_id: dict[int, ServerRequest] | None = None
+
+    def get(self, server_id: int) -> ServerRequest | None:
+        i = server_id - self.first
+        if 0 <= i < len(self.servers):
+            server = self.servers[i]
+            if server.id == server_id:
+                return server
+        if self._by_id is None:
+            self._by_id = {s.id: s for s in self.servers}
+        return self._by_id.get(server_id)
 
 
 def busy_at(record: RunRecord, t0_ns: int, t1_ns: int) -> tuple[int, int, dict[int, int]] | None:
