@@ -98,13 +98,17 @@ def measure(requests: int, concurrency: int, reports: bool = False) -> dict:
         # communicate() has reaped the child; its rusage is in RUSAGE_CHILDREN, but that is the
         # maximum over every child so far, so each size runs in a fresh bench process (below).
         peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        if proc.returncode != 0:
+        marked = [json.loads(line[len(MARK) :]) for line in stderr.splitlines() if line.startswith(MARK)]
+        # Exit 1 with a summary is an incomplete run (e.g. a loaded machine hit the run's time
+        # limit): what it measured and exported is still measured, and said to be partial.
+        if not marked or proc.returncode not in (0, 1):
             sys.exit(f"main.py run failed ({proc.returncode}):\n{stderr[-3000:]}")
-        report = next(json.loads(line[len(MARK) :]) for line in stderr.splitlines() if line.startswith(MARK))
+        report = marked[0]
         summary = json.loads(stdout.strip().splitlines()[-1])
         return {
             "requests": requests,
             "completed": summary.get("completed"),
+            "incomplete": summary.get("incomplete"),
             "throughput_rps": summary.get("throughput_rps"),
             "loop_lag_ms": summary.get("loop_lag_ms"),
             "wall_s": round(wall_s, 1),
@@ -151,6 +155,8 @@ def main() -> int:
             f"{r['file_mb']}",
             flush=True,
         )
+        if r["incomplete"]:
+            print(f"{'':>9} INCOMPLETE: {r['completed']} requests completed: {r['incomplete']}", flush=True)
         print(f"{'':>9} peak RSS MB when each step ended: {r['peak_rss_after_mb']}", flush=True)
         print(f"{'':>9} CPU s: {r['cpu_s']}, stats + exports {r['stats_and_exports_cpu_s']:.2f}", flush=True)
         if args.reports:
