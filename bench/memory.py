@@ -5,7 +5,8 @@ process of its own (a fresh ``EXPLORER_DATA_DIR`` and a free port) and prints:
 
 - the child's peak RSS over its whole life, exports included (``os.wait4``'s ``ru_maxrss``),
   and its peak RSS when the run had ended, before stats and exports began;
-- the seconds spent in stats (``engine.stats.compute``) and in each exporter, timed by
+- the seconds spent in stats (``engine.stats.compute``) and in each exporter, wall clock and
+  the process's CPU time (``time.process_time``: what a busy machine moves less), timed by
   wrapping those functions in the child before ``main.py``'s own code runs (the same
   code path as the command, only with clocks around it);
 - the sizes of the three files written.
@@ -44,6 +45,7 @@ def _child(argv: list[str]) -> int:
     import engine.stats
 
     times: dict[str, float] = {}
+    cpu_times: dict[str, float] = {}  # the process's CPU seconds: less moved by other work on the machine
     at_end_of_run: list[float] = []
     after: dict[str, float] = {}  # peak RSS when each step first returned
 
@@ -51,11 +53,12 @@ def _child(argv: list[str]) -> int:
         def wrapper(*args, **kwargs):
             if not at_end_of_run:
                 at_end_of_run.append(_peak_rss_mb())
-            start = time.perf_counter_ns()
+            start, cpu = time.perf_counter_ns(), time.process_time()
             try:
                 return func(*args, **kwargs)
             finally:
                 times[name] = times.get(name, 0.0) + (time.perf_counter_ns() - start) / 1e9
+                cpu_times[name] = cpu_times.get(name, 0.0) + time.process_time() - cpu
                 after.setdefault(name, _peak_rss_mb())
 
         return wrapper
@@ -69,6 +72,7 @@ def _child(argv: list[str]) -> int:
     status = main.main(argv)
     report = {
         "times_s": times,
+        "cpu_s": cpu_times,
         "peak_rss_at_end_of_run_mb": at_end_of_run[0] if at_end_of_run else None,
         "peak_rss_after_mb": after,
     }
@@ -94,13 +98,17 @@ def measure(requests: int, concurrency: int, reports: bool = False) -> dict:
         # communicate() has reaped the child; its rusage is in RUSAGE_CHILDREN, but that is the
         # maximum over every child so far, so each size runs in a fresh bench process (below).
         peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        if proc.returncode != 0:
+        marked = [json.loads(line[len(MARK) :]) for line in stderr.splitlines() if line.startswith(MARK)]
+        # Exit 1 with a summary is an incomplete run (e.g. a loaded machine hit the run's time
+        # limit): what it measured and exported is still measured, and said to be partial.
+        if not marked or proc.returncode not in (0, 1):
             sys.exit(f"main.py run failed ({proc.returncode}):\n{stderr[-3000:]}")
-        report = next(json.loads(line[len(MARK) :]) for line in stderr.splitlines() if line.startswith(MARK))
+        report = marked[0]
         summary = json.loads(stdout.strip().splitlines()[-1])
         return {
             "requests": requests,
             "completed": summary.get("completed"),
+            "incomplete": summary.get("incomplete"),
             "throughput_rps": summary.get("throughput_rps"),
             "loop_lag_ms": summary.get("loop_lag_ms"),
             "wall_s": round(wall_s, 1),
@@ -108,6 +116,8 @@ def measure(requests: int, concurrency: int, reports: bool = False) -> dict:
             "peak_rss_at_end_of_run_mb": round(report["peak_rss_at_end_of_run_mb"] or 0, 1),
             "times_s": {k: round(v, 2) for k, v in report["times_s"].items()},
             "stats_and_exports_s": round(sum(report["times_s"].values()), 2),
+            "cpu_s": {k: round(v, 2) for k, v in report["cpu_s"].items()},
+            "stats_and_exports_cpu_s": round(sum(report["cpu_s"].values()), 2),
             "peak_rss_after_mb": {k: round(v) for k, v in report["peak_rss_after_mb"].items()},
             "file_mb": {k: round(p.stat().st_size / 1e6, 1) for k, p in files.items() if p.exists()},
         }
@@ -145,7 +155,10 @@ def main() -> int:
             f"{r['file_mb']}",
             flush=True,
         )
+        if r["incomplete"]:
+            print(f"{'':>9} INCOMPLETE: {r['completed']} requests completed: {r['incomplete']}", flush=True)
         print(f"{'':>9} peak RSS MB when each step ended: {r['peak_rss_after_mb']}", flush=True)
+        print(f"{'':>9} CPU s: {r['cpu_s']}, stats + exports {r['stats_and_exports_cpu_s']:.2f}", flush=True)
         if args.reports:
             shown = {name: t.get(name, 0) for _, name in REPORT_WRITERS}
             print(f"{'':>9} report exports s: {shown}", flush=True)

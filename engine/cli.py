@@ -282,6 +282,16 @@ def _run(args: argparse.Namespace) -> int:
         return _interrupted(exc, "before the run started: nothing was measured")
     except _Refused as exc:
         return _fail(str(exc))
+    from .gcpolicy import frozen_heap
+
+    with frozen_heap():  # the run is over: collections while it is summarised and exported skip it
+        return _summarise_and_export(args, record, signum, exports)
+
+
+def _summarise_and_export(args: argparse.Namespace, record: Any, signum: int | None, exports: Sequence[Any]) -> int:
+    """After the run: the summary, the exports and ``--save``; the exit status."""
+    from . import interrupt
+
     try:
         _report(record, args.json, to_stderr=any(e.to_stdout for e in exports))
     except (interrupt.Interrupted, KeyboardInterrupt) as exc:

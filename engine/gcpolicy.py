@@ -29,3 +29,17 @@ def no_full_collections() -> Iterator[None]:
         yield
     finally:
         gc.set_threshold(*old)
+
+
+@contextmanager
+def frozen_heap() -> Iterator[None]:
+    """Everything alive now is left out of collections until the block ends: a finished run's
+    record (a million objects at 100,000 requests) is summarised and exported, and the full
+    collections that the exports' short-lived objects set off would walk all of it each time
+    (measured: 7 of them while writing one such run's trace, 10 % of its time).  Nothing is
+    collected that could not be later: the objects are unfrozen, not dropped."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()

@@ -17,18 +17,22 @@ merged, so a 1 s blocking call is one span, not a thousand.
 from __future__ import annotations
 
 import bisect
+import heapq
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from embedded_site.tracing import spans as k
 from embedded_site.tracing.loop_activity import OTHERS, QT, SERVER, LoopActivity
 
-from .phases import FRAMEWORK, LOOP_OVERHEAD, OTHER_REQUESTS, QT_WORK, Phase, span_phase
+from .phases import FRAMEWORK, LOOP_OVERHEAD, OTHER_REQUESTS, PHASE_RANK, PHASES, QT_WORK, Phase, span_phase
 from .record import RunRecord, ServerRequest
 
+_FRAMEWORK_RANK = PHASE_RANK[FRAMEWORK]
 _LOOP_FREE = frozenset((k.AWAIT, k.HOP_WAIT))  # a coroutine waiting: not what ran
 SERVER_DETAIL = "the server's own callbacks: uvicorn's protocol, the heartbeat, timers"
 QT_DETAIL = "Qt: its event dispatch and the window (the thread's CPU time between two loop iterations)"
+_FORGET_NS = 1_000_000_000  # iter_final keeps a request's segments this long after it ended
+_FORGET_EVERY = 1024  # buckets between two looks for what to forget
 OTHERS_DETAIL = "other requests' code, together (each less than the busiest requests named in this stretch)"
 
 
@@ -81,6 +85,53 @@ class LoopLaneBuilder:
                     self._place(owner, a, b, out)
         return out
 
+    def iter_final(self) -> Iterator[Phase]:
+        """Every span of a finished run's lane, in time order, with bounded state: what ``add(final=True)``
+        returns, sorted by start, without holding the whole lane (an export writes it as it comes).
+
+        A span is handed out once no later bucket can extend it (the next piece of its owner
+        starting where it ends) or start before it; a request's segments and an owner's last
+        span are dropped once the buckets are well past them (they would be made again, the same,
+        if that request ran again)."""
+        activity = self.activity
+        if activity is None or not activity.measured:
+            return
+        sizes = list(activity.sizes)  # taken first: the lists only grow, and entries come before sizes
+        buckets, owners, busy = activity.buckets, activity.owners, activity.busy_ns
+        servers = self._servers = _ById(list(self.record.server))  # type: ignore[assignment]
+        self._si = len(servers.servers)
+        since = activity.since_ns or 0
+        waiting: list[tuple[int, int, Phase]] = []  # (start, order made, span): a heap by start
+        last = self._last = {}
+        segments = self._segments
+        made = entry = 0
+        what, last_get, push, loop_tid = self._what, last.get, heapq.heappush, self.record.loop_thread_id
+        for g, size in enumerate(sizes):
+            t = max(buckets[g], since)
+            while waiting and waiting[0][2].end_ns < t:
+                yield heapq.heappop(waiting)[2]
+            # Forget what is over: a request's code does not run a second after it ended.
+            if g % _FORGET_EVERY == _FORGET_EVERY - 1:
+                old = t - _FORGET_NS
+                for owner in [o for o, p in last.items() if p.end_ns < old]:
+                    del last[owner]
+                for sid in [i for i in segments if (servers.get(i).end_ns or t) < old]:  # type: ignore[union-attr]
+                    del segments[sid]
+            for owner, ns in zip(owners[entry : entry + size], busy[entry : entry + size]):
+                end = t + ns
+                phase, detail = what(owner, (t + end) // 2)
+                piece = last_get(owner)  # merged into the owner's last span, as _place does
+                if piece is not None and piece.end_ns == t and piece.phase == phase and piece.detail == detail:
+                    piece.end_ns = end
+                else:
+                    piece = last[owner] = Phase(phase, t, end, loop_tid, detail)
+                    push(waiting, (t, made, piece))
+                    made += 1
+                t = end
+            entry += size
+        while waiting:
+            yield heapq.heappop(waiting)[2]
+
     def _place(self, owner: int, a: int, b: int, out: list[Phase]) -> None:
         phase, detail = self._what(owner, (a + b) // 2)
         last = self._last.get(owner)
@@ -116,31 +167,67 @@ class LoopLaneBuilder:
         kept = self._segments.get(server.id)
         if kept is not None and not (server.end_ns is None and kept[1]):
             return kept
-        from .derive import iter_visible_segments
-
         loop_tid = self.record.loop_thread_id
         who = f"request #{server.client_id}" if server.client_id is not None else f"server request {server.id}"
         head = f"{who} {server.method} {server.path}"
         end = server.end_ns or server.returned_ns or server.arrival_ns
-        phases = [Phase(FRAMEWORK, server.arrival_ns, max(end, server.arrival_ns + 1), loop_tid, head)]
+        # engine.derive.iter_visible_segments on plain tuples (no Phase made): the phase latest in
+        # drawing order among those covering each moment, Django around the view under them all.
+        events = [(server.arrival_ns, 1, _FRAMEWORK_RANK), (max(end, server.arrival_ns + 1), -1, _FRAMEWORK_RANK)]
         names: dict[str, str] = {}
         for span in list(server.spans):
             if span.thread_id != loop_tid or span.kind in _LOOP_FREE:
                 continue
             phase = span_phase(span.kind, span.thread_id, loop_tid)
             if phase is not None:
-                phases.append(Phase(phase, span.start_ns, span.end_ns, loop_tid, span.name))
+                if span.end_ns > span.start_ns:
+                    rank = PHASE_RANK.get(phase, 0)
+                    events.append((span.start_ns, 1, rank))
+                    events.append((span.end_ns, -1, rank))
                 names.setdefault(phase, span.name)
-        segments = [
-            (phase, a, b, f"{head} · {names[phase]}" if phase in names else head)
-            for phase, a, b in iter_visible_segments(phases)
-        ]
+        events.sort()
+        counts = [0] * len(PHASES)
+        segments = []
+        top, since, i, n = -1, 0, 0, len(events)
+        while i < n:
+            t = events[i][0]
+            while i < n and events[i][0] == t:
+                counts[events[i][2]] += events[i][1]
+                i += 1
+            new_top = len(counts) - 1
+            while new_top >= 0 and counts[new_top] <= 0:
+                new_top -= 1
+            if new_top != top:
+                if top >= 0 and t > since:
+                    phase = PHASES[top]
+                    segments.append((phase, since, t, f"{head} · {names[phase]}" if phase in names else head))
+                top, since = new_top, t
         if not segments:
             segments = [(FRAMEWORK, server.arrival_ns, end, head)]
         kept = ([s[1] for s in segments], segments)
         if server.end_ns is not None:
             self._segments[server.id] = kept
         return kept
+
+
+class _ById:
+    """Server requests by id, found by position when the ids follow the record's order (the
+    collector numbers them as they arrive): no 100,000-entry dict.  Other ids fall back to one."""
+
+    def __init__(self, servers: list[ServerRequest]) -> None:
+        self.servers = servers
+        self.first = servers[0].id if servers else 0
+        self._by_id: dict[int, ServerRequest] | None = None
+
+    def get(self, server_id: int) -> ServerRequest | None:
+        i = server_id - self.first
+        if 0 <= i < len(self.servers):
+            server = self.servers[i]
+            if server.id == server_id:
+                return server
+        if self._by_id is None:
+            self._by_id = {s.id: s for s in self.servers}
+        return self._by_id.get(server_id)
 
 
 def busy_at(record: RunRecord, t0_ns: int, t1_ns: int) -> tuple[int, int, dict[int, int]] | None:

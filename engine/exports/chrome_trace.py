@@ -117,20 +117,18 @@ class _TraceWriter:
         self.parts: list[str] = []
         self.s = _Strings()
         self.next_tid = FIRST_LANE_TID
-        self.labels: dict[int | None, str] = {None: ""}
         self.tails: dict[tuple[str, str, int | None], str] = {}  # a phase's text after its times
         self.request_tails: dict[tuple[str, int | None, str | None, str | None], str] = {}
         self.thread_tails: dict[tuple[str, str], str] = {}
+        self.thread_json: dict[int | None, str] = {}  # a thread's label, encoded
 
     def flush(self) -> None:
         self.out.write("".join(self.parts))
         self.parts.clear()  # the same list: writers hold its append
 
     def thread_label(self, thread_id: int | None) -> str:
-        label = self.labels.get(thread_id)
-        if label is None:
-            label = self.labels[thread_id] = self.record.thread_label(thread_id) if thread_id else ""  # type: ignore[arg-type]
-        return label
+        # The record keeps its threads' labels: a copy here would be one more 100,000-entry dict.
+        return self.record.thread_label(thread_id) if thread_id else ""
 
     def lane(self, pid: int, name: str, tid: int | None = None) -> str:
         """Name a new lane; return the head of its complete events."""
@@ -168,7 +166,7 @@ class _TraceWriter:
         outcome; a phase's name, detail and thread) and reused: most of a run's requests
         write the same few texts."""
         s, label_of, parts, origin = self.s, self.thread_label, self.parts, self.origin
-        phase_tails, request_tails = self.tails, self.request_tails
+        phase_tails, request_tails, thread_json = self.tails, self.request_tails, self.thread_json
         add = parts.append
         lane_meta = f',\n{{"ph":"M","pid":{REQUESTS_PID},"tid":%d,"name":"thread_name","args":{{"name":%s}}}}'
         lane_head = f',\n{{"ph":"X","pid":{REQUESTS_PID},"tid":%d,"ts":'
@@ -203,12 +201,18 @@ class _TraceWriter:
                         key = (item.phase, item.detail, item.thread_id)
                         tail = phase_tails.get(key)
                         if tail is None:
+                            tid_json = thread_json.get(item.thread_id)
+                            if tid_json is None:
+                                if len(thread_json) >= 4096:  # a run of 100,000 threads has as many: the recent
+                                    thread_json.clear()
+                                tid_json = thread_json[item.thread_id] = encode_basestring(label_of(item.thread_id))
                             tail = (
                                 f'"name":{s(item.phase)},"cat":"phase","args":{{"detail":{s(item.detail)},'
-                                f'"thread":{s(label_of(item.thread_id))}}}}}'
+                                f'"thread":{tid_json}}}}}'
                             )
-                            if len(phase_tails) < 5_000:  # a run of 100,000 threads has as many
-                                phase_tails[key] = tail
+                            if len(phase_tails) >= 8192:  # as many as (phase, detail, thread): the recent
+                                phase_tails.clear()
+                            phase_tails[key] = tail
                     add(_X % (head, (start - origin) / 1000, (item.end_ns - start) / 1000, tail))
 
     def _requests_and_threads(self) -> None:
@@ -313,18 +317,26 @@ class _TraceWriter:
         from ..loop_lane import LoopLaneBuilder, metered
 
         if metered(self.record):
-            pieces = LoopLaneBuilder(self.record).add(final=True)
+            pieces: Iterable[Phase] = LoopLaneBuilder(self.record).iter_final()  # in time order, as measured
         else:
             kept = self.record.extra.get(LOOP_ACTIVITY_PIECES) or []
-            pieces = [
-                Phase(phase, start, end, self.record.loop_thread_id, detail) for phase, start, end, detail in kept
-            ]
-        if not pieces:
-            return
-        head = self.lane(THREADS_PID, "event loop activity (measured: busy by whose code, idle empty)")
+            pieces = sorted(
+                (Phase(phase, start, end, self.record.loop_thread_id, detail) for phase, start, end, detail in kept),
+                key=_start_of,
+            )
+        head = None
         s, origin, add = self.s, self.origin, self.parts.append
-        for n, p in enumerate(sorted(pieces, key=_start_of), 1):
-            tail = f'"name":{s(p.phase)},"cat":"{LOOP_ACTIVITY_CAT}","args":{{"detail":{s(p.detail)}}}}}'
+        tails: dict[tuple[str, str], str] = {}
+        for n, p in enumerate(pieces, 1):
+            if head is None:
+                head = self.lane(THREADS_PID, "event loop activity (measured: busy by whose code, idle empty)")
+            key = (p.phase, p.detail)
+            tail = tails.get(key)
+            if tail is None:
+                tail = f'"name":{s(p.phase)},"cat":"{LOOP_ACTIVITY_CAT}","args":{{"detail":{s(p.detail)}}}}}'
+                if len(tails) >= 4096:  # a request's details are its own: keep the recent ones
+                    tails.clear()
+                tails[key] = tail
             add(_X % (head, (p.start_ns - origin) / 1000, (p.end_ns - p.start_ns) / 1000, tail))
             if n % _CHUNK == 0:
                 self.flush()

@@ -123,7 +123,7 @@ def test_owners_are_requests_the_server_or_qt(lab_runner) -> None:
     assert all(size <= TOP_REQUESTS + 3 for size in activity.sizes)
     assert sum(activity.sizes) == len(activity.owners) == len(activity.busy_ns)
     assert all(0 < ns <= activity.bucket_ns for ns in activity.busy_ns)
-    assert activity.buckets == sorted(activity.buckets)
+    assert list(activity.buckets) == sorted(activity.buckets)
 
 
 def test_nothing_is_measured_without_tracing(lab_runner) -> None:
@@ -194,7 +194,7 @@ def test_the_trace_has_a_loop_activity_lane_and_the_record_carries_it(lab_runner
     assert all("/demo/blocking-sleep/" in e["args"]["detail"] for e in blocking)
     assert not overlapping_events(doc)  # Perfetto keeps every piece
     saved = json.loads(write_json(record, tmp_path / "run.json").read_text())["loop_activity"]
-    assert saved["busy_ns"] == record.loop_activity.busy_ns and saved["kind"] == "asyncio"
+    assert saved["busy_ns"] == list(record.loop_activity.busy_ns) and saved["kind"] == "asyncio"
     assert saved["since_ns"] == record.loop_activity.since_ns
 
 
@@ -263,3 +263,20 @@ def test_a_stack_caught_between_callbacks_is_the_loops_own_iteration_not_the_met
         loop.close()
     assert seen and seen[0].startswith(BETWEEN), seen
     assert "LoopMeter" in seen[0]  # the frame is named, as an aside, for whoever reads the evidence
+
+
+def test_the_streamed_loop_lane_is_the_built_one_in_time_order(monkeypatch, lab_runner) -> None:
+    # The trace writes the measured lane as it streams it (bounded state); it must be exactly
+    # what the incremental builder makes of the whole run, sorted by start, even when the
+    # builder forgets requests long over (here: at once, so every request's segments are remade).
+    from engine import loop_lane
+    from engine.loop_lane import LoopLaneBuilder
+
+    record = lab_runner.run("hello", concurrency=10, requests=300)
+    built = sorted(LoopLaneBuilder(record).add(final=True), key=lambda p: p.start_ns)
+    monkeypatch.setattr(loop_lane, "_FORGET_NS", 0)
+    monkeypatch.setattr(loop_lane, "_FORGET_EVERY", 1)
+    streamed = list(LoopLaneBuilder(record).iter_final())
+    as_tuples = lambda spans: [(p.phase, p.start_ns, p.end_ns, p.thread_id, p.detail) for p in spans]  # noqa: E731
+    assert len(built) > 300 and as_tuples(streamed) == as_tuples(built)
+    assert any("request #" in p.detail for p in streamed)

@@ -46,6 +46,9 @@ def test_saved_and_loaded_is_the_same_run(which, request, tmp_path):
     assert loaded.config == original.config and loaded.versions == original.versions
     assert loaded.stalls == original.stalls and loaded.lag == original.lag
     assert loaded.thread_names == original.thread_names
+    # The loop's activity comes back as the same arrays of ints it was kept in.
+    assert loaded.loop_activity == original.loop_activity and original.loop_activity.busy_ns
+    assert type(loaded.loop_activity.busy_ns) is type(original.loop_activity.busy_ns)
     assert loaded.past is not None and loaded.past.kind == "file" and loaded.past.source == str(path)
     assert loaded.past.saved_stats["findings"] == compute(original).as_dict()["findings"]
     assert original.past is None
@@ -130,6 +133,7 @@ def test_truncated_and_corrupt_files_say_so(record, tmp_path):
         (lambda d: d.update(thread_names={"x": "main"}), "thread id"),
         (lambda d: d["config"]["streams"][0].update(params={"delay": [1]}), "stream 0's params"),
         (lambda d: d["client"][0].update(colour="red"), "unknown field 'colour'"),
+        (lambda d: d["loop_activity"]["busy_ns"].append(2**70), "'loop_activity' holds a number beyond 64 bits"),
     ],
 )
 def test_a_wrong_shape_names_what_is_wrong(record, tmp_path, change, words):
