@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .phases import NO_LOOP
 from .record import RunRecord
 from .stats import RunStats
 
@@ -82,7 +83,7 @@ class Difference:
     label: str
     base: float
     value: float
-    direction: str  # "better", "worse", "same", or for a NEUTRAL metric "more", "fewer", "same"
+    direction: str  # "better", "worse", "same"; for a NEUTRAL metric "more", "fewer", "same"; "n/a": not comparable
     ratio: float | None  # how many times better/worse (≥ 1); None when one side is zero
     text: str  # "p99 2.01 s → 0.52 s, 3.9× better"
 
@@ -192,6 +193,24 @@ def difference(metric: Metric, base: float, value: float) -> Difference:
     return Difference(metric.key, metric.label, base, value, direction, round(ratio, 3), f"{head}, {tail}")
 
 
+# The metrics of the event loop: a run served without one (a WSGI server) has no value for them.
+LOOP_METRICS = ("blocked", "lag")
+NO_LOOP_TEXT = "no event loop"
+
+
+def has_loop(record: RunRecord) -> bool:
+    """False for a run a WSGI server served (``NO_LOOP``): nothing there could block a loop."""
+    return record.loop_thread_id != NO_LOOP
+
+
+def _difference(metric: Metric, base: RunColumn, col: RunColumn) -> Difference:
+    if metric.key in LOOP_METRICS and not (has_loop(base.record) and has_loop(col.record)):
+        b, v = base.values[metric.key], col.values[metric.key]
+        head = f"{metric.label} {base.texts[metric.key]} → {col.texts[metric.key]}"
+        return Difference(metric.key, metric.label, b, v, "n/a", None, f"{head}, not comparable")
+    return difference(metric, base.values[metric.key], col.values[metric.key])
+
+
 def compare(records: list[RunRecord], stats: list[RunStats] | None = None) -> Comparison:
     """Compare 2–4 finished runs; the first is the baseline. ``stats``: their ``RunStats`` when
     already computed (else each record's ``final_stats()``)."""
@@ -203,9 +222,11 @@ def compare(records: list[RunRecord], stats: list[RunStats] | None = None) -> Co
     for label, record, st in zip(labels_for(records), records, all_stats, strict=True):
         values = {m.key: float(m.value(st)) for m in metrics}
         texts = {m.key: m.text(values[m.key]) for m in metrics}
+        if not has_loop(record):  # a WSGI server: its zero loop numbers measured nothing
+            texts.update({key: NO_LOOP_TEXT for key in LOOP_METRICS if key in texts})
         columns.append(RunColumn(label, record, st, values, texts, list(st.findings)))
     base = columns[0]
-    diffs = [[difference(m, base.values[m.key], col.values[m.key]) for m in metrics] for col in columns[1:]]
+    diffs = [[_difference(m, base, col) for m in metrics] for col in columns[1:]]
     return Comparison(columns, diffs, sentence(columns), metrics)
 
 

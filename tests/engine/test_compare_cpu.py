@@ -59,6 +59,11 @@ def test_compare_deploy_runs_the_io_bound_preset_on_gunicorn_and_uvicorn(tmp_pat
     wanted = {"server": "gunicorn-wsgi", "workers": 2, "threads": 8, "worker": "gthread"}
     assert wanted.items() <= served[0]["evidence"].items()
     assert served[1]["evidence"]["server"] == "uvicorn"
+    # A WSGI server has no event loop: its loop numbers say so and are not compared.
+    assert doc["runs"][0]["texts"]["blocked"] == doc["runs"][0]["texts"]["lag"] == "no event loop"
+    assert doc["runs"][1]["texts"]["blocked"] != "no event loop"
+    loop_diffs = [d for d in doc["differences"][0] if d["metric"] in ("blocked", "lag")]
+    assert [d["direction"] for d in loop_diffs] == ["n/a", "n/a"], loop_diffs
     assert len(list(keep.glob("*.run.json.gz"))) == 2, "--keep kept both run files"
     # The kept files compare again, to the same sentence.
     again = _main(["compare", *sorted(str(p) for p in keep.glob("*.run.json.gz")), "--json"], env)
