@@ -274,6 +274,12 @@ def _run(args: argparse.Namespace) -> int:
         exports = check_destinations([(e.flag, getattr(args, e.id)) for e in EXPORTS.values()])
     except (ConfigError, DestinationError) as exc:
         return _fail(str(exc))
+    from . import servers
+    from .lab import child_cannot_serve
+
+    refused = child_cannot_serve(config, servers.selected())
+    if refused is not None:
+        return _fail(refused)
     try:
         Lab.prepare()
         interrupt.raise_pending()

@@ -22,7 +22,7 @@ from embedded_site.tracing import collector, loop_activity
 from embedded_site.tracing.heartbeat import HEARTBEAT_PERIOD_S
 
 from . import pgactivity, servers
-from .config import MAX_DURATION_S, RunConfig
+from .config import MAX_DURATION_S, ConfigError, RunConfig
 from .driver import ClientProcess, LoadDriver, now_ns
 from .gcpolicy import no_full_collections
 from .plan import catalogue
@@ -32,6 +32,21 @@ from .server import EmbeddedServer, ServerError
 from .servers import ServerSpec
 from .servers.child import ChildServer
 from .targets import app_target
+
+
+def child_cannot_serve(config: RunConfig, spec: ServerSpec) -> str | None:
+    """Why the server ``spec`` cannot serve ``config`` (None: it can).  A playground view is
+    mounted in the lab's own process; a child server serves only the site it loaded at its
+    start, so it would answer that view's URL with 404s."""
+    if spec.name == servers.EMBEDDED:
+        return None
+    mounted = sorted({s.demo for s in config.streams if s.demo.startswith("playground:")})
+    if not mounted:
+        return None
+    return (
+        f"{', '.join(mounted)} is mounted in the lab's own process, which {spec.name} in a child process "
+        "does not serve: run it on the embedded server"
+    )
 
 
 class RunInProgress(RuntimeError):
@@ -181,6 +196,9 @@ class Lab:
             raise RunInProgress("a run is already going; stop it first")
         if self.server is None:
             raise RuntimeError("start() the lab first")
+        refused = child_cannot_serve(config, self.server_spec)
+        if refused is not None:
+            raise ConfigError(refused)
         demos = catalogue()
         targets = [app_target(demos, self.url, s) for s in config.streams]
         child = isinstance(self.server, ChildServer)

@@ -79,6 +79,19 @@ def test_run_view_with_a_name_picks_that_function(tmp_path: Path) -> None:
     assert json.loads(result.stdout)["statuses"] == {"200": 2}
 
 
+def test_run_view_on_a_child_server_is_refused_before_anything_runs(tmp_path: Path) -> None:
+    """A child server serves the site it loaded at its start, not a view mounted in the lab:
+    one line, exit 2, no server started (it would have answered 404s)."""
+    view = tmp_path / "mine.py"
+    view.write_text(BLOCKER)
+    result = cli(tmp_path, "run", "--view", str(view), "--server", "uvicorn", "-n", "2")
+    assert result.returncode == 2, result.stderr
+    assert one_line_refusal(result) == (
+        "error: playground:mine is mounted in the lab's own process, which uvicorn in a child process "
+        "does not serve: run it on the embedded server"
+    )
+
+
 @pytest.mark.parametrize(
     ("content", "args", "expected"),
     [
