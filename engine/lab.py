@@ -280,7 +280,7 @@ class Lab:
                 # driver runs in a process of its own, so the lab's CPU is the server's and its own).
                 record.extra["server"]["cpu_s"] = round(self._server_cpu_s() - cpu_before, 3)
                 record.finished_ns = now_ns()
-                record.thread_names = dict(collector.thread_names)
+                record.thread_names = collector.take_thread_names()
                 # The watchdog appends a stall when it ends: one ending after the run is not the
                 # run's, and the record must not change after it is handed over (saved, compared).
                 record.stalls = list(collector.stalls)

@@ -103,6 +103,14 @@ class TraceCollector:
             gc.unfreeze()
             gc.collect()
 
+    def take_thread_names(self) -> dict[int, str]:
+        """The run's thread names, handed over whole (no copy: a run that started a thread per
+        request has 100,000 of them); a thread first seen after this goes into a fresh table,
+        so the one handed over no longer changes."""
+        with self._thread_lock:
+            names, self.thread_names = self.thread_names, {}
+            return names
+
     def new_request_id(self) -> int:
         with self._id_lock:
             self._next_id += 1
