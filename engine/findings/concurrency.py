@@ -99,6 +99,7 @@ def concurrency(facts: Facts) -> Finding | None:
             evidence,
             primary=True,
         )
+    del bodies  # megabytes on a long run: not alive beside the next ones
     overlap = Overlap(starts=[s.arrival_ns for s in facts.server], ends=[s.end_ns for s in facts.server])
     mean, most = overlap.mean, overlap.most
     evidence |= {
