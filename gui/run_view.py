@@ -15,6 +15,7 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QSplitter, QStackedWidget, QTabBar, QVBoxLayout, QWidget
 
+from engine.findings.claims import at_defaults
 from engine.loop_lane import loop_lane_key
 from engine.phases import SPAN_PHASE
 from engine.record import RunRecord
@@ -194,7 +195,7 @@ class RunView(QWidget):
             self.axis.fit(self.model.span_ms)
         note = "Stopped: the record is partial." if record.stopped else ""
         note += "\n".join(record.notes)
-        self.stats_panel.show_stats(self.stats, note)
+        self.stats_panel.show_stats(self.stats, note, at_defaults(record.config))
         self._sync_charts()
         if title is not None:
             self.showing.setText(title)

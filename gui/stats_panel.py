@@ -61,10 +61,15 @@ def checks_outcomes(st: RunStats) -> list[Outcome]:
     return check_all(claims_for(st.target), st)
 
 
-def checks_html(outcomes: list[Outcome]) -> str:
+def checks_html(outcomes: list[Outcome], at_defaults: bool = True) -> str:
     if not outcomes:
         return ""
-    lines = ["<p style='margin:2px 0'><b>What to look for</b> (the lesson's claims, checked on this run)</p>"]
+    how = (
+        "the lesson's claims, checked on this run"
+        if at_defaults
+        else "the lesson's claims are made for its default settings; this run's differ, so a ✗ may be theirs"
+    )
+    lines = [f"<p style='margin:2px 0'><b>What to look for</b> ({how})</p>"]
     for o in outcomes:
         colour = "#1b7a3a" if o.ok else "#b3261e"
         lines.append(
@@ -107,7 +112,8 @@ class StatsPanel(QWidget):
         lay.addStretch(1)
         self.stats: RunStats | None = None
 
-    def show_stats(self, st: RunStats | None, note: str = "") -> None:
+    def show_stats(self, st: RunStats | None, note: str = "", at_defaults: bool = True) -> None:
+        """``at_defaults``: the run used its target's default settings, which its claims are made for."""
         self.stats = st
         if st is None:
             self.verdict.setText(note or "Running…")
@@ -120,6 +126,6 @@ class StatsPanel(QWidget):
         self.verdict.setText(st.verdict + (f"\n{note}" if note else ""))
         self.findings.setText(findings_html(st))
         self.outcomes = checks_outcomes(st)
-        self.checks.setText(checks_html(self.outcomes))
+        self.checks.setText(checks_html(self.outcomes, at_defaults))
         for key, text in stat_texts(st).items():
             self.values[key].setText(text)

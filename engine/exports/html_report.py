@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..charts import common_histograms, time_series
-from ..findings.claims import check_all, claims_for
+from ..findings.claims import at_defaults, check_all, claims_for
 from ..record import RunRecord
 from ..report_card import key_stats, run_state, settings_line, timeline_picture_svg
 from ..report_charts import histogram_chart, series_chart
@@ -201,9 +201,14 @@ def _checks(record: RunRecord, stats: Any) -> str:
     if not claims:
         return '<p class="muted">This target declares no checks.</p>'
     lines = [f'<li class="{"ok" if o.ok else "bad"}">{_e(o.line)}</li>' for o in check_all(claims, stats)]
+    caveat = (
+        ""
+        if at_defaults(record.config)
+        else " The claims are made for the demo's default settings; this run's differ, so a ✗ may be theirs."
+    )
     return (
-        '<p class="muted">What the lesson says this demo shows, checked against this run\'s numbers '
-        "(a run with other settings than the demo's defaults may differ).</p>"
+        '<p class="muted">What the lesson says this demo shows, checked against this run\'s numbers.'
+        f"{caveat}</p>"
         f'<ul class="checks">{"".join(lines)}</ul>'
     )
 

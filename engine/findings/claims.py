@@ -79,6 +79,37 @@ def check_all(claims: Iterable[Check], stats: Any) -> list[Outcome]:
     return [check(c, stats) for c in claims]
 
 
+def at_defaults(config: Any) -> bool:
+    """Whether a run used its target's default settings (load and parameters), the run its
+    claims are made for: with other settings a check such as "≥ 21 queries for 20 rows" can
+    fail because of them, not because the lesson is wrong."""
+    from ..config import ConfigError
+    from ..plan import catalogue, make_config
+
+    try:
+        default = make_config(config.target)
+    except (ConfigError, KeyError, ValueError):
+        return False
+
+    demos = catalogue()
+
+    def value(v: Any) -> Any:
+        try:
+            return float(v)  # 20, 20.0 and "20" are one setting
+        except (TypeError, ValueError):
+            return str(v)
+
+    def params(s: Any) -> dict[str, Any]:
+        demo = demos.get(s.demo)
+        given = {p.name: p.default for p in demo.params} if demo is not None else {}
+        return {k: value(v) for k, v in (given | dict(s.params)).items()}
+
+    def shape(c: Any) -> list[tuple[Any, ...]]:
+        return [(s.demo, params(s), s.concurrency, s.requests, s.duration_s, s.rate) for s in c.streams]
+
+    return shape(config) == shape(default)
+
+
 def claims_for(target: str) -> tuple[Check, ...]:
     """The checks a demo or scenario declares (empty for an unknown target)."""
     from ..plan import catalogue
