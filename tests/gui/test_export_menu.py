@@ -3,6 +3,7 @@ dialog is answered by typing a name, and the next dialog opens in the folder the
 
 from __future__ import annotations
 
+import contextlib
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QImage
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QFileDialog, QLineEdit
+from pytestqt.exceptions import TimeoutError as WaitTimedOut
 from shiboken6 import isValid
 
 from engine.exports import EXPORTS
@@ -55,7 +57,9 @@ def _answer_save_dialog(qtbot, path: Path, seen: dict) -> None:
         name.setCompleter(None)
         name.clear()
         QTest.keyClicks(name, str(path))
+        seen["typed"] = name.text()
         QTest.keyClick(name, Qt.Key.Key_Return)
+        seen["open_after_return"] = isValid(dialog) and dialog.isVisible()
         QTimer.singleShot(2000, lambda: isValid(dialog) and dialog.isVisible() and dialog.reject())
 
     QTimer.singleShot(100, answer)
@@ -75,7 +79,12 @@ def test_export_menu_writes_the_reports_and_remembers_the_folder(window, gui_lab
     seen: dict = {}
     _answer_save_dialog(qtbot, folder / "first.html", seen)
     _click_menu_entry(qtbot, window, EXPORTS["html"].menu_text)
-    qtbot.waitUntil(lambda: (folder / "first.html").exists(), timeout=20000)
+    written = (folder / "first.html").exists
+    with contextlib.suppress(WaitTimedOut):
+        qtbot.waitUntil(written, timeout=20000)
+    # Said when it is not there: whether the dialog was answered, and what the status bar said
+    # (a failed write is one line there).
+    assert written(), f"dialog: {seen}; status bar: {window.statusBar().currentMessage()!r}"
     assert seen["folder"] == Path.home()  # nothing remembered yet
     page = (folder / "first.html").read_text()
     assert "async-sleep" in page and 'id="req-table"' in page
