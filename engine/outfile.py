@@ -16,10 +16,12 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import stat
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -115,9 +117,13 @@ def write_atomically(destination: Destination, writer: Callable[[Any, Path], Any
         return
     folder = destination.path.parent if destination.path is not None else None
     name = destination.path.name if destination.path is not None else "stdout"
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".partial")
-    os.close(handle)
+    temporary: str | None = None
     try:
+        # A signal that lands between the file's creation and ``temporary`` naming it would
+        # leave it behind: SIGINT/SIGTERM wait (blocked) until the name is known.
+        with _signals_held():
+            handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".partial")
+        os.close(handle)
         writer(record, Path(temporary))
         if destination.path is None:
             sys.stdout.flush()
@@ -128,8 +134,23 @@ def write_atomically(destination: Destination, writer: Callable[[Any, Path], Any
             _keep_mode(destination.path, temporary)
             os.replace(temporary, destination.path)
     finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
+        if temporary is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM back (on the main thread; elsewhere Python runs no handlers)."""
+    held = {signal.SIGINT, signal.SIGTERM}
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
 def _keep_mode(target: Path, temporary: str) -> None:
