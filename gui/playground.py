@@ -35,6 +35,7 @@ from engine import snippets
 
 from . import compare_with
 from .code_editor import CodeEditor
+from .confirm_delete import ask_to_delete
 from .theme import ERROR_STYLE
 
 if TYPE_CHECKING:
@@ -130,26 +131,14 @@ class PlaygroundPane(QWidget):
         if name not in snippets.names():
             self._say(f"No saved snippet is named {name!r}.", error=True)
             return
-        box = QMessageBox(
-            QMessageBox.Icon.Question,
+        ask_to_delete(
+            self,
             "Delete this snippet?",
             f"Delete the saved snippet {name} ({snippets.path_of(name)})? Its file is removed and "
             f"playground:{name} is taken off the site; runs of it in the history keep the code they measured.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-            self,
+            "snippet-delete",
+            lambda: self.delete(name),
         )
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        box.setObjectName("snippet-delete")
-
-        def answered(button: object) -> None:
-            self.delete_box = None
-            if box.standardButton(button) == QMessageBox.StandardButton.Yes:  # type: ignore[arg-type]
-                self.delete(name)
-
-        box.buttonClicked.connect(answered)
-        box.finished.connect(lambda _result: setattr(self, "delete_box", None))
-        self.delete_box = box
-        box.open()
 
     def delete(self, name: str) -> bool:
         """Remove the saved snippet ``name`` and take it off the site; refused while a run is going."""

@@ -38,6 +38,7 @@ from engine.config import MAX_CONCURRENCY, MAX_DURATION_S, MAX_RATE, MAX_REQUEST
 from engine.plan import catalogue, scenario_config
 from engine.scenarios import SCENARIOS, Scenario
 
+from .confirm_delete import ask_to_delete
 from .theme import ERROR_STYLE
 
 if TYPE_CHECKING:
@@ -263,26 +264,14 @@ class ScenarioEditor(QDialog):
             self.error.setText(f"no saved scenario is named {name!r}")
             self.error.show()
             return
-        box = QMessageBox(
-            QMessageBox.Icon.Question,
+        ask_to_delete(
+            self,
             "Delete this scenario?",
             f"Delete the saved scenario {name} ({path})? Its file is removed and it leaves the catalogue; "
             "runs of it in the history stay. The streams stay in this editor until you close it.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-            self,
+            "scenario-delete",
+            lambda: self.delete(name),
         )
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        box.setObjectName("scenario-delete")
-
-        def answered(button: object) -> None:
-            self.delete_box = None
-            if box.standardButton(button) == QMessageBox.StandardButton.Yes:  # type: ignore[arg-type]
-                self.delete(name)
-
-        box.buttonClicked.connect(answered)
-        box.finished.connect(lambda _result: setattr(self, "delete_box", None))
-        self.delete_box = box
-        box.open()
 
     def delete(self, name: str) -> bool:
         """Remove the saved scenario ``name`` (its file and its catalogue entry)."""
