@@ -9,7 +9,7 @@ from django.shortcuts import render
 from ..catalogue import TEMPLATES, Param, demo, evidence, found, not_found, stat
 from ..models import Book
 
-ROWS = Param("rows", 200, 1, 1000, "book rows in the rendered table", " rows")
+ROWS = Param("rows", 500, 1, 1000, "book rows in the rendered table", " rows")
 
 
 @demo(
@@ -20,7 +20,7 @@ ROWS = Param("rows", 200, 1, 1000, "book rows in the rendered table", " rows")
         "Django's template engine is synchronous: render() called from an async view runs on "
         "the event loop's thread and holds it for the whole render. For a small page that is a "
         "millisecond and fine; for a big table it is loop time nobody else gets, and the renders "
-        "of concurrent requests run back to back: at 200 rows the loop is blocked for most of "
+        "of concurrent requests run back to back: at 500 rows the loop is blocked for most of "
         "the run. Watch the template span on the loop thread and the lag as rows grow."
     ),
     params=(ROWS,),
