@@ -37,6 +37,12 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
+def _rss_now_mb() -> float:
+    """Resident memory now (not the peak so far): what stats and exports start from."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
 def _child(argv: list[str]) -> int:
     """Run main.py's command line in this process with clocks around stats and the writers."""
     sys.path.insert(0, str(ROOT))
@@ -52,7 +58,7 @@ def _child(argv: list[str]) -> int:
     def timed(name: str, func):
         def wrapper(*args, **kwargs):
             if not at_end_of_run:
-                at_end_of_run.append(_peak_rss_mb())
+                at_end_of_run.extend((_peak_rss_mb(), _rss_now_mb()))
             start, cpu = time.perf_counter_ns(), time.process_time()
             try:
                 return func(*args, **kwargs)
@@ -74,6 +80,7 @@ def _child(argv: list[str]) -> int:
         "times_s": times,
         "cpu_s": cpu_times,
         "peak_rss_at_end_of_run_mb": at_end_of_run[0] if at_end_of_run else None,
+        "rss_at_end_of_run_mb": at_end_of_run[1] if at_end_of_run else None,
         "peak_rss_after_mb": after,
     }
     print(MARK + json.dumps(report), file=sys.stderr, flush=True)
@@ -114,6 +121,7 @@ def measure(requests: int, concurrency: int, reports: bool = False) -> dict:
             "wall_s": round(wall_s, 1),
             "peak_rss_mb": round(peak_mb, 1),
             "peak_rss_at_end_of_run_mb": round(report["peak_rss_at_end_of_run_mb"] or 0, 1),
+            "rss_at_end_of_run_mb": round(report["rss_at_end_of_run_mb"] or 0, 1),
             "times_s": {k: round(v, 2) for k, v in report["times_s"].items()},
             "stats_and_exports_s": round(sum(report["times_s"].values()), 2),
             "cpu_s": {k: round(v, 2) for k, v in report["cpu_s"].items()},
@@ -157,6 +165,7 @@ def main() -> int:
         )
         if r["incomplete"]:
             print(f"{'':>9} INCOMPLETE: {r['completed']} requests completed: {r['incomplete']}", flush=True)
+        print(f"{'':>9} RSS MB when stats began (not the peak so far): {r['rss_at_end_of_run_mb']:.0f}", flush=True)
         print(f"{'':>9} peak RSS MB when each step ended: {r['peak_rss_after_mb']}", flush=True)
         print(f"{'':>9} CPU s: {r['cpu_s']}, stats + exports {r['stats_and_exports_cpu_s']:.2f}", flush=True)
         if args.reports:
