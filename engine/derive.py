@@ -25,6 +25,7 @@ from itertools import islice
 from operator import attrgetter, itemgetter
 
 from embedded_site.tracing import spans as k
+from embedded_site.tracing.spans import span_rows
 
 from .findings.measure import subtract
 from .loop_lane import LoopLaneBuilder, metered
@@ -90,11 +91,10 @@ def server_phases(server: ServerRequest, end_fallback: int, loop_tid: int | None
         phases.append(Phase(RESPONSE, response_start, end, tid))
     ranked = []
     on_loop, off_loop = _ON_LOOP, (_ON_LOOP if loop_tid is None else _OFF_LOOP)
-    for span in list(server.spans):
-        span_tid = span.thread_id
-        found = (on_loop if span_tid == loop_tid else off_loop).get(span.kind)
+    for kind, span_name, start, span_end, span_tid, _error in span_rows(server.spans):
+        found = (on_loop if span_tid == loop_tid else off_loop).get(kind)
         if found is not None:
-            ranked.append((found[0], Phase(found[1], span.start_ns, span.end_ns, span_tid, span.name)))
+            ranked.append((found[0], Phase(found[1], start, span_end, span_tid, span_name)))
     ranked.sort(key=_rank_of)
     phases.extend([phase for _rank, phase in ranked])
     return phases
@@ -259,11 +259,10 @@ class LaneBuilder:
         by_thread, first, keep, loop_measured = self._by_thread, self._first, self.keep, self.loop_measured
         on_loop, off_loop = _ON_LOOP, (_ON_LOOP if loop_tid is None else _OFF_LOOP)
         for server in servers:
-            spans = list(server.spans)
+            # Each span's fields (no Span made for packed spans: ``spans.span_rows``).
+            spans = list(span_rows(server.spans))
             free = None  # the intervals in which this request's coroutine waited, if it did
-            for span in spans:
-                tid = span.thread_id
-                kind = span.kind
+            for kind, name, start, end, tid, _error in spans:
                 if tid == loop_tid:
                     if kind in _LOOP_FREE or loop_measured:
                         continue  # suspended, not running: the loop was free (or the lane is measured)
@@ -273,7 +272,6 @@ class LaneBuilder:
                 if found is None:
                     continue
                 phase = found[1]
-                start, end = span.start_ns, span.end_ns
                 if keep:
                     groups = by_thread.get(tid)
                     if groups is None:
@@ -283,16 +281,14 @@ class LaneBuilder:
                         first[tid] = start
                 if tid == loop_tid and kind == k.VIEW:
                     if free is None:
-                        free = sorted(
-                            (s.start_ns, s.end_ns) for s in spans if s.kind in _LOOP_FREE and s.thread_id == loop_tid
-                        )
+                        free = sorted((row[2], row[3]) for row in spans if row[0] in _LOOP_FREE and row[4] == loop_tid)
                     if free:
-                        new = [Phase(phase, a, b, tid, span.name) for a, b in subtract((start, end), free)]
+                        new = [Phase(phase, a, b, tid, name) for a, b in subtract((start, end), free)]
                         if keep:
                             groups.setdefault(phase, []).extend(new)
                         added.extend(new)
                         continue
-                one = Phase(phase, start, end, tid, span.name)
+                one = Phase(phase, start, end, tid, name)
                 if keep:
                     group = groups.get(phase)
                     if group is None:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from embedded_site.tracing import spans as k
 from embedded_site.tracing.loop_activity import OTHERS, QT, SERVER, LoopActivity
+from embedded_site.tracing.spans import span_rows
 
 from .phases import FRAMEWORK, LOOP_OVERHEAD, OTHER_REQUESTS, PHASE_RANK, PHASES, QT_WORK, Phase, span_phase
 from .record import RunRecord, ServerRequest
@@ -175,16 +176,16 @@ class LoopLaneBuilder:
         # drawing order among those covering each moment, Django around the view under them all.
         events = [(server.arrival_ns, 1, _FRAMEWORK_RANK), (max(end, server.arrival_ns + 1), -1, _FRAMEWORK_RANK)]
         names: dict[str, str] = {}
-        for span in list(server.spans):
-            if span.thread_id != loop_tid or span.kind in _LOOP_FREE:
+        for kind, name, start, span_end, tid, _error in span_rows(server.spans):
+            if tid != loop_tid or kind in _LOOP_FREE:
                 continue
-            phase = span_phase(span.kind, span.thread_id, loop_tid)
+            phase = span_phase(kind, tid, loop_tid)
             if phase is not None:
-                if span.end_ns > span.start_ns:
+                if span_end > start:
                     rank = PHASE_RANK.get(phase, 0)
-                    events.append((span.start_ns, 1, rank))
-                    events.append((span.end_ns, -1, rank))
-                names.setdefault(phase, span.name)
+                    events.append((start, 1, rank))
+                    events.append((span_end, -1, rank))
+                names.setdefault(phase, name)
         events.sort()
         counts = [0] * len(PHASES)
         segments = []

@@ -30,10 +30,12 @@ import typing
 import zlib
 from array import array
 from collections.abc import Callable, Iterator
+from itertools import starmap
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
 from embedded_site.tracing.loop_activity import LoopActivity
+from embedded_site.tracing.spans import span_rows
 from embedded_site.tracing.watchdog import Stall
 
 from .config import RunConfig, Stream
@@ -68,10 +70,18 @@ def _plain_of(cls: type, nested: dict[str, Callable[[Any], Any]] | None = None) 
     return eval(f"lambda o: {{{items}}}", {f"_{name}": convert for name, convert in nested.items()})  # noqa: S307
 
 
-_span = _plain_of(Span)
+def _row_of(cls: type) -> Callable[..., dict[str, Any]]:
+    """A dict display of ``cls``'s fields from its values in field order (``spans.span_rows``:
+    a packed span's fields, with no Span object made)."""
+    names = [f.name for f in dataclasses.fields(cls)]
+    assert all(name.isidentifier() for name in names)
+    return eval(f"lambda {', '.join(names)}: {{{', '.join(f'{n!r}: {n}' for n in names)}}}")  # noqa: S307
+
+
+_span_row = _row_of(Span)
 _LISTS: dict[str, Callable[[Any], Any]] = {
     "client": _plain_of(ClientRequest),
-    "server": _plain_of(ServerRequest, {"spans": lambda spans: [_span(x) for x in list(spans)]}),
+    "server": _plain_of(ServerRequest, {"spans": lambda spans: list(starmap(_span_row, span_rows(spans)))}),
     "lag": _plain_of(LagSample),
 }
 _NOT_STORED = {"past"}  # where a loaded record came from: not a measurement

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+from operator import attrgetter
 from typing import Any
-
-from embedded_site.tracing.spans import Span
 
 from .findings import find
 from .findings.facts import BLOCKED_THRESHOLD_NS, Facts, gather
@@ -59,7 +58,7 @@ class RunStats:
         return asdict(self)
 
 
-def _sql_serialisation(several: list[tuple[list[Span], list[Span]]]) -> dict[str, Any]:
+def _sql_serialisation(several: list[tuple[Any, Any]]) -> dict[str, Any]:
     """For requests with several SQL queries: did their queries ever overlap in time?"""
     if not several:
         return {}
@@ -121,8 +120,7 @@ def cpu_ms_per_request(record: RunRecord, completed: int) -> float | None:
     return round(float(cpu_s) * 1000 / completed, 3)
 
 
-def _length(spans: list[Span]) -> int:
-    return sum(s.end_ns - s.start_ns for s in spans)
+_status_of = attrgetter("status")
 
 
 def _numbers(facts: Facts) -> RunStats:
@@ -130,7 +128,7 @@ def _numbers(facts: Facts) -> RunStats:
     by_client = facts.by_client
     cancelled = len(facts.stopped_clients)
     errors = len(facts.failed) - cancelled
-    statuses = {str(k) if k is not None else "no response": v for k, v in Counter([c.status for c in clients]).items()}
+    statuses = {str(k) if k is not None else "no response": v for k, v in Counter(map(_status_of, clients)).items()}
     exceptions = Counter(s.exception_type for s in server if s.exception_type)
     wall_ns = facts.wall_ns if clients else 1
     # Each per-request list is reduced to its numbers at once and let go: on a 100,000-request
@@ -145,11 +143,9 @@ def _numbers(facts: Facts) -> RunStats:
         if s is not None and s.end_ns is not None:
             server_total_ns += s.end_ns - s.arrival_ns
             served += 1
-    threads = {s.thread_id for s in server}
-    for spans in facts.spans.values():
-        threads.update([span.thread_id for span in spans])
+    threads = {s.thread_id for s in server} | facts.threads
     views = facts.views
-    threads_started = len(facts.new_thread_waits)
+    threads_started = facts.thread_starts.count
     lags = [s.lag_ns / 1e6 for s in list(record.lag)]
     blocked_ns = facts.blocked_ns
     return RunStats(
@@ -170,7 +166,7 @@ def _numbers(facts: Facts) -> RunStats:
         mean_server_ms=round(server_total_ns / served / 1e6, 2) if served else 0.0,
         threads_started=threads_started,
         view_concurrency=round(views.mean, 2),
-        view_ms=round(_length(facts.spans.get("view", [])) / 1e6, 1),
+        view_ms=round(facts.view_ns / 1e6, 1),
         sql=_sql_serialisation(facts.several_sql),
         per_demo=_per_demo(clients),
         cancelled=cancelled,

@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from .spans import LagSample, ServerRequest, Span
+from .spans import LagSample, PackedSpans, ServerRequest, Span, pack
 
 now_ns = time.perf_counter_ns
 
@@ -62,6 +62,11 @@ class TraceCollector:
         self._loop_thread_id: int | None = None
         self._strings: dict[str, str] = {}
         self.swept = False  # a garbage sweep froze objects during this recording
+        # Packing (``pack_returned``): the request list last packed, how far, and the requests
+        # before that point whose application had not returned yet.
+        self._packed_requests: list[ServerRequest] | None = None
+        self._packed_upto = 0
+        self._unreturned: list[ServerRequest] = []
         # What the loop's thread did, busy or idle and for whom (``loop_activity``): the meter of
         # the loop the server runs on, on while a run records with tracing enabled.
         self.loop_meter: Any = None
@@ -96,12 +101,35 @@ class TraceCollector:
         self.recording = False
         if self.loop_meter is not None:
             self.loop_meter.stop()
+        self.pack_returned()
         # The run's garbage sweeps (``garbage``) froze the garbage of the requests then in
         # flight, ~10 % of a long run's; free it now, before the exports need the memory.
         if self.swept:
             self.swept = False
             gc.unfreeze()
             gc.collect()
+
+    def pack_returned(self) -> int:
+        """Pack the spans of the requests whose application has returned since the last call
+        (``spans.PackedSpans``: half their memory); how many were packed.
+
+        Called in batches between requests (the garbage sweep, the end of a recording), not as
+        each request ends.  A cancelled request is never packed: a thread it abandoned (its
+        query still running) may add a span to it at any time."""
+        requests = self.requests
+        if requests is not self._packed_requests:  # a new run
+            self._packed_requests, self._packed_upto, self._unreturned = requests, 0, []
+        count = len(requests)
+        waiting: list[ServerRequest] = []
+        packed = 0
+        for request in [*self._unreturned, *requests[self._packed_upto : count]]:
+            if request.returned_ns is None:
+                waiting.append(request)
+            elif not request.cancelled and not isinstance(request.spans, PackedSpans):
+                request.spans = pack(request.spans)
+                packed += 1
+        self._packed_upto, self._unreturned = count, waiting
+        return packed
 
     def take_thread_names(self) -> dict[int, str]:
         """The run's thread names, handed over whole (no copy: a run that started a thread per

@@ -41,6 +41,9 @@ class GarbageSweeper:
         if count - self._swept_at < SWEEP_EVERY_REQUESTS:
             return False
         self._swept_at = count
+        # Packed first: a returned request's spans become two objects instead of a list of Span
+        # objects, so the collection below has fewer objects to walk and to freeze.
+        self.collector.pack_returned()
         gc.collect()
         gc.freeze()
         self.collector.swept = True

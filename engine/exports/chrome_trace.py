@@ -14,6 +14,8 @@ from operator import attrgetter
 from pathlib import Path
 from typing import Any, TextIO
 
+from embedded_site.tracing.spans import thread_ids
+
 from ..derive import Derivation
 from ..phases import Phase, RequestBar
 from ..record import RunRecord
@@ -232,7 +234,7 @@ class _TraceWriter:
         first_seen: dict[int | None, int] = {}
         in_several = {record.loop_thread_id}
         for n, part in enumerate(slices):
-            for thread_id in {span.thread_id for server in part for span in server.spans}:
+            for thread_id in set().union(*[thread_ids(server.spans) for server in part]):
                 if first_seen.setdefault(thread_id, n) != n:
                     in_several.add(thread_id)
         del first_seen
@@ -385,8 +387,9 @@ class _LaneWriter:
             tail = thread_tails.get(key)
             if tail is None:
                 tail = f'"name":{s(item.phase)},"cat":"thread","args":{{"detail":{s(item.detail)}}}}}'
-                if len(thread_tails) < 100_000:
-                    thread_tails[key] = tail
+                if len(thread_tails) >= 8192:  # a detail can be a request's own (its path): the recent
+                    thread_tails.clear()
+                thread_tails[key] = tail
             w.parts.append(_X % (heads[i], (start - origin) / 1000, (end - start) / 1000, tail))
 
 

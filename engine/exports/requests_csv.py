@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from embedded_site.tracing.spans import SQL, kind_count, thread_ids
+
 from ..record import RunRecord
 
 _CHUNK = 4096  # rows formatted before each write
@@ -68,15 +70,15 @@ def write_csv(record: RunRecord, path: str | Path) -> Path:
                 "",
             ]
             if s is not None:
-                spans = list(s.spans)
+                spans = s.spans
                 row[5] = s.exception_type or ""
                 row[8] = ms(s.arrival_ns)
                 row[9] = ms(s.response_start_ns)
                 row[10] = ms(s.end_ns)
                 if s.end_ns:
                     row[13] = "%.3f" % ((s.end_ns - s.arrival_ns) / 1e6)  # noqa: UP031
-                row[15] = sum(1 for sp in spans if sp.kind == "sql")
-                row[16] = len({sp.thread_id for sp in spans})
+                row[15] = kind_count(spans, SQL)
+                row[16] = len(thread_ids(spans))
             add(row)
             if len(rows) >= _CHUNK:
                 writer.writerows(rows)

@@ -8,6 +8,8 @@ The words come in wide bands and always with the numbers, so a run does not flip
 
 from __future__ import annotations
 
+from operator import sub
+
 from . import Finding, rule
 from .facts import Facts
 from .measure import Overlap, fmt_ms, percentile, total
@@ -59,9 +61,9 @@ def concurrency(facts: Facts) -> Finding | None:
             evidence,
             primary=True,
         )
-    if facts.view_active and facts.view_cover >= VIEWS_MATTER:
+    if facts.view_starts and facts.view_cover >= VIEWS_MATTER:
         mean, most, peak = st.views_at_once_mean, st.views_at_once, st.views_at_once_max
-        median_view = percentile([e - b for b, e in facts.view_active], 50)
+        median_view = percentile(list(map(sub, facts.view_ends, facts.view_starts)), 50)
         long_views = median_view >= LONG_VIEW_NS
         evidence |= {
             "views_at_once": most,

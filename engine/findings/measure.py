@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+from array import array
 from bisect import bisect_right
 from collections.abc import Iterable
 from functools import partial
 from itertools import islice
 from operator import sub
+from typing import Any
 
 Interval = tuple[int, int]
 
@@ -61,6 +63,16 @@ EXACT_UP_TO = 5_000  # intervals; above this, level_exceeded samples the run at 
 SAMPLES = 20_000
 
 
+def _sorted_ints(values: Iterable[int]) -> Any:
+    """``values`` sorted, as an array of 64-bit ints: an Overlap is kept (``Facts.views``) and a
+    list would hold a Python int object per value (a list for values beyond 64 bits)."""
+    ordered = sorted(values)
+    try:
+        return array("q", ordered)
+    except (OverflowError, TypeError):
+        return ordered
+
+
 class Overlap:
     """How a set of intervals overlapped: the most open at one instant, the total length,
     the time covered by any, and (on demand) the time spent at each number open.  An
@@ -73,12 +85,16 @@ class Overlap:
     __slots__ = ("_ends", "_starts", "covered", "most", "total")
 
     def __init__(
-        self, intervals: Iterable[Interval] = (), *, starts: list[int] | None = None, ends: list[int] | None = None
+        self,
+        intervals: Iterable[Interval] = (),
+        *,
+        starts: Iterable[int] | None = None,
+        ends: Iterable[int] | None = None,
     ) -> None:
         if starts is None or ends is None:
             pairs = intervals if isinstance(intervals, list) else list(intervals)
             starts, ends = [s for s, _ in pairs], [e for _, e in pairs]
-        starts, ends = sorted(starts), sorted(ends)
+        starts, ends = _sorted_ints(starts), _sorted_ints(ends)
         self._starts, self._ends = starts, ends
         self.total = sum(ends) - sum(starts)
         if not starts:
@@ -87,7 +103,7 @@ class Overlap:
         self.most = max(map(sub, range(1, len(starts) + 1), map(partial(bisect_right, ends), starts)))
         # Nothing is open just after the j-th end when as many intervals have started by then
         # as have ended: the time until the next start is a gap in the covered time.
-        started = list(map(partial(bisect_right, starts), ends))
+        started = map(partial(bisect_right, starts), ends)  # walked once: no list of 100,000 counts
         n = len(starts)
         gaps = sum([starts[k] - e for j, (k, e) in enumerate(zip(started, ends), 1) if k == j and k < n])
         self.covered = ends[-1] - starts[0] - gaps
@@ -116,7 +132,7 @@ class Overlap:
             ]
             levels.sort(reverse=True)
             return levels[min(len(levels) - 1, int(share * len(levels)))] if levels else 0
-        times = sorted(starts + ends)
+        times = sorted([*starts, *ends])
         levels = map(sub, map(partial(bisect_right, starts), times), map(partial(bisect_right, ends), times))
         spent: dict[int, int] = {}
         for level, begin, end in zip(levels, times, islice(times, 1, None)):

@@ -3,22 +3,19 @@ pool threads: how long, how many threads the pool had, and how busy it was."""
 
 from __future__ import annotations
 
-from embedded_site.tracing.spans import HOP_RUN, HOP_WAIT
-
 from . import Finding, rule
 from .facts import Facts
 from .measure import fmt_s, max_overlap, total, union
 
-POOL = "(thread pool)"
 WAITED_NS = 5_000_000  # a wait this long is queueing, not the hand-over itself
 
 
 @rule("pool-queueing")
 def pool_queueing(facts: Facts) -> Finding | None:
-    runs = [s for s in facts.spans.get(HOP_RUN, ()) if s.name.endswith(POOL)]
+    runs = facts.pool_runs
     if not runs:
         return None
-    waits = [s for s in facts.spans.get(HOP_WAIT, ()) if POOL in s.name]
+    waits = facts.pool_waits
     threads: dict[int, list[tuple[int, int]]] = {}
     for s in runs:
         threads.setdefault(s.thread_id, []).append((s.start_ns, s.end_ns))

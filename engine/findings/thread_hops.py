@@ -3,8 +3,6 @@ a sync middleware, the async ORM), and how long the hops waited for their thread
 
 from __future__ import annotations
 
-from embedded_site.tracing.spans import HOP_WAIT
-
 from . import Finding, rule
 from .facts import Facts
 from .measure import fmt_ms
@@ -12,15 +10,15 @@ from .measure import fmt_ms
 
 @rule("thread-hops")
 def thread_hops(facts: Facts) -> Finding | None:
-    waits = facts.spans.get(HOP_WAIT, ())
-    if not waits or not facts.server:
+    waits = facts.hop_waits
+    if not waits.count or not facts.server:
         return None
-    waited = sum([s.end_ns for s in waits]) - sum([s.start_ns for s in waits])
-    per_request = len(waits) / len(facts.server)
+    waited = waits.ns
+    per_request = waits.count / len(facts.server)
     evidence = {
-        "hops": len(waits),
+        "hops": waits.count,
         "hops_per_request": round(per_request, 2),
-        "wait_mean_ms": round(waited / len(waits) / 1e6, 3),
+        "wait_mean_ms": round(waited / waits.count / 1e6, 3),
         "wait_share_of_server_time": round(waited / facts.server_ns, 3) if facts.server_ns else 0.0,
     }
     return Finding(
