@@ -106,8 +106,7 @@ class PackedSpans:
     def append(self, span: Span) -> None:
         """Add one span; OverflowError or TypeError (a time beyond 64 bits, a thread of None,
         from a foreign file) adds nothing."""
-        self._times.extend(array("q", (span.start_ns, span.end_ns, span.thread_id)))
-        self._texts += (span.kind, span.name, span.error)
+        self.append_row(span.kind, span.name, span.start_ns, span.end_ns, span.thread_id, span.error)
 
     def extend(self, spans: Iterable[Span]) -> None:
         append = self.append
@@ -116,7 +115,7 @@ class PackedSpans:
 
     def append_row(self, kind: str, name: str, start_ns: int, end_ns: int, thread_id: int, error: str | None) -> None:
         """``append`` from a span's fields (``span_rows``), with no Span made."""
-        self._times.extend(array("q", (start_ns, end_ns, thread_id)))
+        self._times.extend(array("q", (start_ns, end_ns, thread_id)))  # all three or none
         self._texts += (kind, name, error)
 
     def __len__(self) -> int:
@@ -165,12 +164,17 @@ def pack(spans: list[Span]) -> list[Span] | PackedSpans:
     return packed
 
 
-def total_ns(spans: Iterable[Span]) -> int:
-    """The spans' durations added up (read straight from the array when packed)."""
-    if isinstance(spans, PackedSpans):
-        times = spans._times
-        return sum(times[1::3]) - sum(times[0::3])
-    return sum(s.end_ns - s.start_ns for s in spans)
+def pack_rows(rows: list[tuple[Any, ...]]) -> list[Span] | PackedSpans:
+    """``pack`` for spans given as their fields (``span_rows``): Span objects when a value does
+    not fit."""
+    packed = PackedSpans()
+    try:
+        for row in rows:
+            packed.append_row(*row)
+    except (OverflowError, TypeError):
+        return [Span(*row) for row in rows]
+    packed._texts = tuple(packed._texts)
+    return packed
 
 
 def thread_ids(spans: Iterable[Span]) -> set[int]:

@@ -22,6 +22,7 @@ from embedded_site.tracing.spans import (
     PackedSpans,
     ServerRequest,
     Span,
+    pack_rows,
     span_rows,
 )
 
@@ -130,18 +131,6 @@ class Facts:
         return f"{what} took {fmt_s(self.wall_ns / 1e9)}"
 
 
-def _kept(rows: list[tuple[Any, ...]]) -> list[Span] | PackedSpans:
-    """Spans (as ``span_rows``) a fact keeps for the rules: packed, as a packed request's are
-    (a list would hold a Span object per span); spans when a value does not fit 64 bits."""
-    packed = PackedSpans()
-    try:
-        for row in rows:
-            packed.append_row(*row)
-    except (OverflowError, TypeError):
-        return [Span(*row) for row in rows]
-    return packed
-
-
 @dataclass
 class SpanTotals:
     """How many spans of a kind, and their durations added up."""
@@ -227,7 +216,8 @@ def _walk(server: list[ServerRequest], view_starts: Any, view_ends: Any) -> _Pas
                 view_starts.extend([view[0] for view in views])
                 view_ends.extend([view[1] for view in views])
         if sqls and len(sqls) >= 2:
-            found.several_sql.append((_kept(sqls), _kept(waits or [])))
+            # Kept packed, as a packed request's are: a list would hold a Span object per span.
+            found.several_sql.append((pack_rows(sqls), pack_rows(waits or [])))
     found.view_ns = view_ns
     return found
 
