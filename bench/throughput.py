@@ -153,20 +153,39 @@ class ServerProcess:
 class WrkResult:
     rps: float
     errors: int  # socket errors plus non-2xx/3xx responses
+    requests: int = 0
+    cpu_s: float = 0.0  # the server process's CPU seconds (all threads, user + system) during the run
+
+    @property
+    def cpu_us_per_request(self) -> float:
+        return self.cpu_s * 1e6 / self.requests if self.requests else float("nan")
 
 
-def run_wrk(wrk: str, url: str, seconds: float, connections: int, cpu: int | None) -> WrkResult:
+def process_cpu_s(pid: int) -> float:
+    """A process's CPU seconds so far, user + system, every thread (``/proc/PID/stat``).  CPU per
+    request moves far less than req/s when the machine's CPU is shared: time stolen from the
+    server by other work lowers its req/s but not the CPU each request needs."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_wrk(
+    wrk: str, url: str, seconds: float, connections: int, cpu: int | None, server_pid: int | None = None
+) -> WrkResult:
     cmd = [wrk, "-t1", f"-c{connections}", f"-d{seconds}s", url]
     if cpu is not None:
         cmd = ["taskset", "-c", str(cpu), *cmd]
+    cpu_before = process_cpu_s(server_pid) if server_pid else 0.0
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    cpu_s = process_cpu_s(server_pid) - cpu_before if server_pid else 0.0
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
     if rps is None:
         raise RuntimeError(f"unexpected wrk output:\n{out}")
     errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     errors += int(non2xx.group(1)) if non2xx else 0
-    return WrkResult(float(rps.group(1)), errors)
+    done = re.search(r"(\d+) requests in", out)
+    return WrkResult(float(rps.group(1)), errors, int(done.group(1)) if done else 0, cpu_s)
 
 
 def measure(args: argparse.Namespace) -> None:
@@ -185,12 +204,14 @@ def measure(args: argparse.Namespace) -> None:
                 server = ServerProcess(setup, data_dir, server_cpu)
                 try:
                     run_wrk(wrk, server.url, 1, args.connections, wrk_cpu)  # warm-up, not counted
-                    results[setup.name].append(run_wrk(wrk, server.url, args.seconds, args.connections, wrk_cpu))
+                    results[setup.name].append(
+                        run_wrk(wrk, server.url, args.seconds, args.connections, wrk_cpu, server.proc.pid)
+                    )
                 finally:
                     server.stop()
                 r = results[setup.name][-1]
                 print(
-                    f"  round {rnd} {setup.name:<11} {r.rps:9.0f} req/s"
+                    f"  round {rnd} {setup.name:<11} {r.rps:9.0f} req/s {r.cpu_us_per_request:8.0f} µs CPU/request"
                     + (f"  ({r.errors} errors)" if r.errors else ""),
                     flush=True,
                 )
@@ -200,7 +221,7 @@ def measure(args: argparse.Namespace) -> None:
 def print_table(results: dict[str, list[WrkResult]], rounds: int) -> None:
     names = [s.name for s in SETUPS]
     print()
-    print("round  " + "".join(f"{n:>12}" for n in names))
+    print("req/s  " + "".join(f"{n:>12}" for n in names))
     for i in range(rounds):
         print(f"{i + 1:>5}  " + "".join(f"{results[n][i].rps:12.0f}" for n in names))
     med = {n: statistics.median(r.rps for r in results[n]) for n in names}
@@ -209,13 +230,28 @@ def print_table(results: dict[str, list[WrkResult]], rounds: int) -> None:
     if any(errors.values()):
         print("errors " + "".join(f"{errors[n]:12d}" for n in names))
     print()
+    print("µs CPU per request (the server process, every thread)")
+    for i in range(rounds):
+        print(f"{i + 1:>5}  " + "".join(f"{results[n][i].cpu_us_per_request:12.0f}" for n in names))
+    cpu = {n: statistics.median(r.cpu_us_per_request for r in results[n]) for n in names}
+    print("median " + "".join(f"{cpu[n]:12.0f}" for n in names))
+    print()
     for s in SETUPS:
         print(f"  {s.name:<11} {s.label}")
     print()
-    print(f"embedded (qt) / standalone      {med['qt'] / med['standalone']:.3f}")
-    print(f"qasync / standalone             {med['qasync'] / med['standalone']:.3f}")
-    print(f"qasync / embedded (qt)          {med['qasync'] / med['qt']:.3f}")
-    print(f"tracing on / off (qt loop)      {med['qt'] / med['qt-notrace']:.3f}")
+    print(f"{'':32} {'req/s':>7} {'paired':>7} {'req per CPU s, paired':>22}")
+    for label, a, b in (
+        ("embedded (qt) / standalone", "qt", "standalone"),
+        ("qasync / standalone", "qasync", "standalone"),
+        ("qasync / embedded (qt)", "qasync", "qt"),
+        ("tracing on / off (qt loop)", "qt", "qt-notrace"),
+    ):
+        pairs = list(zip(results[a], results[b]))
+        # Paired: the median over rounds of the ratio within a round, whose two were measured
+        # seconds apart; drift on a shared machine between rounds then cancels out.
+        by_rps = statistics.median(x.rps / y.rps for x, y in pairs)
+        by_cpu = statistics.median(y.cpu_us_per_request / x.cpu_us_per_request for x, y in pairs)
+        print(f"{label:<32} {med[a] / med[b]:7.3f} {by_rps:7.3f} {by_cpu:22.3f}")
 
 
 def main() -> None:
