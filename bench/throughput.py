@@ -162,9 +162,9 @@ class WrkResult:
 
 
 def process_cpu_s(pid: int) -> float:
-    """A process's CPU seconds so far, user + system, every thread (``/proc/PID/stat``).  CPU per
-    request moves far less than req/s when the machine's CPU is shared: time stolen from the
-    server by other work lowers its req/s but not the CPU each request needs."""
+    """A process's CPU seconds so far, user + system, every thread (``/proc/PID/stat``): CPU per
+    request beside req/s, since time stolen from the server by other work lowers its req/s.
+    (On a shared VM it moves too, by about as much: see bench/tracing_cost.py.)"""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
@@ -248,7 +248,7 @@ def print_table(results: dict[str, list[WrkResult]], rounds: int) -> None:
     ):
         pairs = list(zip(results[a], results[b]))
         # Paired: the median over rounds of the ratio within a round, whose two were measured
-        # seconds apart; drift on a shared machine between rounds then cancels out.
+        # one after the other; drift on a shared machine from round to round then cancels out.
         by_rps = statistics.median(x.rps / y.rps for x, y in pairs)
         by_cpu = statistics.median(y.cpu_us_per_request / x.cpu_us_per_request for x, y in pairs)
         print(f"{label:<32} {med[a] / med[b]:7.3f} {by_rps:7.3f} {by_cpu:22.3f}")

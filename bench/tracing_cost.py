@@ -26,6 +26,7 @@ import asyncio
 import gc
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -173,7 +174,7 @@ def main() -> int:
 
     wrk = ensure_wrk()
     variants = ["on", *(PARTS if args.parts else ()), "off"]
-    pin = (os.cpu_count() or 1) >= 2 and subprocess.run(["which", "taskset"], capture_output=True).returncode == 0
+    pin = (os.cpu_count() or 1) >= 2 and shutil.which("taskset") is not None
     with tempfile.TemporaryDirectory(prefix="explorer-tracing-cost-") as tmp:
         log = Path(tmp) / "windows.jsonl"
         cmd = [sys.executable, __file__, "--serve", ",".join(variants), "--window", str(args.window), "--log", str(log)]
@@ -201,7 +202,11 @@ def main() -> int:
             subprocess.run([*load, url], check=True, capture_output=True)
         finally:
             server.terminate()
-            server.wait(15)
+            try:
+                server.wait(15)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
         rows = [json.loads(x) for x in log.read_text().splitlines()]
     report(rows[len(variants) :], variants)  # the first round warms the server up
     return 0
