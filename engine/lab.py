@@ -306,7 +306,10 @@ def _progress(record: RunRecord, driver: LoadDriver) -> str:
 
 
 async def _settle(record: RunRecord, timeout_s: float = 1.0) -> None:
-    """Wait briefly until every server-side request has ended (a client may finish first)."""
+    """Wait briefly until every server-side request's application has returned.  A client may
+    finish first, and a request's spans keep coming after its response has been sent: Django's
+    ``request_finished`` receivers run in one more thread hop when the response is closed, so a
+    record taken at the last response's end lacks the last requests' hops."""
     deadline = now_ns() + int(timeout_s * 1e9)
-    while now_ns() < deadline and any(r.end_ns is None for r in list(record.server)):
+    while now_ns() < deadline and any(r.returned_ns is None for r in list(record.server)):
         await asyncio.sleep(0.005)
