@@ -43,7 +43,7 @@ SETUPS = (
     Setup("standalone", "standalone", "asyncio", True, "(a) uvicorn process, asyncio loop"),
     Setup("qt", "embedded", "qt", True, "(b) EmbeddedServer on the 'qt' loop"),
     Setup("qasync", "embedded", "qasync", True, "(c) EmbeddedServer on patched qasync"),
-    Setup("qt-notrace", "embedded", "qt", False, "(d) as (b), collector.enabled = False"),
+    Setup("qt-notrace", "embedded", "qt", False, "(d) as (b), collector.enabled = False, Python's own GC"),
 )
 
 
@@ -55,17 +55,28 @@ def _announce(port: int) -> None:
     print(f"{READY} {port}", flush=True)
 
 
+def _record_like_a_run(tracing: bool) -> None:
+    """Tracing on: record as a run of the lab records (``engine.lab``): with the run's garbage
+    collection policy (``engine.gcpolicy.no_full_collections``; the garbage sweeps free what it
+    holds back), kept until the process ends.  Tracing off: the collector keeps nothing and
+    the process collects as Python does by default, as a server the lab is not measuring."""
+    from embedded_site.tracing import collector
+    from engine.gcpolicy import no_full_collections
+
+    collector.enabled = tracing
+    if tracing:
+        no_full_collections().__enter__()  # left on: the server runs until it is terminated
+        collector.start_recording()  # the collector keeps nothing outside a recording run
+
+
 def _serve_standalone(tracing: bool) -> None:
     import uvicorn
 
     import engine.server
     from embedded_site.bootstrap import asgi_application, prepare_database
-    from embedded_site.tracing import collector
 
     prepare_database()
-    collector.enabled = tracing
-    if tracing:
-        collector.start_recording()  # the collector keeps nothing outside a recording run
+    _record_like_a_run(tracing)
     sock = engine.server.bind_loopback(0)
     config = uvicorn.Config(
         asgi_application(), loop="asyncio", http="h11", lifespan="off", access_log=False, log_level="warning"
@@ -77,14 +88,11 @@ def _serve_standalone(tracing: bool) -> None:
 
 def _serve_embedded(kind: str, tracing: bool) -> None:
     from embedded_site.bootstrap import asgi_application, prepare_database
-    from embedded_site.tracing import collector
     from engine import loops
     from engine.server import EmbeddedServer
 
     prepare_database()  # sync ORM: before the loop starts
-    collector.enabled = tracing
-    if tracing:
-        collector.start_recording()  # the collector keeps nothing outside a recording run
+    _record_like_a_run(tracing)
 
     async def main() -> None:
         server = EmbeddedServer(asgi_application(), port=0)

@@ -5,16 +5,20 @@ machine moves by 10-30 % from one second to the next, and from one server proces
 next, so two server processes measured a minute apart compare the machine as much as the
 tracing.  Here one embedded server (the ``qt`` loop, as in the window) is loaded by ``wrk``
 the whole time and switches its tracing between *variants* every ``--window`` seconds, round
-robin: ``off`` (``collector.enabled = False``, nothing recorded), ``on`` (a recording run:
-spans, thread hops, the loop meter, the watchdog, lag samples, garbage sweeps), and ``on``
-with one part left out, to see what each part costs.  Each window starts after a short
-settle (the switch itself is not measured) and reports requests finished, the process's
-CPU seconds (every thread) and the time garbage collection took (``gc.callbacks``).  A
-variant's ratio to ``off`` is taken within each round (windows seconds apart) and the
-median over rounds is printed with its quartiles.
+robin, each round starting one variant later (so that each variant follows each other as
+often): ``off`` (``collector.enabled = False``, nothing recorded, Python's own garbage
+collection: a server the lab is not measuring), ``on`` (a recording run as the lab makes one:
+spans, thread hops, the loop meter, the watchdog, lag samples, garbage sweeps, and the run's
+collection policy, ``engine.gcpolicy.no_full_collections``), and with ``--parts`` ``on`` with
+one part left out, and ``off-run-gc``: ``off`` under the run's collection policy, so that
+``on`` / ``off-run-gc`` is what tracing alone costs, the policy's own effect taken out.
+Each window starts after a short settle (the switch itself is not measured) and reports
+requests finished, the process's CPU seconds (every thread) and the time garbage collection
+took (``gc.callbacks``).  A variant's ratio to ``off`` (and to ``off-run-gc``) is taken within
+each round (windows seconds apart) and the median over rounds is printed with its quartiles.
 
     python bench/tracing_cost.py                       # 240 s: on and off
-    python bench/tracing_cost.py --parts --seconds 400 # also on without the meter / watchdog / sweeps
+    python bench/tracing_cost.py --parts --seconds 400 # also each part left out, off-run-gc
 
 It prints numbers; it is not a test.
 """
@@ -38,7 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 PATH = "/demo/hello/"
 SETTLE_S = 0.4  # after a switch, before the window is measured
-PARTS = ("on-no-meter", "on-no-watchdog", "on-no-sweeps")
+PARTS = ("on-no-meter", "on-no-watchdog", "on-no-sweeps", "off-run-gc")
 
 
 # -- the server (a child process) ----------------------------------------------------------
@@ -48,6 +52,7 @@ def _serve(variants: list[str], window_s: float, log_path: str) -> None:
     from embedded_site.bootstrap import asgi_application, prepare_database
     from embedded_site.tracing import collector, garbage, watchdog
     from engine import loops
+    from engine.gcpolicy import no_full_collections
     from engine.server import EmbeddedServer
 
     prepare_database()
@@ -69,15 +74,22 @@ def _serve(variants: list[str], window_s: float, log_path: str) -> None:
 
     gc.callbacks.append(on_gc)
     defaults = (watchdog.LATE_NS, watchdog.TICK_S, garbage.SWEEP_EVERY_REQUESTS)
+    policy: list = []  # the run's collection policy, while a variant has it on
 
     def switch(variant: str) -> None:
+        if policy:
+            policy.pop().__exit__(None, None, None)
+            gc.unfreeze()  # what it froze: every window starts alike
         watchdog.LATE_NS, watchdog.TICK_S, garbage.SWEEP_EVERY_REQUESTS = defaults
         if collector.recording:
             collector.stop_recording()
         collector.enabled = False
         collector.reset()  # what the last window recorded is dropped: every window starts alike
         gc.collect()
-        if variant == "off":
+        if variant != "off":
+            policy.append(no_full_collections())
+            policy[-1].__enter__()
+        if variant.startswith("off"):
             return
         collector.enabled = True
         collector.start_recording()
@@ -95,7 +107,10 @@ def _serve(variants: list[str], window_s: float, log_path: str) -> None:
         n = 0
         with open(log_path, "a") as log:
             while True:
-                variant = variants[n % len(variants)]
+                # Each round starts one variant later: a variant measured right after another
+                # (e.g. after ``off``'s full collections) follows each of the others as often.
+                k, i = divmod(n, len(variants))
+                variant = variants[(i + k) % len(variants)]
                 switch(variant)
                 await asyncio.sleep(SETTLE_S)
                 cpu, done, wall, gcs = time.process_time(), finished[0], time.perf_counter_ns(), gc_ns[0]
@@ -138,22 +153,29 @@ def report(rows: list[dict], variants: list[str]) -> None:
         cpu = statistics.median(x["cpu_s"] * 1e6 / x["requests"] for x in mine if x["requests"])
         gcs = statistics.median(x["gc_s"] / x["cpu_s"] for x in mine if x["cpu_s"])
         print(f"{v:<16} {rps:7.0f} {cpu:11.0f} {gcs:12.1%}")
+    for base in ("off", "off-run-gc"):
+        if base in variants:
+            _ratios(complete, [v for v in variants if v.startswith("on")] + ["off-run-gc"] * (base == "off"), base)
+
+
+def _ratios(complete: list[dict[str, dict]], variants: list[str], base: str) -> None:
+    """Each variant's req/s and requests per CPU second over ``base``'s, round by round."""
     print()
-    head = f"{'ratio to off':<16} {'req/s: median':>14} {'quartiles':>14}"
+    head = f"{'ratio to ' + base:<19} {'req/s: median':>14} {'quartiles':>14}"
     print(f"{head} {'req per CPU s: median':>22} {'quartiles':>14}")
     for v in variants:
-        if v == "off":
+        if v not in complete[0]:
             continue
-        by_rps = [r[v]["requests"] / r[v]["wall_s"] / (r["off"]["requests"] / r["off"]["wall_s"]) for r in complete]
+        by_rps = [r[v]["requests"] / r[v]["wall_s"] / (r[base]["requests"] / r[base]["wall_s"]) for r in complete]
         by_cpu = [
-            (r[v]["requests"] / r[v]["cpu_s"]) / (r["off"]["requests"] / r["off"]["cpu_s"])
+            (r[v]["requests"] / r[v]["cpu_s"]) / (r[base]["requests"] / r[base]["cpu_s"])
             for r in complete
-            if r[v]["cpu_s"] and r["off"]["cpu_s"]
+            if r[v]["cpu_s"] and r[base]["cpu_s"]
         ]
         lo, hi = _quartiles(by_rps)
         clo, chi = _quartiles(by_cpu)
         print(
-            f"{v:<16} {statistics.median(by_rps):14.3f} {f'{lo:.3f}-{hi:.3f}':>14} "
+            f"{v:<19} {statistics.median(by_rps):14.3f} {f'{lo:.3f}-{hi:.3f}':>14} "
             f"{statistics.median(by_cpu):22.3f} {f'{clo:.3f}-{chi:.3f}':>14}"
         )
 
