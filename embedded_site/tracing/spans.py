@@ -156,11 +156,14 @@ def pack(spans: list[Span]) -> list[Span] | PackedSpans:
     a thread of None: a foreign file) or there is nothing to pack."""
     if not spans:
         return spans
+    # Both sequences made in one go (not span by span through ``append``): this runs for every
+    # request of a recording run, on the loop's thread, in the garbage sweeps.
+    packed = PackedSpans()
     try:
-        packed = PackedSpans(spans)
+        packed._times = array("q", [t for s in spans for t in (s.start_ns, s.end_ns, s.thread_id)])
     except (OverflowError, TypeError):
         return spans
-    packed._texts = tuple(packed._texts)
+    packed._texts = tuple([x for s in spans for x in (s.kind, s.name, s.error)])
     return packed
 
 
