@@ -260,7 +260,7 @@ class LaneBuilder:
         on_loop, off_loop = _ON_LOOP, (_ON_LOOP if loop_tid is None else _OFF_LOOP)
         for server in servers:
             # Each span's fields (no Span made for packed spans: ``spans.span_rows``).
-            spans = list(span_rows(server.spans))
+            spans = span_rows(server.spans)
             free = None  # the intervals in which this request's coroutine waited, if it did
             for kind, name, start, end, tid, _error in spans:
                 if tid == loop_tid:
