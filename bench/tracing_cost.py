@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import json
 import os
@@ -74,12 +75,11 @@ def _serve(variants: list[str], window_s: float, log_path: str) -> None:
 
     gc.callbacks.append(on_gc)
     defaults = (watchdog.LATE_NS, watchdog.TICK_S, garbage.SWEEP_EVERY_REQUESTS)
-    policy: list = []  # the run's collection policy, while a variant has it on
+    policy = contextlib.ExitStack()  # the run's collection policy, while a variant has it on
 
     def switch(variant: str) -> None:
-        if policy:
-            policy.pop().__exit__(None, None, None)
-            gc.unfreeze()  # what it froze: every window starts alike
+        policy.close()
+        gc.unfreeze()  # what the policy and the sweeps froze: every window starts alike
         watchdog.LATE_NS, watchdog.TICK_S, garbage.SWEEP_EVERY_REQUESTS = defaults
         if collector.recording:
             collector.stop_recording()
@@ -87,8 +87,7 @@ def _serve(variants: list[str], window_s: float, log_path: str) -> None:
         collector.reset()  # what the last window recorded is dropped: every window starts alike
         gc.collect()
         if variant != "off":
-            policy.append(no_full_collections())
-            policy[-1].__enter__()
+            policy.enter_context(no_full_collections())
         if variant.startswith("off"):
             return
         collector.enabled = True
@@ -155,7 +154,7 @@ def report(rows: list[dict], variants: list[str]) -> None:
         print(f"{v:<16} {rps:7.0f} {cpu:11.0f} {gcs:12.1%}")
     for base in ("off", "off-run-gc"):
         if base in variants:
-            _ratios(complete, [v for v in variants if v.startswith("on")] + ["off-run-gc"] * (base == "off"), base)
+            _ratios(complete, [v for v in variants if v not in ("off", base)], base)
 
 
 def _ratios(complete: list[dict[str, dict]], variants: list[str], base: str) -> None:
@@ -164,8 +163,6 @@ def _ratios(complete: list[dict[str, dict]], variants: list[str], base: str) -> 
     head = f"{'ratio to ' + base:<19} {'req/s: median':>14} {'quartiles':>14}"
     print(f"{head} {'req per CPU s: median':>22} {'quartiles':>14}")
     for v in variants:
-        if v not in complete[0]:
-            continue
         by_rps = [r[v]["requests"] / r[v]["wall_s"] / (r[base]["requests"] / r[base]["wall_s"]) for r in complete]
         by_cpu = [
             (r[v]["requests"] / r[v]["cpu_s"]) / (r[base]["requests"] / r[base]["cpu_s"])

@@ -41,8 +41,8 @@ def frozen_heap() -> Iterator[None]:
 
     Automatic collections are off meanwhile too: the exports make millions of short-lived,
     acyclic objects (freed by their reference counts), and the young collections they set off
-    took ~10 % of a 20,000-request run's trace export (1.80 s with them, 1.64 s without).  What cyclic
-    garbage the block makes waits for the first collection after it."""
+    took ~10 % of a 20,000-request run's trace export (1.80 s with them, 1.64 s without).
+    What cyclic garbage the block makes waits for the first collection after it."""
     gc.freeze()
     enabled = gc.isenabled()
     gc.disable()
