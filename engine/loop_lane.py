@@ -25,11 +25,14 @@ from embedded_site.tracing import spans as k
 from embedded_site.tracing.loop_activity import OTHERS, QT, SERVER, LoopActivity
 from embedded_site.tracing.spans import span_rows
 
-from .phases import FRAMEWORK, LOOP_OVERHEAD, OTHER_REQUESTS, PHASE_RANK, PHASES, QT_WORK, Phase, span_phase
+from .phases import FRAMEWORK, LOOP_OVERHEAD, OTHER_REQUESTS, PHASE_RANK, PHASES, QT_WORK, SPAN_PHASE, Phase
 from .record import RunRecord, ServerRequest
 
 _FRAMEWORK_RANK = PHASE_RANK[FRAMEWORK]
 _LOOP_FREE = frozenset((k.AWAIT, k.HOP_WAIT))  # a coroutine waiting: not what ran
+# span kind -> (drawing rank, phase) of a span on the loop's thread that is what ran there (span_phase
+# with the loop's thread id): one dict lookup per span.
+_LOOP_SPAN_RANKS = {kind: (PHASE_RANK[phase], phase) for kind, phase in SPAN_PHASE.items() if kind not in _LOOP_FREE}
 SERVER_DETAIL = "the server's own callbacks: uvicorn's protocol, the heartbeat, timers"
 QT_DETAIL = "Qt: its event dispatch and the window (the thread's CPU time between two loop iterations)"
 _FORGET_NS = 1_000_000_000  # iter_final keeps a request's segments this long after it ended
@@ -107,6 +110,7 @@ class LoopLaneBuilder:
         segments = self._segments
         made = entry = 0
         what, last_get, push, loop_tid = self._what, last.get, heapq.heappush, self.record.loop_thread_id
+        segments_get, segments_of, bisect_right = segments.get, self._segments_of, bisect.bisect_right
         for g, size in enumerate(sizes):
             t = max(buckets[g], since)
             while waiting and waiting[0][2].end_ns < t:
@@ -120,7 +124,23 @@ class LoopLaneBuilder:
                     del segments[sid]
             for owner, ns in zip(owners[entry : entry + size], busy[entry : entry + size]):
                 end = t + ns
-                phase, detail = what(owner, (t + end) // 2)
+                mid = (t + end) // 2
+                # _what inlined for a request's time (most of the entries): its segments, then the one at mid.
+                kept = segments_get(owner) if owner > 0 else None
+                if kept is None and owner > 0:
+                    server = servers.get(owner)
+                    if server is not None:
+                        kept = segments_of(server)
+                if kept is None:
+                    phase, detail = what(owner, mid)
+                else:
+                    starts, found = kept
+                    i = bisect_right(starts, mid) - 1
+                    if i < 0:
+                        i = 0
+                    phase, a, b, detail = found[i]
+                    if not a <= mid <= b and i + 1 < len(found) and abs(found[i + 1][1] - mid) < abs(mid - b):
+                        phase, a, b, detail = found[i + 1]
                 piece = last_get(owner)  # merged into the owner's last span, as _place does
                 if piece is not None and piece.end_ns == t and piece.phase == phase and piece.detail == detail:
                     piece.end_ns = end
@@ -176,26 +196,32 @@ class LoopLaneBuilder:
         # drawing order among those covering each moment, Django around the view under them all.
         events = [(server.arrival_ns, 1, _FRAMEWORK_RANK), (max(end, server.arrival_ns + 1), -1, _FRAMEWORK_RANK)]
         names: dict[str, str] = {}
+        ranks = _LOOP_SPAN_RANKS
         for kind, name, start, span_end, tid, _error in span_rows(server.spans):
-            if tid != loop_tid or kind in _LOOP_FREE:
+            if tid != loop_tid:
                 continue
-            phase = span_phase(kind, tid, loop_tid)
-            if phase is not None:
-                if span_end > start:
-                    rank = PHASE_RANK.get(phase, 0)
-                    events.append((start, 1, rank))
-                    events.append((span_end, -1, rank))
-                names.setdefault(phase, name)
+            found = ranks.get(kind)
+            if found is None:
+                continue
+            rank, phase = found
+            if span_end > start:
+                events.append((start, 1, rank))
+                events.append((span_end, -1, rank))
+            if phase not in names:
+                names[phase] = name
         events.sort()
         counts = [0] * len(PHASES)
         segments = []
         top, since, i, n = -1, 0, 0, len(events)
         while i < n:
             t = events[i][0]
+            new_top = top  # only a phase starting now can rise above it; one ending may uncover a lower one
             while i < n and events[i][0] == t:
-                counts[events[i][2]] += events[i][1]
+                _t, step, rank = events[i]
+                counts[rank] += step
+                if step > 0 and rank > new_top:
+                    new_top = rank
                 i += 1
-            new_top = len(counts) - 1
             while new_top >= 0 and counts[new_top] <= 0:
                 new_top -= 1
             if new_top != top:
