@@ -49,11 +49,45 @@ PARTS = ("on-no-meter", "on-no-watchdog", "on-no-sweeps", "off-run-gc")
 # -- the server (a child process) ----------------------------------------------------------
 
 
+class Switch:
+    """Puts the server process's tracing into one variant (see the module docstring); every
+    switch starts alike: what the last variant recorded or froze is dropped first."""
+
+    def __init__(self) -> None:
+        from embedded_site.tracing import garbage, watchdog
+
+        self.defaults = (watchdog.LATE_NS, watchdog.TICK_S, garbage.SWEEP_EVERY_REQUESTS)
+        self.policy = contextlib.ExitStack()  # the run's collection policy, while a variant has it on
+
+    def switch(self, variant: str) -> None:
+        from embedded_site.tracing import collector, garbage, watchdog
+        from engine.gcpolicy import no_full_collections
+
+        self.policy.close()
+        gc.unfreeze()  # what the policy and the sweeps froze: every window starts alike
+        watchdog.LATE_NS, watchdog.TICK_S, garbage.SWEEP_EVERY_REQUESTS = self.defaults
+        if collector.recording:
+            collector.stop_recording()
+        collector.enabled = False
+        collector.reset()  # what the last window recorded is dropped: every window starts alike
+        gc.collect()
+        if variant != "off":
+            self.policy.enter_context(no_full_collections())
+        if variant.startswith("off"):
+            return
+        collector.enabled = True
+        collector.start_recording()
+        if variant == "on-no-meter":
+            collector.loop_meter.stop()
+        elif variant == "on-no-watchdog":  # never late enough to sample, the ticker at its idle pace
+            watchdog.LATE_NS, watchdog.TICK_S = 1 << 62, watchdog.IDLE_S
+        elif variant == "on-no-sweeps":
+            garbage.SWEEP_EVERY_REQUESTS = 1 << 62
+
+
 def _serve(variants: list[str], window_s: float, log_path: str) -> None:
     from embedded_site.bootstrap import asgi_application, prepare_database
-    from embedded_site.tracing import collector, garbage, watchdog
     from engine import loops
-    from engine.gcpolicy import no_full_collections
     from engine.server import EmbeddedServer
 
     prepare_database()
@@ -74,30 +108,7 @@ def _serve(variants: list[str], window_s: float, log_path: str) -> None:
             gc_ns[0] += time.perf_counter_ns() - gc_ns[1]
 
     gc.callbacks.append(on_gc)
-    defaults = (watchdog.LATE_NS, watchdog.TICK_S, garbage.SWEEP_EVERY_REQUESTS)
-    policy = contextlib.ExitStack()  # the run's collection policy, while a variant has it on
-
-    def switch(variant: str) -> None:
-        policy.close()
-        gc.unfreeze()  # what the policy and the sweeps froze: every window starts alike
-        watchdog.LATE_NS, watchdog.TICK_S, garbage.SWEEP_EVERY_REQUESTS = defaults
-        if collector.recording:
-            collector.stop_recording()
-        collector.enabled = False
-        collector.reset()  # what the last window recorded is dropped: every window starts alike
-        gc.collect()
-        if variant != "off":
-            policy.enter_context(no_full_collections())
-        if variant.startswith("off"):
-            return
-        collector.enabled = True
-        collector.start_recording()
-        if variant == "on-no-meter":
-            collector.loop_meter.stop()
-        elif variant == "on-no-watchdog":  # never late enough to sample, the ticker at its idle pace
-            watchdog.LATE_NS, watchdog.TICK_S = 1 << 62, watchdog.IDLE_S
-        elif variant == "on-no-sweeps":
-            garbage.SWEEP_EVERY_REQUESTS = 1 << 62
+    switch = Switch().switch
 
     async def main() -> None:
         server = EmbeddedServer(counted, port=0)
